@@ -1,0 +1,35 @@
+// Minimal command-line parsing for anteroom-admin: "--name value" options and flags.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace anteroom::admin {
+
+// Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+struct ParsedArgs {
+  std::map<std::string, std::string> options;
+  std::set<std::string> flags;
+  std::vector<std::string> positional;
+  std::string error;  // non-empty on bad usage
+
+  [[nodiscard]] std::optional<std::string> get(const std::string& name) const {
+    auto it = options.find(name);
+    if (it == options.end()) return std::nullopt;
+    return it->second;
+  }
+  [[nodiscard]] bool has(const std::string& flag) const { return flags.contains(flag); }
+};
+
+// valueOptions take a value ("--db FILE"); flagOptions do not ("--json"). "--help" is always a flag.
+ParsedArgs parseArgs(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
+                     const std::set<std::string>& flagOptions);
+
+}  // namespace anteroom::admin

@@ -1,0 +1,221 @@
+// anteroom-admin: the operator's command line (keys, stores, demo data).
+// Exit 0 on success, 1 when the operation fails, 2 on bad usage; errors are one line on stderr.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "anteroom/store/store.hpp"
+#include "cli.hpp"
+#include "demo_seed.hpp"
+
+using namespace anteroom;
+using namespace anteroom::admin;
+
+namespace {
+
+constexpr const char* kTopHelp =
+    "usage: anteroom-admin <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  keygen --out FILE                 make a new 32-byte store key (64 hex characters, mode 0600)\n"
+    "  store init   --db FILE --key-file FILE\n"
+    "                                    create and migrate an encrypted store\n"
+    "  store check  --db FILE --key-file FILE\n"
+    "                                    cipher, integrity and schema version\n"
+    "  store rekey  --db FILE --key-file OLD --new-key-file NEW\n"
+    "                                    re-encrypt the store with a new key\n"
+    "  store purge  --db FILE --key-file FILE [--days-ahead N]\n"
+    "                                    remove synced rows outside the device's data window\n"
+    "  demo seed    --db FILE --key-file FILE --patients N [--seed S]\n"
+    "                                    fill a store with a synthetic demo practice\n"
+    "\n"
+    "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
+
+int usage(const std::string& message, const char* help) {
+  std::fprintf(stderr, "anteroom-admin: %s\n", message.c_str());
+  std::fputs(help, stderr);
+  return kExitUsage;
+}
+
+int failed(const Error& e) {
+  std::fprintf(stderr, "anteroom-admin: %s\n", e.message.c_str());
+  return kExitFailed;
+}
+
+// Opens a store given --db and --key-file; create for 'store init'.
+Result<store::Store> openStore(const ParsedArgs& args, bool create) {
+  auto key = store::SecretKey::readFile(*args.get("--key-file"));
+  if (!key) return std::unexpected(key.error());
+  store::OpenOptions options;
+  options.path = *args.get("--db");
+  options.create = create;
+  return store::Store::open(options, *key);
+}
+
+bool need(const ParsedArgs& args, std::initializer_list<const char*> names, std::string& missing) {
+  for (const char* n : names) {
+    if (!args.get(n)) {
+      missing = std::string(n) + " is required";
+      return false;
+    }
+  }
+  return true;
+}
+
+int cmdKeygen(const std::vector<std::string>& rest) {
+  static constexpr const char* help =
+      "usage: anteroom-admin keygen --out FILE\n"
+      "  Writes 32 random bytes as 64 hex characters to FILE with mode 0600.\n"
+      "  Refuses to overwrite an existing file.\n";
+  const auto args = parseArgs(rest, {"--out"}, {});
+  if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
+  std::string missing;
+  if (!args.error.empty()) return usage(args.error, help);
+  if (!args.positional.empty()) return usage("unexpected argument " + args.positional.front(), help);
+  if (!need(args, {"--out"}, missing)) return usage(missing, help);
+  auto key = store::SecretKey::generate();
+  if (!key) return failed(key.error());
+  if (auto w = key->writeNewFile(*args.get("--out")); !w) return failed(w.error());
+  std::printf("wrote a new store key to %s (mode 0600)\n", args.get("--out")->c_str());
+  return kExitOk;
+}
+
+void printInfo(const store::StoreInfo& info) {
+  std::printf("cipher:          SQLCipher %s (SQLite %s)\n", info.cipherVersion.c_str(), info.sqliteVersion.c_str());
+  std::printf("schema version:  %d (this program knows %d)\n", info.schemaVersion, info.latestKnownVersion);
+  std::printf("device id:       %s\n", info.deviceId.c_str());
+  std::printf("journal mode:    %s\n", info.journalMode.c_str());
+  std::printf("pages:           %lld x %lld bytes\n", static_cast<long long>(info.pageCount),
+              static_cast<long long>(info.pageSize));
+  std::printf("rows:\n");
+  for (const auto& [table, count] : info.rowCounts) {
+    std::printf("  %-20s %lld\n", table.c_str(), static_cast<long long>(count));
+  }
+}
+
+int cmdStore(const std::vector<std::string>& rest) {
+  static constexpr const char* help =
+      "usage: anteroom-admin store <init|check|rekey|purge> --db FILE --key-file FILE [options]\n"
+      "  init   create the store if missing and apply migrations\n"
+      "  check  verify the key, every page, integrity and the schema version\n"
+      "  rekey  --new-key-file NEW: re-encrypt with a new key (stop the kiosk and syncd first)\n"
+      "  purge  [--days-ahead N]: remove synced rows outside the data window (default 3 days)\n";
+  if (rest.empty()) return usage("store needs a subcommand", help);
+  const std::string sub = rest.front();
+  const std::vector<std::string> tail(rest.begin() + 1, rest.end());
+  if (sub == "--help" || sub == "-h") return std::fputs(help, stdout), kExitOk;
+  const auto args = parseArgs(tail, {"--db", "--key-file", "--new-key-file", "--days-ahead"}, {});
+  if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
+  if (!args.error.empty()) return usage(args.error, help);
+  if (!args.positional.empty()) return usage("unexpected argument " + args.positional.front(), help);
+  std::string missing;
+  if (!need(args, {"--db", "--key-file"}, missing)) return usage(missing, help);
+
+  if (sub == "init") {
+    auto s = openStore(args, true);
+    if (!s) return failed(s.error());
+    auto info = s->info();
+    if (!info) return failed(info.error());
+    std::printf("store ready: %s (schema %d, SQLCipher %s)\n", args.get("--db")->c_str(), info->schemaVersion,
+                info->cipherVersion.c_str());
+    return kExitOk;
+  }
+  if (sub == "check") {
+    auto s = openStore(args, false);
+    if (!s) return failed(s.error());
+    if (auto c = s->checkIntegrity(); !c) return failed(c.error());
+    auto info = s->info();
+    if (!info) return failed(info.error());
+    printInfo(*info);
+    std::printf("integrity:       ok\n");
+    return kExitOk;
+  }
+  if (sub == "rekey") {
+    if (!need(args, {"--new-key-file"}, missing)) return usage(missing, help);
+    auto newKey = store::SecretKey::readFile(*args.get("--new-key-file"));
+    if (!newKey) return failed(newKey.error());
+    auto s = openStore(args, false);
+    if (!s) return failed(s.error());
+    if (auto r = s->rekey(*newKey); !r) return failed(r.error());
+    std::printf("store re-encrypted with the key in %s\n", args.get("--new-key-file")->c_str());
+    return kExitOk;
+  }
+  if (sub == "purge") {
+    int daysAhead = 3;
+    if (auto d = args.get("--days-ahead")) {
+      try {
+        daysAhead = std::stoi(*d);
+      } catch (...) {
+        return usage("--days-ahead must be a number of days", help);
+      }
+      if (daysAhead < 0 || daysAhead > 60) return usage("--days-ahead must be between 0 and 60", help);
+    }
+    auto s = openStore(args, false);
+    if (!s) return failed(s.error());
+    auto report = s->purgeOutsideWindow(nowUtc(), daysAhead);
+    if (!report) return failed(report.error());
+    for (const auto& [table, n] : report->removed) {
+      std::printf("removed %-20s %lld\n", table.c_str(), static_cast<long long>(n));
+    }
+    std::printf("kept for pending sync: %lld outbox change(s)\n", static_cast<long long>(report->keptForPendingSync));
+    return kExitOk;
+  }
+  return usage("unknown store subcommand '" + sub + "'", help);
+}
+
+int cmdDemo(const std::vector<std::string>& rest) {
+  static constexpr const char* help =
+      "usage: anteroom-admin demo seed --db FILE --key-file FILE --patients N [--seed S]\n"
+      "  Fills the store (created if missing) with a synthetic practice: providers with\n"
+      "  specialties, modalities and weekly hours, N invented patients, today's appointments,\n"
+      "  open slots, two waitlists with entries, and two demo staff users. The same seed\n"
+      "  gives the same practice.\n";
+  if (rest.empty()) return usage("demo needs a subcommand", help);
+  if (rest.front() == "--help" || rest.front() == "-h") return std::fputs(help, stdout), kExitOk;
+  if (rest.front() != "seed") return usage("unknown demo subcommand '" + rest.front() + "'", help);
+  const auto args = parseArgs({rest.begin() + 1, rest.end()}, {"--db", "--key-file", "--patients", "--seed"}, {});
+  if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
+  if (!args.error.empty()) return usage(args.error, help);
+  if (!args.positional.empty()) return usage("unexpected argument " + args.positional.front(), help);
+  std::string missing;
+  if (!need(args, {"--db", "--key-file", "--patients"}, missing)) return usage(missing, help);
+  SeedOptions options;
+  try {
+    std::size_t used = 0;
+    options.patients = std::stoi(*args.get("--patients"), &used);
+    if (used != args.get("--patients")->size()) throw std::invalid_argument("patients");
+    if (auto s = args.get("--seed")) {
+      options.seed = std::stoull(*s, &used);
+      if (used != s->size()) throw std::invalid_argument("seed");
+    }
+  } catch (...) {
+    return usage("--patients and --seed take whole numbers", help);
+  }
+  if (options.patients < 1 || options.patients > 1000000)
+    return usage("--patients must be between 1 and 1000000", help);
+  auto s = openStore(args, true);
+  if (!s) return failed(s.error());
+  auto summary = seedDemo(*s, options);
+  if (!summary) return failed(summary.error());
+  std::printf("demo practice seeded: %d providers, %d patients, %d appointments today, %d open slots, "
+              "%d waitlists with %d entries, %d staff\n",
+              summary->providers, summary->patients, summary->appointmentsToday, summary->openSlots,
+              summary->waitlists, summary->waitlistEntries, summary->staff);
+  for (const auto& staff : kDemoStaff) std::printf("demo staff PIN: %-24s %s\n", staff.displayName, staff.pin);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return usage("no command given", kTopHelp);
+  const std::string command = args.front();
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "--help" || command == "-h" || command == "help") return std::fputs(kTopHelp, stdout), kExitOk;
+  if (command == "keygen") return cmdKeygen(rest);
+  if (command == "store") return cmdStore(rest);
+  if (command == "demo") return cmdDemo(rest);
+  return usage("unknown command '" + command + "'", kTopHelp);
+}

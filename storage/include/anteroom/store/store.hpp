@@ -1,0 +1,210 @@
+// The kiosk's encrypted local store (SQLCipher): open, migrate, read and write records.
+// Every domain write appends its outbox mutation and an audit row in the same transaction.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "anteroom/model/error.hpp"
+#include "anteroom/model/records.hpp"
+#include "anteroom/store/secret_key.hpp"
+
+namespace anteroom::store {
+
+// Who is acting, for the audit log: the kiosk (patient self-service), a staff member
+// (by staff id), the sync daemon, or an operator through anteroom-admin.
+struct Actor {
+  enum class Kind { Kiosk, Staff, Sync, Admin };
+  Kind kind = Kind::Kiosk;
+  std::string id;  // staff id, device id or operator tag; never a patient's name
+
+  static Actor kiosk() { return {Kind::Kiosk, "kiosk"}; }
+  static Actor staff(const Uuid& staffId) { return {Kind::Staff, staffId.toString()}; }
+  static Actor sync() { return {Kind::Sync, "syncd"}; }
+  static Actor admin() { return {Kind::Admin, "admin"}; }
+};
+std::string_view toString(Actor::Kind kind);
+
+struct Migration {
+  int version = 0;
+  std::string name;  // "0001_initial"
+  std::string sql;
+};
+// The migrations compiled into this program from migrations/local/.
+std::span<const Migration> bundledMigrations();
+
+struct OpenOptions {
+  std::filesystem::path path;
+  bool create = false;  // create the file when missing (otherwise a missing file is an error)
+  // Tests pass their own list; normally the bundled migrations.
+  std::optional<std::span<const Migration>> migrations;
+  std::size_t outboxCeiling = 200000;  // a full outbox refuses new writes instead of growing forever
+  std::chrono::milliseconds busyTimeout{5000};
+};
+
+struct OutboxMutation {
+  std::int64_t deviceSeq = 0;
+  std::string mutationId;  // UUIDv7
+  std::string entity;      // table name
+  std::string entityId;
+  std::string kind;     // insert | update | delete
+  std::string changes;  // JSON object of changed columns
+  std::int64_t baseVersion = 0;
+  std::string hlc;
+  std::string createdAt;
+};
+
+struct AuditEvent {
+  std::int64_t auditId = 0;
+  std::string at;
+  std::string actorKind;
+  std::string actorId;
+  std::string action;
+  std::string entity;
+  std::string entityId;
+  std::string fields;  // names of the fields touched, comma separated; never their values
+};
+
+struct StoreInfo {
+  std::string cipherVersion;
+  std::string sqliteVersion;
+  int schemaVersion = 0;
+  int latestKnownVersion = 0;
+  std::string deviceId;
+  std::int64_t pageSize = 0;
+  std::int64_t pageCount = 0;
+  std::string journalMode;
+  std::vector<std::pair<std::string, std::int64_t>> rowCounts;  // per table
+  std::int64_t pendingOutbox = 0;
+};
+
+struct PurgeReport {
+  std::vector<std::pair<std::string, std::int64_t>> removed;  // per table
+  std::int64_t keptForPendingSync = 0;
+  [[nodiscard]] std::int64_t total() const;
+};
+
+struct CheckInReceipt {
+  Appointment appointment;
+  Uuid notificationId;
+  bool alreadyCheckedIn = false;
+};
+
+// Whether a row applied from the server was written or held back for pending local edits.
+enum class ApplyOutcome { Applied, SkippedPendingLocal };
+
+class Store;
+
+// Writes inside one transaction. Obtained from Store::write(); each call appends
+// outbox and audit rows in the same transaction.
+class WriteTx {
+ public:
+  template <class T>
+  Result<void> insert(const T& record);
+  // Writes the changed columns; the outbox carries only what changed. No-op when nothing did.
+  template <class T>
+  Result<void> update(const T& record);
+  // A tombstone: the row stays (deleted = 1) until the server has it and the purge removes it.
+  template <class T>
+  Result<void> remove(const Uuid& id);
+  template <class T>
+  Result<std::optional<T>> get(const Uuid& id);
+  // A row from the server (or demo data): no outbox entry; held back while local edits wait.
+  template <class T>
+  Result<ApplyOutcome> applyRemote(const T& record);
+  // An audit row for reading PHI (staff views); no outbox.
+  Result<void> recordAccess(std::string_view entity, const Uuid& id, std::string_view action);
+  [[nodiscard]] Instant now() const { return m_now; }
+  [[nodiscard]] const Actor& actor() const { return m_actor; }
+
+ private:
+  friend class Store;
+  WriteTx(Store& store, Actor actor, Instant now) : m_store(store), m_actor(std::move(actor)), m_now(now) {}
+  Store& m_store;
+  Actor m_actor;
+  Instant m_now;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store, proves it is encrypted with this key, applies pending
+  // migrations. Errors: "wrong key or not an Anteroom store", a corrupt file, a newer schema.
+  static Result<Store> open(const OpenOptions& options, const SecretKey& key);
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  // [SECTION] Whole-store operations
+  Result<StoreInfo> info();
+  // Reads every page (each page's MAC is checked) and runs SQLite's integrity_check.
+  Result<void> checkIntegrity();
+  Result<void> rekey(const SecretKey& newKey);
+  // Folds the WAL into the main file (for backups, tests and the sqlcipher shell).
+  Result<void> checkpoint();
+
+  // [SECTION] Writes: fn runs inside one IMMEDIATE transaction, committed iff it succeeds.
+  Result<void> write(const Actor& actor, const std::function<Result<void>(WriteTx&)>& fn);
+  Result<void> write(const Actor& actor, Instant now, const std::function<Result<void>(WriteTx&)>& fn);
+  template <class T>
+  Result<void> insert(const T& record, const Actor& actor);
+  template <class T>
+  Result<void> update(const T& record, const Actor& actor);
+
+  // Rows from the server (and demo data): written without an outbox entry. A row with
+  // pending local mutations is not overwritten until those are acknowledged.
+  template <class T>
+  Result<ApplyOutcome> applyRemote(const T& record, const Actor& actor);
+
+  // [SECTION] Reads
+  template <class T>
+  Result<std::optional<T>> get(const Uuid& id);
+  Result<std::optional<Practice>> practice();
+  Result<std::vector<Provider>> providers();
+  Result<std::vector<Waitlist>> waitlists();
+  Result<std::vector<StaffUser>> staffUsers();
+  // Exact match on date of birth and the case/accent-folded last name.
+  Result<std::vector<Patient>> findPatients(std::string_view lastName, Date dateOfBirth);
+  Result<std::optional<Patient>> findPatientByEmail(std::string_view email);
+  Result<std::vector<Appointment>> appointmentsBetween(Instant from, Instant to);
+  Result<std::vector<Appointment>> appointmentsForPatient(const Uuid& patientId, Instant from, Instant to);
+  Result<std::vector<AppointmentSlot>> slotsBetween(Instant from, Instant to, std::optional<SlotStatus> status);
+  Result<std::vector<WaitlistEntry>> waitlistEntries(const Uuid& waitlistId, bool activeOnly);
+  Result<std::vector<AppointmentRequest>> requestsForSlot(const Uuid& slotId);
+  Result<std::vector<Notification>> notificationsFor(const Uuid& recipientId);
+
+  // [SECTION] Domain operations (rules from the model)
+  // scheduled -> checked_in, plus a PatientArrived notification for the provider.
+  // Repeating a check-in is a no-op; an illegal move is a Conflict error with the reason.
+  Result<CheckInReceipt> checkIn(const Uuid& appointmentId, const Actor& actor, Instant now);
+  Result<Appointment> setAppointmentStatus(const Uuid& appointmentId, AppointmentStatus to,
+                                           const Actor& actor, Instant now);
+
+  // [SECTION] Outbox, audit, sync state
+  Result<std::vector<OutboxMutation>> pendingOutbox(std::size_t limit);
+  Result<std::int64_t> pendingOutboxCount();
+  Result<std::vector<AuditEvent>> auditTrail(std::size_t limit);
+  Result<std::optional<std::string>> syncValue(std::string_view key);
+  Result<void> setSyncValue(std::string_view key, std::string_view value);
+  [[nodiscard]] const Uuid& deviceId() const;
+
+  // [SECTION] Data minimisation: removes synced rows outside the device's data window
+  // (appointments from yesterday to daysAhead ahead, open waitlist entries, what they reference).
+  Result<PurgeReport> purgeOutsideWindow(Instant now, int daysAhead);
+
+  struct Impl;
+
+ private:
+  friend class WriteTx;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace anteroom::store

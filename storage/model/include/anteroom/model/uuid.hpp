@@ -1,0 +1,51 @@
+// Record identifiers: RFC 9562 UUIDs, generated as time-ordered v7 so ids minted offline
+// on different kiosks never collide and sort roughly by creation time.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace anteroom {
+
+struct Uuid {
+  std::array<std::uint8_t, 16> bytes{};
+
+  [[nodiscard]] bool isNil() const;
+  // Lowercase canonical 8-4-4-4-12 form, as stored.
+  [[nodiscard]] std::string toString() const;
+  // Canonical 8-4-4-4-12 form only (either case); no braces, no "urn:uuid:".
+  static std::optional<Uuid> parse(std::string_view text);
+  [[nodiscard]] int version() const;
+
+  auto operator<=>(const Uuid&) const = default;
+};
+
+// Not thread-safe: give each thread its own generator (or guard one with a mutex).
+class UuidGenerator {
+ public:
+  UuidGenerator();  // seeded from std::random_device
+  // Deterministic sequence, for demo data and tests; never for production ids.
+  explicit UuidGenerator(std::uint64_t seed);
+
+  // Strictly increasing across calls on one generator, even if the clock goes backwards.
+  Uuid v7(std::chrono::system_clock::time_point now);
+
+ private:
+  std::mt19937_64 m_rng;
+  std::int64_t m_lastMs = -1;   // -1: nothing generated yet
+  std::uint32_t m_counter = 0;  // 12-bit rand_a counter (RFC 9562 §6.2, method 1)
+};
+
+}  // namespace anteroom
+
+template <>
+struct std::hash<anteroom::Uuid> {
+  std::size_t operator()(const anteroom::Uuid& id) const noexcept;
+};

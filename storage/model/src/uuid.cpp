@@ -1,0 +1,106 @@
+// UUID text form and the monotonic v7 generator (RFC 9562 §5.7 layout, §6.2 method 1).
+#include "anteroom/model/uuid.hpp"
+
+#include <algorithm>
+
+namespace anteroom {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr std::int64_t kMaxUnixMs = (std::int64_t{1} << 48) - 1;
+constexpr std::uint32_t kCounterMax = 0xFFF;
+
+bool isDashPosition(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool Uuid::isNil() const {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+std::string Uuid::toString() const {
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0x0F]);
+  }
+  return out;
+}
+
+std::optional<Uuid> Uuid::parse(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  Uuid id;
+  std::size_t byte = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (isDashPosition(i)) {
+      if (text[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    const int hi = hexValue(text[i]);
+    const int lo = hexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    id.bytes[byte++] = static_cast<std::uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return id;
+}
+
+int Uuid::version() const { return bytes[6] >> 4; }
+
+UuidGenerator::UuidGenerator()
+    : m_rng([] {
+        std::random_device device;
+        return std::uint64_t{device()} << 32 | device();
+      }()) {}
+
+UuidGenerator::UuidGenerator(std::uint64_t seed) : m_rng(seed) {}
+
+Uuid UuidGenerator::v7(std::chrono::system_clock::time_point now) {
+  using namespace std::chrono;
+  const std::int64_t ms =
+      std::clamp<std::int64_t>(duration_cast<milliseconds>(now.time_since_epoch()).count(), 0, kMaxUnixMs);
+  // A fresh millisecond reseeds the counter with 11 random bits: the clear top bit leaves at
+  // least 2048 increments of headroom before it overflows (RFC 9562 §6.2 suggests this).
+  const auto reseed = [this] { return static_cast<std::uint32_t>(m_rng() & 0x7FF); };
+  if (ms > m_lastMs) {
+    m_lastMs = ms;
+    m_counter = reseed();
+  } else if (m_counter < kCounterMax) {
+    ++m_counter;  // same or earlier millisecond: stay on the last one, count up
+  } else {
+    ++m_lastMs;  // counter exhausted: borrow the next millisecond so order stays strict
+    m_counter = reseed();
+  }
+
+  Uuid id;
+  const auto unixMs = static_cast<std::uint64_t>(m_lastMs);
+  for (std::size_t i = 0; i < 6; ++i) id.bytes[i] = static_cast<std::uint8_t>(unixMs >> (40 - 8 * i));
+  id.bytes[6] = static_cast<std::uint8_t>(0x70 | (m_counter >> 8));
+  id.bytes[7] = static_cast<std::uint8_t>(m_counter & 0xFF);
+  const std::uint64_t randB = m_rng();
+  for (std::size_t i = 8; i < 16; ++i) id.bytes[i] = static_cast<std::uint8_t>(randB >> (8 * (15 - i)));
+  id.bytes[8] = static_cast<std::uint8_t>(0x80 | (id.bytes[8] & 0x3F));  // variant 10
+  return id;
+}
+
+}  // namespace anteroom
+
+std::size_t std::hash<anteroom::Uuid>::operator()(const anteroom::Uuid& id) const noexcept {
+  // FNV-1a over all bytes: v7 ids share their leading timestamp bytes, so every byte must count.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const std::uint8_t b : id.bytes) {
+    h ^= b;
+    h *= 0x100000001b3ULL;
+  }
+  return static_cast<std::size_t>(h);
+}

@@ -1,0 +1,964 @@
+// The encrypted store: opening and proving encryption, generic record writes with their
+// outbox and audit rows, reads, domain operations and the data-window purge.
+#include "anteroom/store/store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "anteroom/model/hlc.hpp"
+#include "anteroom/model/json.hpp"
+#include "anteroom/model/validation.hpp"
+#include "codec.hpp"
+#include "migrations.hpp"
+#include "sqlite.hpp"
+
+namespace anteroom::store {
+
+// [SECTION] Internals
+
+struct Store::Impl {
+  sql::Connection conn;
+  Uuid deviceId;
+  std::optional<HybridLogicalClock> clock;
+  UuidGenerator ids;
+  std::size_t outboxCeiling = 0;
+  std::int64_t outboxCountCache = -1;
+  int schemaVersion = 0;
+  int latestKnownVersion = 0;
+
+  Result<void> step(sql::Stmt& stmt, std::string_view what) {
+    const int rc = stmt.step();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+      return std::unexpected(sql::sqliteError(conn.raw(), rc, what));
+    return {};
+  }
+
+  std::string nextHlc(Instant now) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    return clock->encode(clock->now(ms));
+  }
+
+  Result<void> persistClock(Instant now) {
+    return putState("hlc", clock->encode(clock->last()), now);
+  }
+
+  Result<void> putState(std::string_view key, std::string_view value, Instant now) {
+    auto stmt = conn.cached("INSERT OR REPLACE INTO sync_state (key, value, updated_at) VALUES (?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->bindText(1, key);
+    (*stmt)->bindText(2, value);
+    (*stmt)->bindText(3, formatInstant(now));
+    return step(**stmt, "saving device state");
+  }
+
+  Result<std::optional<std::string>> getState(std::string_view key) {
+    auto stmt = conn.cached("SELECT value FROM sync_state WHERE key = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->bindText(1, key);
+    const int rc = (*stmt)->step();
+    if (rc == SQLITE_ROW) return std::optional<std::string>((*stmt)->getText(0));
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    return std::unexpected(sql::sqliteError(conn.raw(), rc, "reading device state"));
+  }
+
+  Result<std::int64_t> countOutbox() {
+    auto v = conn.scalar("SELECT count(*) FROM outbox");
+    if (!v) return std::unexpected(v.error());
+    return std::get<std::int64_t>(**v);
+  }
+
+  Result<void> appendOutbox(std::string_view entity, const Uuid& id, std::string_view kind,
+                            const std::string& changes, std::int64_t baseVersion, Instant now,
+                            const std::string& hlc) {
+    if (outboxCountCache < 0 || outboxCountCache >= static_cast<std::int64_t>(outboxCeiling)) {
+      auto n = countOutbox();
+      if (!n) return std::unexpected(n.error());
+      outboxCountCache = *n;
+      if (outboxCountCache >= static_cast<std::int64_t>(outboxCeiling)) {
+        return fail(ErrorDomain::Store, "store.outbox_full",
+                    "the sync queue is full (" + std::to_string(*n) +
+                        " changes waiting); connect the device to the network so it can sync",
+                    true);
+      }
+    }
+    auto stmt = conn.cached(
+        "INSERT INTO outbox (mutation_id, entity, entity_id, kind, changes, base_version, hlc, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    auto& s = **stmt;
+    s.bindText(1, ids.v7(now).toString());
+    s.bindText(2, entity);
+    s.bindText(3, id.toString());
+    s.bindText(4, kind);
+    s.bindText(5, changes);
+    s.bindInt(6, baseVersion);
+    s.bindText(7, hlc);
+    s.bindText(8, formatInstant(now));
+    if (auto r = step(s, "queueing a change for sync"); !r) return r;
+    ++outboxCountCache;
+    return {};
+  }
+
+  Result<void> appendAudit(const Actor& actor, std::string_view action, std::string_view entity,
+                           std::string_view entityId, std::string_view fields, Instant now,
+                           const std::string& hlc) {
+    auto stmt = conn.cached(
+        "INSERT INTO audit_log (at, hlc, actor_kind, actor_id, action, entity, entity_id, fields)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    auto& s = **stmt;
+    s.bindText(1, formatInstant(now));
+    s.bindText(2, hlc);
+    s.bindText(3, toString(actor.kind));
+    s.bindText(4, actor.id);
+    s.bindText(5, action);
+    s.bindText(6, entity);
+    s.bindText(7, entityId);
+    s.bindText(8, fields);
+    return step(s, "writing the audit log");
+  }
+
+  Result<bool> hasPendingMutation(std::string_view entity, const Uuid& id) {
+    auto stmt = conn.cached("SELECT 1 FROM outbox WHERE entity = ? AND entity_id = ? LIMIT 1");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->bindText(1, entity);
+    (*stmt)->bindText(2, id.toString());
+    const int rc = (*stmt)->step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return std::unexpected(sql::sqliteError(conn.raw(), rc, "reading the outbox"));
+  }
+};
+
+namespace {
+
+template <class T>
+const std::vector<std::string_view>& columnsOf() {
+  static const std::vector<std::string_view> names = [] {
+    ColumnNames c;
+    T r{};
+    Codec<T>::fields(r, c);
+    return c.names;
+  }();
+  return names;
+}
+
+template <class T>
+const std::string& selectPrefix() {
+  static const std::string sqlText = [] {
+    std::string s = "SELECT ";
+    for (auto c : columnsOf<T>()) {
+      s += c;
+      s += ", ";
+    }
+    s += "row_version, deleted FROM ";
+    s += Codec<T>::table;
+    s += ' ';
+    return s;
+  }();
+  return sqlText;
+}
+
+template <class T>
+Result<T> readRecord(const sql::Stmt& stmt) {
+  T r{};
+  RowReader reader(stmt, 0);
+  Codec<T>::fields(r, reader);
+  if (reader.error()) return std::unexpected(*reader.error());
+  r.sync.rowVersion = stmt.getInt(reader.nextColumn());
+  r.sync.deleted = stmt.getInt(reader.nextColumn() + 1) != 0;
+  return r;
+}
+
+// SELECT <all columns> FROM <table> <clause>, with positional parameters.
+template <class T>
+Result<std::vector<T>> selectWhere(Store::Impl& impl, std::string_view clause,
+                                   std::initializer_list<sql::Value> params) {
+  auto stmt = impl.conn.cached(selectPrefix<T>() + std::string(clause));
+  if (!stmt) return std::unexpected(stmt.error());
+  int i = 1;
+  for (const auto& p : params) (*stmt)->bind(i++, p);
+  std::vector<T> out;
+  int rc = 0;
+  while ((rc = (*stmt)->step()) == SQLITE_ROW) {
+    auto r = readRecord<T>(**stmt);
+    if (!r) return std::unexpected(r.error());
+    out.push_back(std::move(*r));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(impl.conn.raw(), rc, "reading the store"));
+  return out;
+}
+
+template <class T>
+Result<std::optional<T>> selectById(Store::Impl& impl, const Uuid& id) {
+  static const std::string clause = "WHERE " + std::string(Codec<T>::idColumn) + " = ?";
+  auto rows = selectWhere<T>(impl, clause, {id.toString()});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<T>();
+  return std::optional<T>(std::move(rows->front()));
+}
+
+std::string joinNames(const std::vector<const Cell*>& cells) {
+  std::string out;
+  for (const Cell* c : cells) {
+    if (c->localOnly) continue;
+    if (!out.empty()) out += ',';
+    out += c->column;
+  }
+  return out;
+}
+
+std::string changesJson(const std::vector<const Cell*>& cells) {
+  Json::Object obj;
+  for (const Cell* c : cells) {
+    if (!c->localOnly) obj.emplace(std::string(c->column), c->json);
+  }
+  return Json(std::move(obj)).dump();
+}
+
+template <class T>
+std::vector<Cell> cellsOf(const T& r) {
+  RowWriter w;
+  Codec<T>::fields(r, w);
+  return std::move(w.cells);
+}
+
+std::string tableNotFound(std::string_view table) {
+  return "no " + std::string(table) + " record with that id";
+}
+
+}  // namespace
+
+std::string_view toString(Actor::Kind kind) {
+  switch (kind) {
+    case Actor::Kind::Kiosk: return "kiosk";
+    case Actor::Kind::Staff: return "staff";
+    case Actor::Kind::Sync: return "sync";
+    case Actor::Kind::Admin: return "admin";
+  }
+  return "kiosk";
+}
+
+std::int64_t PurgeReport::total() const {
+  std::int64_t n = 0;
+  for (const auto& [table, count] : removed) n += count;
+  return n;
+}
+
+// [SECTION] WriteTx
+
+template <class T>
+Result<void> WriteTx::insert(const T& record) {
+  auto& impl = *m_store.m_impl;
+  T r = record;
+  if (r.createdAt == Instant{}) r.createdAt = m_now;
+  r.updatedAt = m_now;
+  r.sync = SyncMeta{};
+  const std::vector<Cell> cells = cellsOf(r);
+
+  static const std::string insertSql = [] {
+    std::string cols, marks;
+    for (auto c : columnsOf<T>()) {
+      cols += std::string(c) + ", ";
+      marks += "?, ";
+    }
+    return "INSERT INTO " + std::string(Codec<T>::table) + " (" + cols + "row_version, deleted) VALUES (" +
+           marks + "0, 0)";
+  }();
+  auto stmt = impl.conn.cached(insertSql);
+  if (!stmt) return std::unexpected(stmt.error());
+  int i = 1;
+  for (const auto& c : cells) (*stmt)->bind(i++, c.value);
+  if (auto s = impl.step(**stmt, "saving a new record"); !s) return s;
+
+  std::vector<const Cell*> all;
+  for (const auto& c : cells) all.push_back(&c);
+  const std::string hlc = impl.nextHlc(m_now);
+  const Uuid& id = r.*Codec<T>::idMember;
+  if (auto o = impl.appendOutbox(Codec<T>::table, id, "insert", changesJson(all), 0, m_now, hlc); !o) return o;
+  if (auto a = impl.appendAudit(m_actor, "create", Codec<T>::table, id.toString(), "", m_now, hlc); !a) return a;
+  return impl.persistClock(m_now);
+}
+
+template <class T>
+Result<void> WriteTx::update(const T& record) {
+  auto& impl = *m_store.m_impl;
+  const Uuid& id = record.*Codec<T>::idMember;
+  auto current = selectById<T>(impl, id);
+  if (!current) return std::unexpected(current.error());
+  if (!*current) return fail(ErrorDomain::NotFound, "store.not_found", tableNotFound(Codec<T>::table));
+  if ((*current)->sync.deleted)
+    return fail(ErrorDomain::Conflict, "store.deleted", "that " + std::string(Codec<T>::table) + " record was deleted");
+
+  T next = record;
+  next.createdAt = (*current)->createdAt;
+  next.updatedAt = (*current)->updatedAt;
+  next.sync = (*current)->sync;
+  const std::vector<Cell> before = cellsOf(**current);
+  const std::vector<Cell> after = cellsOf(next);
+  std::vector<const Cell*> changed;
+  for (std::size_t k = 0; k < after.size(); ++k) {
+    if (after[k].value != before[k].value) changed.push_back(&after[k]);
+  }
+  if (changed.empty()) return {};
+
+  std::string setSql = "UPDATE " + std::string(Codec<T>::table) + " SET ";
+  for (const Cell* c : changed) setSql += std::string(c->column) + " = ?, ";
+  setSql += "updated_at = ? WHERE " + std::string(Codec<T>::idColumn) + " = ?";
+  auto stmt = impl.conn.cached(setSql);
+  if (!stmt) return std::unexpected(stmt.error());
+  int i = 1;
+  for (const Cell* c : changed) (*stmt)->bind(i++, c->value);
+  (*stmt)->bindText(i++, formatInstant(m_now));
+  (*stmt)->bindText(i, id.toString());
+  if (auto s = impl.step(**stmt, "saving a change"); !s) return s;
+
+  const std::string hlc = impl.nextHlc(m_now);
+  if (auto o = impl.appendOutbox(Codec<T>::table, id, "update", changesJson(changed),
+                                 (*current)->sync.rowVersion, m_now, hlc);
+      !o)
+    return o;
+  if (auto a = impl.appendAudit(m_actor, "update", Codec<T>::table, id.toString(), joinNames(changed), m_now, hlc); !a)
+    return a;
+  return impl.persistClock(m_now);
+}
+
+template <class T>
+Result<void> WriteTx::remove(const Uuid& id) {
+  auto& impl = *m_store.m_impl;
+  auto current = selectById<T>(impl, id);
+  if (!current) return std::unexpected(current.error());
+  if (!*current) return fail(ErrorDomain::NotFound, "store.not_found", tableNotFound(Codec<T>::table));
+  if ((*current)->sync.deleted) return {};
+  static const std::string sqlText = "UPDATE " + std::string(Codec<T>::table) +
+                                     " SET deleted = 1, updated_at = ? WHERE " +
+                                     std::string(Codec<T>::idColumn) + " = ?";
+  auto stmt = impl.conn.cached(sqlText);
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindText(1, formatInstant(m_now));
+  (*stmt)->bindText(2, id.toString());
+  if (auto s = impl.step(**stmt, "deleting a record"); !s) return s;
+  const std::string hlc = impl.nextHlc(m_now);
+  if (auto o = impl.appendOutbox(Codec<T>::table, id, "delete", "{}", (*current)->sync.rowVersion, m_now, hlc); !o)
+    return o;
+  if (auto a = impl.appendAudit(m_actor, "delete", Codec<T>::table, id.toString(), "", m_now, hlc); !a) return a;
+  return impl.persistClock(m_now);
+}
+
+template <class T>
+Result<std::optional<T>> WriteTx::get(const Uuid& id) {
+  return selectById<T>(*m_store.m_impl, id);
+}
+
+template <class T>
+Result<ApplyOutcome> WriteTx::applyRemote(const T& record) {
+  auto& impl = *m_store.m_impl;
+  const Uuid& id = record.*Codec<T>::idMember;
+  auto pending = impl.hasPendingMutation(Codec<T>::table, id);
+  if (!pending) return std::unexpected(pending.error());
+  if (*pending) return ApplyOutcome::SkippedPendingLocal;
+
+  const std::vector<Cell> cells = cellsOf(record);
+  static const std::string updateSql = [] {
+    std::string s = "UPDATE " + std::string(Codec<T>::table) + " SET ";
+    for (auto c : columnsOf<T>()) s += std::string(c) + " = ?, ";
+    return s + "row_version = ?, deleted = ? WHERE " + std::string(Codec<T>::idColumn) + " = ?";
+  }();
+  static const std::string insertSql = [] {
+    std::string cols, marks;
+    for (auto c : columnsOf<T>()) {
+      cols += std::string(c) + ", ";
+      marks += "?, ";
+    }
+    return "INSERT INTO " + std::string(Codec<T>::table) + " (" + cols + "row_version, deleted) VALUES (" +
+           marks + "?, ?)";
+  }();
+  auto bindAll = [&](sql::Stmt& s) {
+    int i = 1;
+    for (const auto& c : cells) s.bind(i++, c.value);
+    s.bindInt(i++, record.sync.rowVersion);
+    s.bindInt(i++, record.sync.deleted ? 1 : 0);
+    return i;
+  };
+  {
+    auto stmt = impl.conn.cached(updateSql);
+    if (!stmt) return std::unexpected(stmt.error());
+    const int i = bindAll(**stmt);
+    (*stmt)->bindText(i, id.toString());
+    if (auto s = impl.step(**stmt, "applying a server change"); !s) return std::unexpected(s.error());
+  }
+  if (sqlite3_changes(impl.conn.raw()) == 0) {
+    auto stmt = impl.conn.cached(insertSql);
+    if (!stmt) return std::unexpected(stmt.error());
+    bindAll(**stmt);
+    if (auto s = impl.step(**stmt, "applying a server change"); !s) return std::unexpected(s.error());
+  }
+  const std::string hlc = impl.nextHlc(m_now);
+  if (auto a = impl.appendAudit(m_actor, "apply_remote", Codec<T>::table, id.toString(), "", m_now, hlc); !a)
+    return std::unexpected(a.error());
+  return ApplyOutcome::Applied;
+}
+
+Result<void> WriteTx::recordAccess(std::string_view entity, const Uuid& id, std::string_view action) {
+  auto& impl = *m_store.m_impl;
+  const std::string hlc = impl.nextHlc(m_now);
+  return impl.appendAudit(m_actor, action, entity, id.toString(), "", m_now, hlc);
+}
+
+// [SECTION] Opening
+
+namespace {
+
+constexpr char kPlainSqliteHeader[] = "SQLite format 3";
+
+// A plaintext SQLite file is the classic mistake (a build linked against libsqlite3, or a
+// copied database): say so plainly instead of "wrong key".
+Result<void> precheckFile(const OpenOptions& options, bool& exists) {
+  struct stat st {};
+  exists = ::stat(options.path.c_str(), &st) == 0;
+  if (!exists) {
+    if (!options.create)
+      return fail(ErrorDomain::Store, "store.missing",
+                  "no store at " + options.path.string() + " (create one with 'anteroom-admin store init')");
+    // Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
+    const int fd = ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+      return fail(ErrorDomain::Store, "store.cannot_create", "cannot create the store file " + options.path.string());
+    ::close(fd);
+    return {};
+  }
+  if (!S_ISREG(st.st_mode))
+    return fail(ErrorDomain::Store, "store.not_a_file", options.path.string() + " is not a regular file");
+  if (st.st_size == 0 && !options.create)
+    return fail(ErrorDomain::Store, "store.empty", "the store file " + options.path.string() + " is empty");
+  std::ifstream in(options.path, std::ios::binary);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() == sizeof header && std::string_view(header, 15) == kPlainSqliteHeader) {
+    return fail(ErrorDomain::Store, "store.plaintext",
+                options.path.string() +
+                    " is an unencrypted SQLite file, not an Anteroom store; refusing to use it");
+  }
+  return {};
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
+  bool exists = false;
+  if (auto r = precheckFile(options, exists); !r) return std::unexpected(r.error());
+
+  sqlite3* raw = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(options.path.c_str(), &raw, flags, nullptr);
+  sql::DbHandle handle(raw);
+  if (rc != SQLITE_OK) return std::unexpected(sql::sqliteError(raw, rc, "opening " + options.path.string()));
+
+  auto impl = std::make_unique<Impl>();
+  impl->conn = sql::Connection(std::move(handle));
+  impl->outboxCeiling = options.outboxCeiling;
+  auto& conn = impl->conn;
+  {
+    const SecretKey::RawKeyText text(key);
+    rc = sqlite3_key(conn.raw(), text.data(), text.size());
+  }
+  if (rc != SQLITE_OK) return std::unexpected(sql::sqliteError(conn.raw(), rc, "setting the store key"));
+  if (auto r = conn.exec("PRAGMA cipher_page_size = 4096"); !r) return std::unexpected(r.error());
+
+  // Proof that this binary really is SQLCipher: plain SQLite ignores PRAGMA key silently.
+  auto cipher = conn.scalar("PRAGMA cipher_version");
+  if (!cipher) return std::unexpected(cipher.error());
+  if (!*cipher || !std::holds_alternative<std::string>(**cipher)) {
+    return fail(ErrorDomain::Store, "store.not_encrypted",
+                "this program is not linked with SQLCipher; refusing to write an unencrypted store");
+  }
+  // The first read decrypts page 1: a wrong key or a foreign file fails here.
+  if (auto first = conn.scalar("SELECT count(*) FROM sqlite_master"); !first) return std::unexpected(first.error());
+
+  sqlite3_busy_timeout(conn.raw(), static_cast<int>(options.busyTimeout.count()));
+  auto mode = conn.scalar("PRAGMA journal_mode = WAL");
+  if (!mode) return std::unexpected(mode.error());
+  if (!*mode || std::get_if<std::string>(&**mode) == nullptr || std::get<std::string>(**mode) != "wal")
+    return fail(ErrorDomain::Store, "store.wal", "the store could not switch to WAL mode");
+  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA secure_delete = ON"}) {
+    if (auto r = conn.exec(pragma); !r) return std::unexpected(r.error());
+  }
+
+  // A store encrypted with this key but holding someone else's tables is not ours.
+  if (exists) {
+    auto tables = conn.scalar("SELECT count(*) FROM sqlite_master");
+    auto ours = conn.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'");
+    if (!tables) return std::unexpected(tables.error());
+    if (!ours) return std::unexpected(ours.error());
+    if (std::get<std::int64_t>(**tables) > 0 && std::get<std::int64_t>(**ours) == 0)
+      return fail(ErrorDomain::Store, "store.foreign", "wrong key or not an Anteroom store");
+  }
+
+  const auto migrations = options.migrations.value_or(bundledMigrations());
+  for (const auto& m : migrations) impl->latestKnownVersion = std::max(impl->latestKnownVersion, m.version);
+  auto version = migrate(conn, migrations);
+  if (!version) return std::unexpected(version.error());
+  impl->schemaVersion = *version;
+
+  // The device id is made once, when the store is created, and names this device to the hub.
+  const Instant now = nowUtc();
+  auto deviceId = impl->getState("device_id");
+  if (!deviceId) return std::unexpected(deviceId.error());
+  if (!*deviceId) {
+    const std::string fresh = impl->ids.v7(now).toString();
+    if (auto r = impl->putState("device_id", fresh, now); !r) return std::unexpected(r.error());
+    *deviceId = fresh;
+  }
+  const auto parsedId = Uuid::parse(**deviceId);
+  if (!parsedId) return fail(ErrorDomain::Store, "store.bad_row", "the store's device id is unreadable");
+  impl->deviceId = *parsedId;
+  impl->clock.emplace(impl->deviceId.toString());
+  auto lastClock = impl->getState("hlc");
+  if (!lastClock) return std::unexpected(lastClock.error());
+  if (*lastClock) {
+    if (auto decoded = HybridLogicalClock::decode(**lastClock)) impl->clock->restore(decoded->first);
+  }
+  return Store(std::move(impl));
+}
+
+// [SECTION] Whole-store operations
+
+Result<StoreInfo> Store::info() {
+  auto& conn = m_impl->conn;
+  StoreInfo info;
+  auto text = [&](std::string_view q) -> Result<std::string> {
+    auto v = conn.scalar(q);
+    if (!v) return std::unexpected(v.error());
+    if (!*v) return std::string();
+    if (auto* s = std::get_if<std::string>(&**v)) return *s;
+    if (auto* i = std::get_if<std::int64_t>(&**v)) return std::to_string(*i);
+    return std::string();
+  };
+  auto number = [&](std::string_view q) -> Result<std::int64_t> {
+    auto v = conn.scalar(q);
+    if (!v) return std::unexpected(v.error());
+    if (!*v) return 0;
+    if (auto* i = std::get_if<std::int64_t>(&**v)) return *i;
+    return 0;
+  };
+  auto cv = text("PRAGMA cipher_version");
+  if (!cv) return std::unexpected(cv.error());
+  info.cipherVersion = *cv;
+  info.sqliteVersion = sqlite3_libversion();
+  info.schemaVersion = m_impl->schemaVersion;
+  info.latestKnownVersion = m_impl->latestKnownVersion;
+  info.deviceId = m_impl->deviceId.toString();
+  auto ps = number("PRAGMA page_size");
+  auto pc = number("PRAGMA page_count");
+  auto jm = text("PRAGMA journal_mode");
+  if (!ps || !pc || !jm) return std::unexpected(!ps ? ps.error() : !pc ? pc.error() : jm.error());
+  info.pageSize = *ps;
+  info.pageCount = *pc;
+  info.journalMode = *jm;
+  for (const char* table : {"practice", "provider", "patient", "waitlist", "waitlist_entry", "appointment_slot",
+                            "appointment_request", "appointment", "notification", "staff_user", "outbox",
+                            "sync_conflict", "audit_log"}) {
+    auto n = number(std::string("SELECT count(*) FROM ") + table);
+    if (!n) return std::unexpected(n.error());
+    info.rowCounts.emplace_back(table, *n);
+    if (std::string_view(table) == "outbox") info.pendingOutbox = *n;
+  }
+  return info;
+}
+
+Result<void> Store::checkIntegrity() {
+  auto& conn = m_impl->conn;
+  // SQLCipher 4 checks every page's MAC here; SQLCipher 3 ignores the unknown pragma.
+  for (const char* pragma : {"PRAGMA cipher_integrity_check", "PRAGMA integrity_check"}) {
+    auto stmt = conn.prepare(pragma);
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<std::string> problems;
+    int rc = 0;
+    while ((rc = stmt->step()) == SQLITE_ROW) {
+      std::string line = stmt->getText(0);
+      if (line != "ok") problems.push_back(std::move(line));
+    }
+    if (rc != SQLITE_DONE) {
+      Error e = sql::sqliteError(conn.raw(), rc, "checking the store");
+      if (e.code == "store.wrong_key") {
+        e.code = "store.corrupt";
+        e.message = "the store is damaged: a page failed its integrity check";
+      }
+      return std::unexpected(e);
+    }
+    if (!problems.empty()) {
+      return fail(ErrorDomain::Store, "store.corrupt",
+                  "the store is damaged: " + std::to_string(problems.size()) + " problem(s), first: " + problems.front());
+    }
+  }
+  return {};
+}
+
+Result<void> Store::checkpoint() {
+  auto& conn = m_impl->conn;
+  int logFrames = 0;
+  int checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(conn.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &logFrames, &checkpointed);
+  if (rc != SQLITE_OK) return std::unexpected(sql::sqliteError(conn.raw(), rc, "checkpointing the store"));
+  return {};
+}
+
+Result<void> Store::rekey(const SecretKey& newKey) {
+  auto& conn = m_impl->conn;
+  if (auto r = checkpoint(); !r) return r;
+  // Rekeying rewrites every page through the rollback journal; WAL mode is restored after.
+  auto mode = conn.scalar("PRAGMA journal_mode = DELETE");
+  if (!mode) return std::unexpected(mode.error());
+  if (!*mode || std::get_if<std::string>(&**mode) == nullptr || std::get<std::string>(**mode) != "delete")
+    return fail(ErrorDomain::Store, "store.busy",
+                "another process has the store open; stop the kiosk and sync daemon, then rekey", true);
+  int rc = 0;
+  {
+    const SecretKey::RawKeyText text(newKey);
+    rc = sqlite3_rekey(conn.raw(), text.data(), text.size());
+  }
+  auto back = conn.scalar("PRAGMA journal_mode = WAL");
+  if (rc != SQLITE_OK) return std::unexpected(sql::sqliteError(conn.raw(), rc, "rekeying the store"));
+  if (!back) return std::unexpected(back.error());
+  return {};
+}
+
+// [SECTION] Writes
+
+Result<void> Store::write(const Actor& actor, const std::function<Result<void>(WriteTx&)>& fn) {
+  return write(actor, nowUtc(), fn);
+}
+
+Result<void> Store::write(const Actor& actor, Instant now, const std::function<Result<void>(WriteTx&)>& fn) {
+  auto tx = sql::Transaction::begin(m_impl->conn);
+  if (!tx) return std::unexpected(tx.error());
+  WriteTx writer(*this, actor, now);
+  if (auto r = fn(writer); !r) {
+    m_impl->outboxCountCache = -1;  // rolled back: recount next time
+    return r;
+  }
+  auto committed = tx->commit();
+  if (!committed) m_impl->outboxCountCache = -1;
+  return committed;
+}
+
+template <class T>
+Result<void> Store::insert(const T& record, const Actor& actor) {
+  return write(actor, [&](WriteTx& tx) { return tx.insert(record); });
+}
+
+template <class T>
+Result<void> Store::update(const T& record, const Actor& actor) {
+  return write(actor, [&](WriteTx& tx) { return tx.update(record); });
+}
+
+template <class T>
+Result<ApplyOutcome> Store::applyRemote(const T& record, const Actor& actor) {
+  ApplyOutcome outcome = ApplyOutcome::Applied;
+  auto r = write(actor, [&](WriteTx& tx) -> Result<void> {
+    auto o = tx.applyRemote(record);
+    if (!o) return std::unexpected(o.error());
+    outcome = *o;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return outcome;
+}
+
+// [SECTION] Reads
+
+template <class T>
+Result<std::optional<T>> Store::get(const Uuid& id) {
+  return selectById<T>(*m_impl, id);
+}
+
+Result<std::optional<Practice>> Store::practice() {
+  auto rows = selectWhere<Practice>(*m_impl, "WHERE deleted = 0 ORDER BY created_at LIMIT 1", {});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Practice>();
+  return std::optional<Practice>(std::move(rows->front()));
+}
+
+Result<std::vector<Provider>> Store::providers() {
+  return selectWhere<Provider>(*m_impl, "WHERE deleted = 0 ORDER BY last_name, first_name", {});
+}
+
+Result<std::vector<Waitlist>> Store::waitlists() {
+  return selectWhere<Waitlist>(*m_impl, "WHERE deleted = 0 ORDER BY name", {});
+}
+
+Result<std::vector<StaffUser>> Store::staffUsers() {
+  return selectWhere<StaffUser>(*m_impl, "WHERE deleted = 0 ORDER BY display_name", {});
+}
+
+Result<std::vector<Patient>> Store::findPatients(std::string_view lastName, Date dateOfBirth) {
+  const std::string key = nameLookupKey(lastName);
+  if (key.empty()) return std::vector<Patient>{};
+  return selectWhere<Patient>(*m_impl, "WHERE date_of_birth = ? AND lookup_key = ? AND deleted = 0",
+                              {formatDate(dateOfBirth), key});
+}
+
+Result<std::optional<Patient>> Store::findPatientByEmail(std::string_view email) {
+  auto normalized = normalizeEmail(email);
+  if (!normalized) return std::optional<Patient>();
+  auto rows = selectWhere<Patient>(*m_impl, "WHERE email = ? AND deleted = 0", {*normalized});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Patient>();
+  return std::optional<Patient>(std::move(rows->front()));
+}
+
+Result<std::vector<Appointment>> Store::appointmentsBetween(Instant from, Instant to) {
+  return selectWhere<Appointment>(*m_impl, "WHERE start_time >= ? AND start_time < ? AND deleted = 0 ORDER BY start_time",
+                                  {formatInstant(from), formatInstant(to)});
+}
+
+Result<std::vector<Appointment>> Store::appointmentsForPatient(const Uuid& patientId, Instant from, Instant to) {
+  return selectWhere<Appointment>(
+      *m_impl, "WHERE patient_id = ? AND start_time >= ? AND start_time < ? AND deleted = 0 ORDER BY start_time",
+      {patientId.toString(), formatInstant(from), formatInstant(to)});
+}
+
+Result<std::vector<AppointmentSlot>> Store::slotsBetween(Instant from, Instant to, std::optional<SlotStatus> status) {
+  if (status) {
+    return selectWhere<AppointmentSlot>(
+        *m_impl, "WHERE start_time >= ? AND start_time < ? AND status = ? AND deleted = 0 ORDER BY start_time",
+        {formatInstant(from), formatInstant(to), std::string(toString(*status))});
+  }
+  return selectWhere<AppointmentSlot>(*m_impl,
+                                      "WHERE start_time >= ? AND start_time < ? AND deleted = 0 ORDER BY start_time",
+                                      {formatInstant(from), formatInstant(to)});
+}
+
+Result<std::vector<WaitlistEntry>> Store::waitlistEntries(const Uuid& waitlistId, bool activeOnly) {
+  if (activeOnly) {
+    return selectWhere<WaitlistEntry>(
+        *m_impl,
+        "WHERE waitlist_id = ? AND status IN ('waiting', 'offered') AND deleted = 0 ORDER BY created_at",
+        {waitlistId.toString()});
+  }
+  return selectWhere<WaitlistEntry>(*m_impl, "WHERE waitlist_id = ? AND deleted = 0 ORDER BY created_at",
+                                    {waitlistId.toString()});
+}
+
+Result<std::vector<AppointmentRequest>> Store::requestsForSlot(const Uuid& slotId) {
+  return selectWhere<AppointmentRequest>(*m_impl, "WHERE appointment_slot_id = ? AND deleted = 0 ORDER BY created_at",
+                                         {slotId.toString()});
+}
+
+Result<std::vector<Notification>> Store::notificationsFor(const Uuid& recipientId) {
+  return selectWhere<Notification>(*m_impl, "WHERE recipient_id = ? AND deleted = 0 ORDER BY created_at",
+                                   {recipientId.toString()});
+}
+
+// [SECTION] Domain operations
+
+Result<CheckInReceipt> Store::checkIn(const Uuid& appointmentId, const Actor& actor, Instant now) {
+  CheckInReceipt receipt;
+  auto r = write(actor, now, [&](WriteTx& tx) -> Result<void> {
+    auto current = tx.get<Appointment>(appointmentId);
+    if (!current) return std::unexpected(current.error());
+    if (!*current || (*current)->sync.deleted)
+      return fail(ErrorDomain::NotFound, "checkin.not_found", "no appointment with that id");
+    Appointment appt = **current;
+    const auto check = checkTransition(appt.status, AppointmentStatus::CheckedIn);
+    if (check.kind == Transition::NoOp) {
+      receipt.appointment = appt;
+      receipt.alreadyCheckedIn = true;
+      return {};
+    }
+    if (check.kind == Transition::Illegal)
+      return fail(ErrorDomain::Conflict, "checkin.illegal", std::string(check.reason));
+    appt.status = AppointmentStatus::CheckedIn;
+    if (auto u = tx.update(appt); !u) return u;
+
+    Notification note;
+    note.notificationId = m_impl->ids.v7(now);
+    note.recipientId = appt.providerId;
+    note.recipientType = RecipientType::Provider;
+    note.type = NotificationType::PatientArrived;
+    note.content.templateKey = "patient_arrived";
+    note.content.params = {{"appointment_id", appt.appointmentId.toString()}, {"arrived_at", formatInstant(now)}};
+    note.status = NotificationStatus::Pending;
+    if (auto n = tx.insert(note); !n) return n;
+    if (auto a = tx.recordAccess("appointment", appt.appointmentId, "check_in"); !a) return a;
+    receipt.appointment = appt;
+    receipt.notificationId = note.notificationId;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return receipt;
+}
+
+Result<Appointment> Store::setAppointmentStatus(const Uuid& appointmentId, AppointmentStatus to, const Actor& actor,
+                                                Instant now) {
+  Appointment result;
+  auto r = write(actor, now, [&](WriteTx& tx) -> Result<void> {
+    auto current = tx.get<Appointment>(appointmentId);
+    if (!current) return std::unexpected(current.error());
+    if (!*current || (*current)->sync.deleted)
+      return fail(ErrorDomain::NotFound, "appointment.not_found", "no appointment with that id");
+    result = **current;
+    const auto check = checkTransition(result.status, to);
+    if (check.kind == Transition::NoOp) return {};
+    if (check.kind == Transition::Illegal)
+      return fail(ErrorDomain::Conflict, "appointment.illegal_transition", std::string(check.reason));
+    result.status = to;
+    return tx.update(result);
+  });
+  if (!r) return std::unexpected(r.error());
+  return result;
+}
+
+// [SECTION] Outbox, audit, sync state
+
+Result<std::vector<OutboxMutation>> Store::pendingOutbox(std::size_t limit) {
+  auto stmt = m_impl->conn.cached(
+      "SELECT device_seq, mutation_id, entity, entity_id, kind, changes, base_version, hlc, created_at"
+      " FROM outbox ORDER BY device_seq LIMIT ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindInt(1, static_cast<std::int64_t>(limit));
+  std::vector<OutboxMutation> out;
+  int rc = 0;
+  while ((rc = (*stmt)->step()) == SQLITE_ROW) {
+    auto& s = **stmt;
+    out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3), s.getText(4), s.getText(5), s.getInt(6),
+                   s.getText(7), s.getText(8)});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(m_impl->conn.raw(), rc, "reading the outbox"));
+  return out;
+}
+
+Result<std::int64_t> Store::pendingOutboxCount() { return m_impl->countOutbox(); }
+
+Result<std::vector<AuditEvent>> Store::auditTrail(std::size_t limit) {
+  auto stmt = m_impl->conn.cached(
+      "SELECT audit_id, at, actor_kind, actor_id, action, entity, entity_id, fields FROM audit_log"
+      " ORDER BY audit_id DESC LIMIT ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindInt(1, static_cast<std::int64_t>(limit));
+  std::vector<AuditEvent> out;
+  int rc = 0;
+  while ((rc = (*stmt)->step()) == SQLITE_ROW) {
+    auto& s = **stmt;
+    out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3), s.getText(4), s.getText(5), s.getText(6),
+                   s.getText(7)});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(m_impl->conn.raw(), rc, "reading the audit log"));
+  return out;
+}
+
+Result<std::optional<std::string>> Store::syncValue(std::string_view key) { return m_impl->getState(key); }
+
+Result<void> Store::setSyncValue(std::string_view key, std::string_view value) {
+  return m_impl->putState(key, value, nowUtc());
+}
+
+const Uuid& Store::deviceId() const { return m_impl->deviceId; }
+
+// [SECTION] Purge
+
+Result<PurgeReport> Store::purgeOutsideWindow(Instant now, int daysAhead) {
+  using namespace std::chrono;
+  // Day boundaries in UTC with a day's margin either side, so "yesterday" in any practice
+  // time zone stays on the device.
+  const Instant today = floor<days>(now);
+  const std::string from = formatInstant(today - days{2});
+  const std::string to = formatInstant(today + days{daysAhead + 2});
+  const std::string notificationCutoff = formatInstant(now - days{7});
+  auto noPending = [](std::string_view table, std::string_view idCol) {
+    return " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = '" + std::string(table) +
+           "' AND o.entity_id = " + std::string(table) + "." + std::string(idCol) + ")";
+  };
+  struct Step {
+    std::string table;
+    std::string sqlText;
+    std::vector<std::string> params;
+  };
+  // Children before parents: foreign keys are checked at commit.
+  const std::vector<Step> steps = {
+      {"notification",
+       "DELETE FROM notification WHERE (created_at < ? OR deleted = 1)" + noPending("notification", "notification_id"),
+       {notificationCutoff}},
+      {"appointment_request",
+       "DELETE FROM appointment_request WHERE (deleted = 1 OR appointment_slot_id IN (SELECT slot_id FROM "
+       "appointment_slot WHERE start_time < ? OR start_time >= ?))" +
+           noPending("appointment_request", "request_id"),
+       {from, to}},
+      {"appointment",
+       "DELETE FROM appointment WHERE (deleted = 1 OR start_time < ? OR start_time >= ?)" +
+           noPending("appointment", "appointment_id"),
+       {from, to}},
+      {"appointment_slot",
+       "DELETE FROM appointment_slot WHERE (deleted = 1 OR start_time < ? OR start_time >= ?)"
+       " AND NOT EXISTS (SELECT 1 FROM appointment_request r WHERE r.appointment_slot_id = appointment_slot.slot_id)" +
+           noPending("appointment_slot", "slot_id"),
+       {from, to}},
+      {"waitlist_entry",
+       "DELETE FROM waitlist_entry WHERE (deleted = 1 OR status NOT IN ('waiting', 'offered'))"
+       " AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.waitlist_entry_id = waitlist_entry.entry_id)"
+       " AND NOT EXISTS (SELECT 1 FROM appointment_request r WHERE r.waitlist_entry_id = waitlist_entry.entry_id)" +
+           noPending("waitlist_entry", "entry_id"),
+       {}},
+      {"patient",
+       "DELETE FROM patient WHERE NOT EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = patient.patient_id)"
+       " AND NOT EXISTS (SELECT 1 FROM waitlist_entry e WHERE e.patient_id = patient.patient_id)"
+       " AND NOT EXISTS (SELECT 1 FROM appointment_request r WHERE r.patient_id = patient.patient_id)"
+       " AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.recipient_id = patient.patient_id)" +
+           noPending("patient", "patient_id"),
+       {}},
+  };
+  PurgeReport report;
+  auto r = write(Actor::sync(), now, [&](WriteTx& tx) -> Result<void> {
+    for (const auto& s : steps) {
+      auto stmt = m_impl->conn.prepare(s.sqlText);
+      if (!stmt) return std::unexpected(stmt.error());
+      int i = 1;
+      for (const auto& p : s.params) stmt->bindText(i++, p);
+      if (auto st = m_impl->step(*stmt, "purging old records"); !st) return st;
+      report.removed.emplace_back(s.table, sqlite3_changes(m_impl->conn.raw()));
+    }
+    auto kept = m_impl->countOutbox();
+    if (!kept) return std::unexpected(kept.error());
+    report.keptForPendingSync = *kept;
+    const std::string hlc = m_impl->nextHlc(now);
+    return m_impl->appendAudit(tx.actor(), "purge", "store", "*", std::to_string(report.total()) + " rows", now, hlc);
+  });
+  if (!r) return std::unexpected(r.error());
+  return report;
+}
+
+// [SECTION] Explicit instantiations for every record type
+
+#define ANTEROOM_INSTANTIATE(T)                                              \
+  template Result<void> WriteTx::insert<T>(const T&);                        \
+  template Result<void> WriteTx::update<T>(const T&);                        \
+  template Result<void> WriteTx::remove<T>(const Uuid&);                     \
+  template Result<std::optional<T>> WriteTx::get<T>(const Uuid&);            \
+  template Result<ApplyOutcome> WriteTx::applyRemote<T>(const T&);           \
+  template Result<void> Store::insert<T>(const T&, const Actor&);            \
+  template Result<void> Store::update<T>(const T&, const Actor&);            \
+  template Result<ApplyOutcome> Store::applyRemote<T>(const T&, const Actor&); \
+  template Result<std::optional<T>> Store::get<T>(const Uuid&);
+
+ANTEROOM_INSTANTIATE(Practice)
+ANTEROOM_INSTANTIATE(Provider)
+ANTEROOM_INSTANTIATE(Patient)
+ANTEROOM_INSTANTIATE(Waitlist)
+ANTEROOM_INSTANTIATE(WaitlistEntry)
+ANTEROOM_INSTANTIATE(AppointmentSlot)
+ANTEROOM_INSTANTIATE(AppointmentRequest)
+ANTEROOM_INSTANTIATE(Appointment)
+ANTEROOM_INSTANTIATE(Notification)
+ANTEROOM_INSTANTIATE(StaffUser)
+
+}  // namespace anteroom::store
