@@ -590,9 +590,11 @@ Result<void> Store::checkIntegrity() {
     }
     if (rc != SQLITE_DONE) {
       Error e = sql::sqliteError(conn.raw(), rc, "checking the store");
-      if (e.code == "store.wrong_key") {
+      // SQLCipher 3 reports a page whose MAC does not verify as a generic SQL error.
+      if (!e.isTransient()) {
+        e.domain = ErrorDomain::Store;
         e.code = "store.corrupt";
-        e.message = "the store is damaged: a page failed its integrity check";
+        e.message = "the store is damaged: a page failed its integrity check (" + e.message + ")";
       }
       return std::unexpected(e);
     }

@@ -146,11 +146,18 @@ TEST_CASE("parse: numbers") {
   CHECK(errorCode("-1e400") == "json.parse");
   CHECK(errorCode("1.8e308") == "json.parse");
   CHECK(errorCode("100000000000000000000000000000e-10000000000000000000000") == "ok");
-  CHECK(errorCode("1" + std::string(400, '0')) == "json.parse");
-  CHECK(errorCode("1" + std::string(400, '0') + "e-50") == "json.parse");
-  CHECK(errorCode("1" + std::string(400, '0') + "e-200") == "ok");
-  CHECK(errorCode("0." + std::string(400, '0') + "1e+200") == "ok");
-  CHECK(errorCode("0." + std::string(400, '0') + "1") == "ok");
+  // 400-digit mantissas: the exponent alone does not say whether the value overflows.
+  const auto longNumber = [](std::string_view head, char fill, std::string_view tail) {
+    std::string text(head);
+    text.append(400, fill);
+    text.append(tail);
+    return text;
+  };
+  CHECK(errorCode(longNumber("1", '0', "")) == "json.parse");
+  CHECK(errorCode(longNumber("1", '0', "e-50")) == "json.parse");
+  CHECK(errorCode(longNumber("1", '0', "e-200")) == "ok");
+  CHECK(errorCode(longNumber("0.", '0', "1e+200")) == "ok");
+  CHECK(errorCode(longNumber("0.", '0', "1")) == "ok");
   CHECK(Json::parse(Json(1e300).dump())->asDouble() == 1e300);
 }
 
@@ -229,7 +236,8 @@ TEST_CASE("parse limits: depth and size") {
   CHECK(errorCode(std::string(1'000'000, '['), {.maxBytes = 2'000'000}) == "json.too_deep");
   CHECK(Json::parse(nested(65, '[', ']')).error().message.starts_with("JSON nested deeper than 64 levels"));
 
-  const std::string big = "\"" + std::string(100, 'x') + "\"";
+  std::string big(102, 'x');
+  big.front() = big.back() = '"';
   CHECK(errorCode(big, {.maxBytes = big.size()}) == "ok");
   CHECK(errorCode(big, {.maxBytes = big.size() - 1}) == "json.too_large");
   CHECK(errorCode(std::string((1 << 20) + 1, ' ')) == "json.too_large");

@@ -20,7 +20,7 @@ struct Accept {
   std::string_view expected;
 };
 struct Refuse {
-  std::string_view input;
+  std::string input;  // owning: some rows are built from temporaries
   std::string_view code;
 };
 

@@ -3,7 +3,6 @@
 #include "anteroom/model/validation.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <optional>
 #include <tuple>
@@ -26,25 +25,21 @@ std::optional<char32_t> decodeUtf8(std::string_view text, std::size_t& pos) {
     ++pos;
     return lead;
   }
-  std::size_t length = 0;
-  char32_t cp = 0;
-  char32_t smallest = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, cp = lead & 0x1Fu, smallest = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, cp = lead & 0x0Fu, smallest = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, cp = lead & 0x07u, smallest = 0x10000;
-  } else {
-    return std::nullopt;
-  }
+  // Sequence length from the lead byte; the smallest code point catches overlong encodings.
+  const std::size_t length = (lead & 0xE0) == 0xC0   ? 2
+                             : (lead & 0xF0) == 0xE0 ? 3
+                             : (lead & 0xF8) == 0xF0 ? 4
+                                                     : 0;
+  if (length == 0) return std::nullopt;
+  constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  char32_t cp = lead & (0x7Fu >> length);
   if (text.size() - pos < length) return std::nullopt;
   for (std::size_t i = 1; i < length; ++i) {
     const auto next = static_cast<unsigned char>(text[pos + i]);
     if ((next & 0xC0) != 0x80) return std::nullopt;
     cp = cp << 6 | (next & 0x3Fu);
   }
-  if (cp < smallest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+  if (cp < kSmallest[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
   pos += length;
   return cp;
 }
@@ -60,17 +55,15 @@ std::optional<std::u32string> decodeAll(std::string_view text) {
 }
 
 void appendUtf8(std::string& out, char32_t cp) {
-  const auto byte = [&out](char32_t bits) { out.push_back(static_cast<char>(bits)); };
   if (cp < 0x80) {
-    byte(cp);
-  } else if (cp < 0x800) {
-    byte(0xC0 | cp >> 6), byte(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    byte(0xE0 | cp >> 12), byte(0x80 | (cp >> 6 & 0x3F)), byte(0x80 | (cp & 0x3F));
-  } else {
-    byte(0xF0 | cp >> 18), byte(0x80 | (cp >> 12 & 0x3F)), byte(0x80 | (cp >> 6 & 0x3F)),
-        byte(0x80 | (cp & 0x3F));
+    out.push_back(static_cast<char>(cp));
+    return;
   }
+  const int continuation = cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
+  constexpr char32_t kLeadMarker[] = {0, 0xC0, 0xE0, 0xF0};
+  out.push_back(static_cast<char>(kLeadMarker[continuation] | cp >> (6 * continuation)));
+  for (int shift = 6 * (continuation - 1); shift >= 0; shift -= 6)
+    out.push_back(static_cast<char>(0x80 | (cp >> shift & 0x3F)));
 }
 
 bool isAsciiSpace(char c) {
@@ -153,9 +146,13 @@ DateParse parseDateText(std::string_view text, Date& out) {
     y = text.substr(second + 1);
     if (m.size() > 2 || d.size() > 2 || y.size() != 4) return DateParse::Format;
   } else if (text.size() == 8) {
-    m = text.substr(0, 2), d = text.substr(2, 2), y = text.substr(4);
+    m = text.substr(0, 2);
+    d = text.substr(2, 2);
+    y = text.substr(4);
   } else if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
-    y = text.substr(0, 4), m = text.substr(5, 2), d = text.substr(8, 2);
+    y = text.substr(0, 4);
+    m = text.substr(5, 2);
+    d = text.substr(8, 2);
   } else {
     return DateParse::Format;
   }
@@ -185,7 +182,11 @@ Result<std::string> normalizeName(std::string_view input) {
       afterLetter = false;
       continue;
     }
-    if (pendingSpace) out.push_back(' '), ++count, pendingSpace = false;
+    if (pendingSpace) {
+      out.push_back(' ');
+      ++count;
+      pendingSpace = false;
+    }
     if (cp == kRightSingleQuote) cp = '\'';
     const bool letter = isNameLetter(cp);
     const bool mark = isCombiningMark(cp) && afterLetter;
@@ -368,7 +369,10 @@ Result<std::string> normalizeFreeText(std::string_view input, std::size_t maxCod
     if (control || (space && count == 0)) continue;  // drop controls and leading whitespace
     appendUtf8(out, *cp);
     ++count;
-    if (!space) countAtLastVisible = count, sizeAtLastVisible = out.size();
+    if (!space) {
+      countAtLastVisible = count;
+      sizeAtLastVisible = out.size();
+    }
   }
   out.resize(sizeAtLastVisible);  // trailing whitespace
   if (countAtLastVisible > maxCodePoints) {
@@ -381,18 +385,19 @@ Result<std::string> normalizeFreeText(std::string_view input, std::size_t maxCod
 }
 
 Result<std::string> normalizeCheckInCode(std::string_view input) {
+  const auto invalid = [] {
+    return fail(ErrorDomain::Validation, "validation.code.invalid",
+                "That code does not look right; please check the 6 letters and numbers and try again.");
+  };
   std::string code;
   for (const char c : input) {
     if (c == ' ' || c == '-') continue;
     const char upper = asciiUpper(c);
     if (kCheckInCodeAlphabet.find(upper) == std::string_view::npos || code.size() == kCheckInCodeLength)
-      return fail(ErrorDomain::Validation, "validation.code.invalid",
-                  "That code does not look right; please check the 6 letters and numbers and try again.");
+      return invalid();
     code.push_back(upper);
   }
-  if (code.size() != kCheckInCodeLength)
-    return fail(ErrorDomain::Validation, "validation.code.invalid",
-                "That code does not look right; please check the 6 letters and numbers and try again.");
+  if (code.size() != kCheckInCodeLength) return invalid();
   return code;
 }
 
