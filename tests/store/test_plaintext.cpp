@@ -40,7 +40,8 @@ TEST_CASE("no plaintext of a sentinel name in the store, its WAL or its shm file
     checkNoSentinel(dir.path(), "Sentinelia");
     checkNoSentinel(dir.path(), "qzyxwvoranth");
 
-    for (const auto& e : s.auditTrail(1000).value()) {
+    const auto audit = s.auditTrail(1000).value();
+    for (const auto& e : audit) {
       CHECK(e.fields.find(sentinel) == std::string::npos);
       CHECK(e.entityId.find(sentinel) == std::string::npos);
     }
