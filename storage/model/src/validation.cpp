@@ -127,6 +127,14 @@ constexpr Fold kFolds[] = {
 
 // --- Phone ---------------------------------------------------------------------------------
 
+std::string prefixed(std::string_view prefix, std::string_view rest) {
+  std::string out;
+  out.reserve(prefix.size() + rest.size());
+  out.append(prefix);
+  out.append(rest);
+  return out;
+}
+
 bool isNanpNumber(std::string_view digits) {  // "1" + area code + exchange + line
   return digits.size() == 11 && digits[0] == '1' && digits[1] >= '2' && digits[4] >= '2';
 }
@@ -304,16 +312,17 @@ Result<std::string> normalizePhone(std::string_view input, std::string_view defa
     if (!allDigits(defaultCountryCode) || defaultCountryCode.size() > 3 || defaultCountryCode[0] == '0')
       return invalid();
     if (defaultCountryCode == "1") {
-      if (digits.size() == 10) digits.insert(0, "1");
+      // Prepending by building a new string: GCC 12 at -O2 warns falsely (-Wrestrict) on insert(0, ...).
+      if (digits.size() == 10) digits = prefixed("1", digits);
       if (!isNanpNumber(digits)) return invalid();
     } else {
       if (digits.starts_with('0')) digits.erase(0, 1);  // national trunk prefix
-      digits.insert(0, defaultCountryCode);
+      digits = prefixed(defaultCountryCode, digits);
     }
   }
   if (digits.size() < 8 || digits.size() > 15 || digits[0] == '0') return invalid();
   if (digits[0] == '1' && !isNanpNumber(digits)) return invalid();
-  return "+" + digits;
+  return prefixed("+", digits);
 }
 
 Result<Date> validateDateOfBirth(Date dob, Date today) {
