@@ -7,6 +7,7 @@
 
 #include "anteroom/store/store.hpp"
 #include "cli.hpp"
+#include "commands.hpp"
 #include "demo_seed.hpp"
 
 using namespace anteroom;
@@ -217,5 +218,7 @@ int main(int argc, char** argv) {
   if (command == "keygen") return cmdKeygen(rest);
   if (command == "store") return cmdStore(rest);
   if (command == "demo") return cmdDemo(rest);
+  if (command == "waitlist") return cmdWaitlist(rest);
+  if (command == "central") return cmdCentral(rest);
   return usage("unknown command '" + command + "'", kTopHelp);
 }

@@ -1,0 +1,14 @@
+// anteroom-admin central commands (being built; see the open issue).
+#include <cstdio>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+namespace anteroom::admin {
+
+int cmdCentral(const std::vector<std::string>&) {
+  std::fputs("anteroom-admin: the central commands are not available in this build\n", stderr);
+  return kExitFailed;
+}
+
+}  // namespace anteroom::admin

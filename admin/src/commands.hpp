@@ -1,0 +1,14 @@
+// Command groups of anteroom-admin that live in their own files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace anteroom::admin {
+
+// anteroom-admin waitlist rank|match ... (admin/src/cmd_waitlist.cpp)
+int cmdWaitlist(const std::vector<std::string>& args);
+// anteroom-admin central migrate|status ... (admin/src/cmd_central.cpp)
+int cmdCentral(const std::vector<std::string>& args);
+
+}  // namespace anteroom::admin
