@@ -12,6 +12,7 @@
 
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/json.hpp"
+#include "anteroom/model/record_rules.hpp"
 #include "anteroom/model/validation.hpp"
 #include "codec.hpp"
 #include "migrations.hpp"
@@ -255,6 +256,7 @@ std::int64_t PurgeReport::total() const {
 template <class T>
 Result<void> WriteTx::insert(const T& record) {
   auto& impl = *m_store.m_impl;
+  if (auto valid = validateRecord(record, m_now); !valid) return valid;
   T r = record;
   if (r.createdAt == Instant{}) r.createdAt = m_now;
   r.updatedAt = m_now;
@@ -288,6 +290,7 @@ Result<void> WriteTx::insert(const T& record) {
 template <class T>
 Result<void> WriteTx::update(const T& record) {
   auto& impl = *m_store.m_impl;
+  if (auto valid = validateRecord(record, m_now); !valid) return valid;
   const Uuid& id = record.*Codec<T>::idMember;
   auto current = selectById<T>(impl, id);
   if (!current) return std::unexpected(current.error());

@@ -273,3 +273,26 @@ TEST_CASE("the outbox has a ceiling and says what to do when it is reached") {
   CHECK(full.error().isTransient());
   CHECK_FALSE(s->get<Waitlist>(d.waitlist.waitlistId).value().has_value());
 }
+
+TEST_CASE("an invalid local write is refused before it reaches the store or the outbox") {
+  TempDir dir;
+  auto key = newKey();
+  auto s = openStore(dir / "store.db", key);
+  SampleData d;
+  d.applyAll(s);
+  Patient bad = d.patient;
+  bad.patientId = d.id();
+  bad.email = "not-an-email";
+  auto r = s.insert(bad, store::Actor::kiosk());
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == "validation.email.invalid");
+  CHECK_FALSE(s.get<Patient>(bad.patientId).value().has_value());
+  CHECK(s.pendingOutboxCount().value() == 0);
+
+  Appointment backwards = d.appointment;
+  backwards.endTime = backwards.startTime - std::chrono::minutes{5};
+  auto u = s.update(backwards, store::Actor::kiosk());
+  REQUIRE_FALSE(u.has_value());
+  CHECK(u.error().code == "validation.time.end_before_start");
+  CHECK(s.get<Appointment>(d.appointment.appointmentId).value()->endTime == d.appointment.endTime);
+}
