@@ -72,6 +72,16 @@ struct AuditEvent {
   std::string fields;  // names of the fields touched, comma separated; never their values
 };
 
+// A mutation the server refused or merged differently, waiting for staff to look at it.
+struct SyncConflict {
+  std::int64_t conflictId = 0;
+  std::string mutationId;
+  std::string entity;
+  std::string entityId;
+  std::string reason;  // the server's words, e.g. "a cancelled appointment cannot be checked in"
+  std::string createdAt;
+};
+
 struct StoreInfo {
   std::string cipherVersion;
   std::string sqliteVersion;
@@ -194,6 +204,9 @@ class Store {
   Result<std::optional<std::string>> syncValue(std::string_view key);
   Result<void> setSyncValue(std::string_view key, std::string_view value);
   [[nodiscard]] const Uuid& deviceId() const;
+  Result<std::vector<SyncConflict>> openConflicts(std::size_t limit);
+  // Marks a conflict reviewed by a staff member (audited).
+  Result<void> resolveConflict(std::int64_t conflictId, const Actor& actor);
 
   // [SECTION] Data minimisation: removes synced rows outside the device's data window
   // (appointments from yesterday to daysAhead ahead, open waitlist entries, what they reference).

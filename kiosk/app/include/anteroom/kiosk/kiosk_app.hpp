@@ -1,0 +1,103 @@
+// The kiosk's flows without any UI: patient check-in, waitlist sign-up and staff mode.
+// The UI draws frame() and hands back intents; apply() runs them after the frame.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "anteroom/kiosk/i18n.hpp"
+#include "anteroom/kiosk/intents.hpp"
+#include "anteroom/kiosk/view_model.hpp"
+#include "anteroom/store/store.hpp"
+
+namespace anteroom::kiosk {
+
+struct KioskConfig {
+  std::chrono::seconds idleTimeout{60};        // patient screens return to welcome and wipe input
+  std::chrono::seconds doneTimeout{20};        // "you're checked in" stays this long
+  std::chrono::seconds staffAutoLock{120};
+  int staffMaxFailures = 5;                    // then the staff member is locked out
+  std::chrono::minutes staffLockout{15};       // survives a restart (kept in the store)
+  int lookupsPerMinute = 6;                    // failed patient lookups before "see the front desk"
+  std::chrono::minutes earlyCheckIn{60};       // how early an appointment can be checked in
+  std::chrono::minutes lateAfter{15};          // after this, the patient is asked to see the desk too
+  std::string crisisLine = "988";
+};
+
+// The screens. Ids in the view-model are stable strings derived from these.
+enum class Screen {
+  Welcome,
+  CheckInLastName,
+  CheckInDob,
+  CheckInCode,
+  CheckInChoose,
+  CheckInConfirm,
+  CheckInDone,
+  FrontDesk,
+  RateLimited,
+  WaitlistStart,
+  WaitlistFirstName,
+  WaitlistLastName,
+  WaitlistDob,
+  WaitlistPhone,
+  WaitlistEmail,
+  WaitlistInsurance,
+  WaitlistMemberId,
+  WaitlistMode,
+  WaitlistConcerns,
+  WaitlistTimes,
+  WaitlistProvider,
+  WaitlistConsent,
+  WaitlistReview,
+  WaitlistDone,
+  WaitlistSameDayDone,
+  StaffSelect,
+  StaffPin,
+  StaffToday,
+  StaffWaitlist,
+  StaffSlots,
+  StaffSync,
+  StaffSettings,
+};
+std::string_view screenId(Screen screen);
+
+class KioskApp {
+ public:
+  KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now);
+  ~KioskApp();
+  KioskApp(const KioskApp&) = delete;
+  KioskApp& operator=(const KioskApp&) = delete;
+
+  void apply(const Intent& intent, Instant now);
+  void applyAll(const Intents& intents, Instant now);
+  // Timers: idle timeout, auto-lock, the end of a rate-limit pause, done screens.
+  void tick(Instant now);
+  // When tick() must run next, if any timer is pending.
+  [[nodiscard]] std::optional<Instant> nextDeadline() const;
+
+  // The current frame's view-model; rebuilt only when something changed.
+  [[nodiscard]] const FrameVm& frame() const;
+  // Bumps whenever what frame() returns may have changed.
+  [[nodiscard]] std::uint64_t revision() const;
+  [[nodiscard]] Screen screen() const;
+  [[nodiscard]] const KioskConfig& config() const;
+
+  // True while every patient input buffer is empty (tests check the idle wipe).
+  [[nodiscard]] bool inputsEmpty() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> m_state;
+};
+
+// A six-character code a patient can type or scan instead of name and date of birth.
+// Derived from the appointment id's random bits, so the hub computes the same code.
+std::string checkInCodeFor(const Uuid& appointmentId);
+
+}  // namespace anteroom::kiosk

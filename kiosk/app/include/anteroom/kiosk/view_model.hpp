@@ -1,0 +1,78 @@
+// What a screen shows, as plain data: the UI draws it and never decides anything itself.
+// Every string here is already translated; widget ids are stable dotted names ("welcome.check_in").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace anteroom::kiosk {
+
+enum class ButtonStyle { Primary, Secondary, Tile, Danger, Link };
+
+struct ButtonVm {
+  std::string id;
+  std::string label;
+  ButtonStyle style = ButtonStyle::Secondary;
+  bool enabled = true;
+  bool selected = false;  // multi-select tiles and the current tab
+};
+
+// What the on-screen keyboard offers for the field.
+enum class KeyboardKind { None, Letters, Email, Code, Digits, Pin };
+
+struct FieldVm {
+  std::string id;       // "checkin.last_name"
+  std::string label;    // the one question of the screen
+  std::string value;    // as typed (masked with dots for a PIN)
+  std::string hint;     // e.g. "MM / DD / YYYY"
+  KeyboardKind keyboard = KeyboardKind::Letters;
+};
+
+struct TableVm {
+  std::string id;                   // "staff.today"
+  std::vector<std::string> columns;
+  struct Row {
+    std::string id;                 // record id (never shown)
+    std::vector<std::string> cells;
+    std::vector<ButtonVm> actions;  // per-row buttons, ids "<table>.<action>.<row>"
+    bool highlighted = false;
+  };
+  std::vector<Row> rows;
+  std::string empty;                // shown when there are no rows
+};
+
+struct ScreenVm {
+  std::string id;     // "welcome", "checkin.dob", "staff.waitlist", ...
+  std::string title;
+  std::vector<std::string> body;  // short paragraphs
+  std::optional<FieldVm> field;
+  std::vector<ButtonVm> choices;   // large tiles, in a grid
+  bool multiSelect = false;
+  std::vector<ButtonVm> tabs;      // staff mode
+  std::optional<TableVm> table;
+  std::vector<std::string> detail; // staff: the selected row's explanation
+  std::vector<ButtonVm> actions;   // bottom bar (back, continue)
+  std::string error;               // shown near the field, kind and actionable
+  std::string notice;              // calm information (e.g. "never synced")
+};
+
+// Everything the frame needs: the screen plus the chrome around it.
+struct FrameVm {
+  ScreenVm screen;
+  std::string practiceName;
+  std::string crisisLine;      // always visible
+  std::string languageButton;  // label of the language toggle ("Español" while in English)
+  std::string textSizeButton;
+  std::string contrastButton;
+  std::string staffButton;
+  std::string homeButton;
+  bool staffMode = false;
+  std::string staffName;       // the unlocked staff member
+  bool highContrast = false;
+  float textScale = 1.0f;      // 1.0, 1.25, 1.5
+  std::string language;        // "en" | "es"
+  bool patientMode = true;     // clipboard and anything else convenient for developers are off
+};
+
+}  // namespace anteroom::kiosk

@@ -1,0 +1,131 @@
+// The kiosk's private state, shared by the flow files (checkin, waitlist, staff).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "anteroom/kiosk/kiosk_app.hpp"
+
+namespace anteroom::kiosk {
+
+// Everything a patient typed. Wiped (overwritten, then cleared) on every return to welcome.
+struct PatientDraft {
+  std::string lastName;
+  std::string firstName;
+  std::string dobDigits;  // as typed on the numeric pad, in the language's order
+  std::string code;
+  std::string phone;
+  std::string email;
+  std::string payer;
+  std::string memberId;
+  bool selfPay = false;
+  VisitMode mode = VisitMode::Either;
+  std::set<std::string> concerns;
+  std::set<std::string> times;  // "weekday_morning", ...
+  std::optional<Uuid> providerId;
+  bool onlyPreferredProvider = false;
+  std::optional<bool> consent;
+  bool returning = false;
+
+  void wipe();
+  [[nodiscard]] bool empty() const;
+};
+
+// Overwrites a string's bytes before releasing them, so typed PHI does not linger in freed heap.
+void wipeString(std::string& s);
+
+struct CheckInCandidate {
+  Appointment appointment;
+  std::string firstName;
+  std::string lastInitial;
+  std::string providerName;
+};
+
+struct KioskApp::State {
+  State(store::Store& s, Translator t, KioskConfig c) : store(s), tr(std::move(t)), cfg(std::move(c)) {}
+
+  store::Store& store;
+  Translator tr;
+  KioskConfig cfg;
+
+  Screen screen = Screen::Welcome;
+  Instant now{};
+  Instant lastInput{};
+  Instant screenSince{};
+  std::uint64_t revision = 1;
+  mutable std::uint64_t builtRevision = 0;
+  mutable FrameVm cached;
+
+  bool highContrast = false;
+  int textSizeStep = 0;  // 0, 1, 2
+  std::string error;     // translated, for the current screen
+  std::string notice;
+
+  PatientDraft draft;
+  std::deque<Instant> failedLookups;
+  std::optional<Instant> rateLimitedUntil;
+
+  // check-in
+  std::vector<CheckInCandidate> candidates;
+  std::optional<CheckInCandidate> chosen;
+  bool alreadyCheckedIn = false;
+  bool late = false;
+
+  // waitlist sign-up
+  std::optional<Patient> returningPatient;
+  int resultPosition = 0;
+  std::string resultEstimate;
+  std::vector<AppointmentSlot> sameDaySlots;
+  std::string sameDayText;
+
+  // staff
+  std::optional<StaffUser> staffCandidate;
+  std::optional<StaffUser> staff;
+  std::string pin;
+  std::optional<Uuid> selectedWaitlist;
+  std::optional<std::string> selectedRow;
+  bool showAllEntries = false;
+
+  // practice data read once and refreshed on entering staff mode
+  std::optional<Practice> practice;
+  std::vector<Provider> providers;
+
+  // [SECTION] helpers used by every flow
+  void go(Screen next);
+  void changed() { ++revision; }
+  void resetToWelcome();
+  [[nodiscard]] std::string tr_(std::string_view key) const { return tr.tr(key); }
+  void setError(const Error& e);
+  void setErrorKey(std::string_view key);
+  [[nodiscard]] std::string formatTime(Instant t) const;
+  [[nodiscard]] std::string formatDay(Instant t) const;
+  [[nodiscard]] std::pair<Instant, Instant> localDay() const;
+  [[nodiscard]] std::string providerName(const Uuid& id) const;
+  void loadPractice();
+  bool recordFailedLookup();  // true when the limit is now reached
+  [[nodiscard]] std::string* activeBuffer(std::size_t& maxLen);
+  void normaliseTyping(std::string& buffer) const;
+
+  // [SECTION] flows (flow_*.cpp)
+  void pressCheckIn(const std::string& id);
+  void submitCheckIn();
+  void pressWaitlist(const std::string& id);
+  void submitWaitlistStep();
+  void pressStaff(const std::string& id);
+  void submitStaffPin();
+
+  // [SECTION] view-models (flow_*.cpp)
+  void buildScreen(ScreenVm& vm) const;
+  void buildCheckIn(ScreenVm& vm) const;
+  void buildWaitlist(ScreenVm& vm) const;
+  void buildStaff(ScreenVm& vm) const;
+};
+
+// Actions of the bottom bar used by most screens.
+ButtonVm backButton(const Translator& tr);
+ButtonVm continueButton(const Translator& tr, bool enabled = true);
+
+}  // namespace anteroom::kiosk

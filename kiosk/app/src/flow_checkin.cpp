@@ -1,0 +1,258 @@
+// Patient check-in: last name and date of birth (or a check-in code), a minimal-disclosure
+// confirmation, then the store's check-in. No match, a cancelled appointment or too many
+// failed lookups sends the patient to the front desk, kindly.
+#include <algorithm>
+
+#include "anteroom/model/validation.hpp"
+#include "app_state.hpp"
+
+namespace anteroom::kiosk {
+
+using namespace std::chrono;
+
+std::string checkInCodeFor(const Uuid& appointmentId) {
+  // Bytes 8..15 of a UUIDv7 are random (bar the variant bits): a stable, unguessable source.
+  std::uint64_t bits = 0;
+  for (std::size_t i = 8; i < 16; ++i) bits = (bits << 8) | appointmentId.bytes[i];
+  return makeCheckInCode(bits);
+}
+
+namespace {
+
+// The numeric pad gives digits in the order the language writes dates: MMDDYYYY in English,
+// DDMMYYYY in Spanish. parseDateOfBirth reads MMDDYYYY.
+std::string toMonthFirst(const std::string& digits, const std::string& language) {
+  if (language == "en" || digits.size() != 8) return digits;
+  return digits.substr(2, 2) + digits.substr(0, 2) + digits.substr(4);
+}
+
+std::string initialOf(const std::string& name) {
+  if (name.empty()) return {};
+  std::size_t len = 1;
+  const auto lead = static_cast<unsigned char>(name[0]);
+  if (lead >= 0xF0) len = 4;
+  else if (lead >= 0xE0) len = 3;
+  else if (lead >= 0xC0) len = 2;
+  return name.substr(0, std::min(len, name.size())) + ".";
+}
+
+}  // namespace
+
+void KioskApp::State::pressCheckIn(const std::string& id) {
+  switch (screen) {
+    case Screen::CheckInLastName:
+      if (id == "nav.back") return resetToWelcome();
+      if (id == "checkin.use_code") return go(Screen::CheckInCode);
+      if (id == "nav.continue") {
+        auto name = normalizeName(draft.lastName);
+        if (!name) return setError(name.error());
+        draft.lastName = *name;
+        return go(Screen::CheckInDob);
+      }
+      return;
+    case Screen::CheckInDob:
+      if (id == "nav.back") return go(Screen::CheckInLastName);
+      if (id == "nav.continue") return submitCheckIn();
+      return;
+    case Screen::CheckInCode:
+      if (id == "nav.back") return resetToWelcome();
+      if (id == "checkin.use_name") return go(Screen::CheckInLastName);
+      if (id == "nav.continue") return submitCheckIn();
+      return;
+    case Screen::CheckInChoose:
+      if (id == "nav.back") return resetToWelcome();
+      for (const auto& c : candidates) {
+        if (id == "checkin.choose." + c.appointment.appointmentId.toString()) {
+          chosen = c;
+          return go(Screen::CheckInConfirm);
+        }
+      }
+      return;
+    case Screen::CheckInConfirm:
+      if (id == "checkin.not_me") {
+        draft.wipe();
+        return go(Screen::FrontDesk);
+      }
+      if (id == "checkin.confirm" && chosen) {
+        auto receipt = store.checkIn(chosen->appointment.appointmentId, store::Actor::kiosk(), now);
+        if (!receipt) {
+          if (receipt.error().domain == ErrorDomain::Conflict) {
+            notice = tr.tr("frontdesk.cancelled");
+            draft.wipe();
+            screen = Screen::FrontDesk;
+            screenSince = now;
+            changed();
+            return;
+          }
+          return setErrorKey("error.store");
+        }
+        alreadyCheckedIn = receipt->alreadyCheckedIn;
+        late = now > chosen->appointment.startTime + cfg.lateAfter;
+        draft.wipe();
+        return go(Screen::CheckInDone);
+      }
+      return;
+    case Screen::FrontDesk:
+      if (id == "checkin.try_again") {
+        draft.wipe();
+        return go(Screen::CheckInLastName);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void KioskApp::State::submitCheckIn() {
+  candidates.clear();
+  std::vector<Appointment> found;
+  std::vector<Patient> patients;
+  const auto [dayStart, dayEnd] = localDay();
+
+  if (screen == Screen::CheckInCode) {
+    auto code = normalizeCheckInCode(draft.code);
+    if (!code) return setError(code.error());
+    auto today = store.appointmentsBetween(dayStart, dayEnd);
+    if (!today) return setErrorKey("error.store");
+    for (const auto& a : *today) {
+      if (checkInCodeFor(a.appointmentId) == *code) found.push_back(a);
+    }
+    for (const auto& a : found) {
+      if (auto p = store.get<Patient>(a.patientId); p && *p) patients.push_back(**p);
+    }
+  } else {
+    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
+    if (!dob) return setError(dob.error());
+    auto matches = store.findPatients(draft.lastName, *dob);
+    if (!matches) return setErrorKey("error.store");
+    patients = *matches;
+    for (const auto& p : patients) {
+      auto appts = store.appointmentsForPatient(p.patientId, dayStart, dayEnd);
+      if (!appts) return setErrorKey("error.store");
+      found.insert(found.end(), appts->begin(), appts->end());
+    }
+  }
+
+  auto patientOf = [&](const Uuid& id) -> const Patient* {
+    for (const auto& p : patients) {
+      if (p.patientId == id) return &p;
+    }
+    return nullptr;
+  };
+  bool anyCancelled = false;
+  for (const auto& a : found) {
+    const Patient* p = patientOf(a.patientId);
+    if (p == nullptr) continue;
+    if (a.status == AppointmentStatus::Cancelled || a.status == AppointmentStatus::NoShow) {
+      anyCancelled = true;
+      continue;
+    }
+    if (a.status == AppointmentStatus::Completed) continue;
+    candidates.push_back({a, p->firstName, initialOf(p->lastName), providerName(a.providerId)});
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const CheckInCandidate& x, const CheckInCandidate& y) {
+    return x.appointment.startTime < y.appointment.startTime;
+  });
+
+  if (candidates.empty()) {
+    if (recordFailedLookup()) return;
+    draft.wipe();
+    notice = anyCancelled ? tr.tr("frontdesk.cancelled") : tr.tr("frontdesk.not_found");
+    screen = Screen::FrontDesk;
+    screenSince = now;
+    error.clear();
+    changed();
+    return;
+  }
+  failedLookups.clear();
+  if (candidates.size() == 1) {
+    chosen = candidates.front();
+    return go(Screen::CheckInConfirm);
+  }
+  go(Screen::CheckInChoose);
+}
+
+void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
+  switch (screen) {
+    case Screen::CheckInLastName:
+      vm.title = tr.tr("checkin.title");
+      vm.field = FieldVm{"checkin.last_name", tr.tr("checkin.last_name.question"), draft.lastName,
+                         tr.tr("checkin.last_name.hint"), KeyboardKind::Letters};
+      vm.actions = {backButton(tr),
+                    {"checkin.use_code", tr.tr("checkin.use_code"), ButtonStyle::Link, true, false},
+                    continueButton(tr, !draft.lastName.empty())};
+      return;
+    case Screen::CheckInDob: {
+      vm.title = tr.tr("checkin.title");
+      std::string shown = draft.dobDigits;
+      // "MM / DD / YYYY" with what was typed filled in.
+      const std::string pattern = tr.tr("common.dob_pattern");
+      std::string display;
+      std::size_t next = 0;
+      for (char c : pattern) {
+        if (c == 'X') display += next < shown.size() ? shown[next++] : '_';
+        else display += c;
+      }
+      vm.field = FieldVm{"checkin.dob", tr.tr("checkin.dob.question"), display, tr.tr("common.dob_hint"),
+                         KeyboardKind::Digits};
+      vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
+      return;
+    }
+    case Screen::CheckInCode:
+      vm.title = tr.tr("checkin.title");
+      vm.body = {tr.tr("checkin.code.body")};
+      vm.field = FieldVm{"checkin.code", tr.tr("checkin.code.question"), draft.code, tr.tr("checkin.code.hint"),
+                         KeyboardKind::Code};
+      vm.actions = {backButton(tr),
+                    {"checkin.use_name", tr.tr("checkin.use_name"), ButtonStyle::Link, true, false},
+                    continueButton(tr, !draft.code.empty())};
+      return;
+    case Screen::CheckInChoose:
+      vm.title = tr.tr("checkin.choose.title");
+      vm.body = {tr.tr("checkin.choose.body")};
+      for (const auto& c : candidates) {
+        vm.choices.push_back({"checkin.choose." + c.appointment.appointmentId.toString(),
+                              tr.tr("checkin.appointment_line", {{"time", formatTime(c.appointment.startTime)},
+                                                                 {"provider", c.providerName}}),
+                              ButtonStyle::Tile, true, false});
+      }
+      vm.actions = {backButton(tr)};
+      return;
+    case Screen::CheckInConfirm:
+      vm.title = tr.tr("checkin.confirm.title");
+      if (chosen) {
+        vm.body = {tr.tr("checkin.confirm.who", {{"first", chosen->firstName}, {"initial", chosen->lastInitial}}),
+                   tr.tr("checkin.appointment_line", {{"time", formatTime(chosen->appointment.startTime)},
+                                                       {"provider", chosen->providerName}})};
+      }
+      vm.actions = {{"checkin.not_me", tr.tr("checkin.not_me"), ButtonStyle::Secondary, true, false},
+                    {"checkin.confirm", tr.tr("checkin.confirm"), ButtonStyle::Primary, true, false}};
+      return;
+    case Screen::CheckInDone:
+      vm.title = alreadyCheckedIn ? tr.tr("checkin.done.already_title") : tr.tr("checkin.done.title");
+      if (chosen) {
+        vm.body = {tr.tr("checkin.done.body", {{"first", chosen->firstName},
+                                               {"time", formatTime(chosen->appointment.startTime)},
+                                               {"provider", chosen->providerName}})};
+        if (late) vm.body.push_back(tr.tr("checkin.done.late"));
+        if (chosen->appointment.startTime - now > cfg.earlyCheckIn) vm.body.push_back(tr.tr("checkin.done.early"));
+      }
+      vm.body.push_back(tr.tr("checkin.done.next"));
+      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
+      return;
+    case Screen::FrontDesk:
+      vm.title = tr.tr("frontdesk.title");
+      vm.body = {notice.empty() ? tr.tr("frontdesk.not_found") : notice, tr.tr("frontdesk.help")};
+      vm.actions = {{"checkin.try_again", tr.tr("frontdesk.try_again"), ButtonStyle::Secondary, true, false},
+                    {"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
+      return;
+    case Screen::RateLimited:
+      vm.title = tr.tr("frontdesk.title");
+      vm.body = {tr.tr("rate_limited.body"), tr.tr("frontdesk.help")};
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace anteroom::kiosk

@@ -1,0 +1,363 @@
+// Staff mode: choose your name, enter your PIN (Argon2id; lockout after repeated failures
+// that survives a restart), then today's board, the waitlist, slots, sync and settings.
+// Every view of patient data and every change is audited with the staff member's id.
+#include <algorithm>
+#include <cmath>
+
+#include "anteroom/store/pin.hpp"
+#include "app_state.hpp"
+
+namespace anteroom::kiosk {
+
+using namespace std::chrono;
+
+namespace {
+
+struct Lockout {
+  int failures = 0;
+  std::optional<Instant> until;
+};
+
+std::string lockKey(const StaffUser& u) { return "staff_lock:" + u.staffId.toString(); }
+
+Lockout readLockout(store::Store& store, const StaffUser& u) {
+  Lockout l;
+  auto v = store.syncValue(lockKey(u));
+  if (!v || !*v) return l;
+  const std::string& text = **v;
+  const auto bar = text.find('|');
+  l.failures = std::atoi(text.substr(0, bar).c_str());
+  if (bar != std::string::npos && bar + 1 < text.size()) l.until = parseInstant(text.substr(bar + 1));
+  return l;
+}
+
+void writeLockout(store::Store& store, const StaffUser& u, const Lockout& l) {
+  (void)store.setSyncValue(lockKey(u), std::to_string(l.failures) + "|" + (l.until ? formatInstant(*l.until) : ""));
+}
+
+std::string shortName(const Patient& p) {
+  return p.firstName + " " + (p.lastName.empty() ? std::string() : p.lastName.substr(0, 1)) + ".";
+}
+
+}  // namespace
+
+void KioskApp::State::pressStaff(const std::string& id) {
+  if (id == "welcome.staff") {
+    auto users = store.staffUsers();
+    if (!users || users->empty()) {
+      notice = tr.tr("staff.no_staff");
+      return changed();
+    }
+    go(Screen::StaffSelect);
+    return;
+  }
+  if (screen == Screen::StaffSelect) {
+    if (id == "nav.back") return resetToWelcome();
+    if (id.starts_with("staff.user.")) {
+      auto uid = Uuid::parse(id.substr(11));
+      if (!uid) return;
+      auto user = store.get<StaffUser>(*uid);
+      if (!user || !*user || !(*user)->active) return;
+      staffCandidate = **user;
+      wipeString(pin);
+      go(Screen::StaffPin);
+    }
+    return;
+  }
+  if (screen == Screen::StaffPin) {
+    if (id == "nav.back") {
+      wipeString(pin);
+      return go(Screen::StaffSelect);
+    }
+    if (id == "nav.continue") return submitStaffPin();
+    return;
+  }
+
+  // Unlocked screens.
+  if (!staff) return resetToWelcome();
+  const store::Actor actor = store::Actor::staff(staff->staffId);
+  auto audit = [&](std::string_view entity, const std::string& entityId, std::string_view action) {
+    (void)store.write(actor, now, [&](store::WriteTx& tx) {
+      return tx.recordAccess(entity, Uuid::parse(entityId).value_or(Uuid{}), action);
+    });
+  };
+  auto openBoard = [&](Screen board, std::string_view entity) {
+    go(board);
+    // Viewing a board of patient data is itself an access worth recording.
+    audit(entity, std::string(), "view_board");
+  };
+  if (id == "staff.lock") return resetToWelcome();
+  if (id == "staff.tab.today") return openBoard(Screen::StaffToday, "appointment");
+  if (id == "staff.tab.waitlist") return openBoard(Screen::StaffWaitlist, "waitlist_entry");
+  if (id == "staff.tab.slots") return openBoard(Screen::StaffSlots, "appointment_slot");
+  if (id == "staff.tab.sync") return go(Screen::StaffSync);
+  if (id == "staff.tab.settings") return go(Screen::StaffSettings);
+
+  // Row actions: "<table>.<action>.<row id>".
+  auto rowAction = [&](std::string_view prefix) -> std::optional<Uuid> {
+    if (!id.starts_with(prefix)) return std::nullopt;
+    return Uuid::parse(std::string_view(id).substr(prefix.size()));
+  };
+  if (auto appt = rowAction("staff.today.check_in.")) {
+    auto r = store.checkIn(*appt, actor, now);
+    if (!r) setError(r.error());
+    else notice = tr.tr("staff.today.checked_in");
+    return changed();
+  }
+  if (auto appt = rowAction("staff.today.no_show.")) {
+    auto r = store.setAppointmentStatus(*appt, AppointmentStatus::NoShow, actor, now);
+    if (!r) setError(r.error());
+    else notice = tr.tr("staff.today.marked_no_show");
+    return changed();
+  }
+  if (auto entry = rowAction("staff.waitlist.view.")) {
+    selectedRow = entry->toString();
+    audit("waitlist_entry", entry->toString(), "view");
+    return changed();
+  }
+  if (id.starts_with("staff.waitlist.list.")) {
+    selectedWaitlist = Uuid::parse(id.substr(20));
+    selectedRow.reset();
+    return changed();
+  }
+  if (id == "staff.waitlist.show_all") {
+    showAllEntries = !showAllEntries;
+    return changed();
+  }
+  if (auto slot = rowAction("staff.slots.view.")) {
+    selectedRow = slot->toString();
+    return changed();
+  }
+  if (id.starts_with("staff.sync.resolve.")) {
+    const auto conflictId = std::atoll(id.substr(19).c_str());
+    if (auto r = store.resolveConflict(conflictId, actor); !r) setError(r.error());
+    return changed();
+  }
+  if (id.starts_with("staff.settings.idle.")) {
+    const int secondsValue = std::atoi(id.substr(20).c_str());
+    if (secondsValue >= 15 && secondsValue <= 600) {
+      cfg.idleTimeout = seconds{secondsValue};
+      (void)store.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(secondsValue));
+      notice = tr.tr("staff.settings.saved");
+    }
+    return changed();
+  }
+}
+
+void KioskApp::State::submitStaffPin() {
+  if (!staffCandidate) return go(Screen::StaffSelect);
+  Lockout lock = readLockout(store, *staffCandidate);
+  if (lock.until && now < *lock.until) {
+    wipeString(pin);
+    const auto minutesLeft = duration_cast<minutes>(*lock.until - now).count() + 1;
+    error = tr.tr("staff.pin.locked", {{"minutes", std::to_string(minutesLeft)}});
+    return changed();
+  }
+  const bool ok = store::verifyPin(staffCandidate->pinHash, pin);
+  wipeString(pin);
+  if (!ok) {
+    lock.failures += 1;
+    if (lock.failures >= cfg.staffMaxFailures) {
+      lock.failures = 0;
+      lock.until = now + cfg.staffLockout;
+      writeLockout(store, *staffCandidate, lock);
+      (void)store.write(store::Actor::staff(staffCandidate->staffId), now, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", staffCandidate->staffId, "locked_out");
+      });
+      error = tr.tr("staff.pin.locked", {{"minutes", std::to_string(cfg.staffLockout.count())}});
+    } else {
+      lock.until.reset();
+      writeLockout(store, *staffCandidate, lock);
+      error = tr.tr("staff.pin.wrong", {{"left", std::to_string(cfg.staffMaxFailures - lock.failures)}});
+    }
+    return changed();
+  }
+  writeLockout(store, *staffCandidate, Lockout{});
+  staff = staffCandidate;
+  staffCandidate.reset();
+  loadPractice();
+  (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
+    return tx.recordAccess("staff_user", staff->staffId, "unlock");
+  });
+  go(Screen::StaffToday);
+  (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
+    return tx.recordAccess("appointment", Uuid{}, "view_board");
+  });
+}
+
+void KioskApp::State::buildStaff(ScreenVm& vm) const {
+  if (screen == Screen::StaffSelect) {
+    vm.title = tr.tr("staff.select.title");
+    if (auto users = store.staffUsers()) {
+      for (const auto& u : *users) {
+        if (u.active) vm.choices.push_back({"staff.user." + u.staffId.toString(), u.displayName, ButtonStyle::Tile, true, false});
+      }
+    }
+    vm.actions = {backButton(tr)};
+    return;
+  }
+  if (screen == Screen::StaffPin) {
+    vm.title = tr.tr("staff.pin.title", {{"name", staffCandidate ? staffCandidate->displayName : std::string()}});
+    vm.field = FieldVm{"staff.pin", tr.tr("staff.pin.question"), std::string(pin.size(), '*'), tr.tr("staff.pin.hint"),
+                       KeyboardKind::Pin};
+    vm.actions = {backButton(tr), continueButton(tr, pin.size() >= 4)};
+    return;
+  }
+
+  for (auto [tab, s] : {std::pair{"today", Screen::StaffToday}, std::pair{"waitlist", Screen::StaffWaitlist},
+                        std::pair{"slots", Screen::StaffSlots}, std::pair{"sync", Screen::StaffSync},
+                        std::pair{"settings", Screen::StaffSettings}}) {
+    vm.tabs.push_back({std::string("staff.tab.") + tab, tr.tr(std::string("staff.tab.") + tab), ButtonStyle::Secondary,
+                       true, screen == s});
+  }
+  vm.tabs.push_back({"staff.lock", tr.tr("staff.lock"), ButtonStyle::Danger, true, false});
+  vm.notice = notice;
+
+  switch (screen) {
+    case Screen::StaffToday: {
+      vm.title = tr.tr("staff.today.title");
+      TableVm t;
+      t.id = "staff.today";
+      t.columns = {tr.tr("staff.col.time"), tr.tr("staff.col.patient"), tr.tr("staff.col.provider"),
+                   tr.tr("staff.col.status")};
+      t.empty = tr.tr("staff.today.empty");
+      const auto [from, to] = localDay();
+      if (auto appts = store.appointmentsBetween(from, to)) {
+        for (const auto& a : *appts) {
+          TableVm::Row row;
+          row.id = a.appointmentId.toString();
+          auto p = store.get<Patient>(a.patientId);
+          row.cells = {formatTime(a.startTime), p && *p ? (**p).firstName + " " + (**p).lastName : "?",
+                       providerName(a.providerId), tr.tr(std::string("status.") + std::string(toString(a.status)))};
+          if (a.status == AppointmentStatus::Scheduled)
+            row.actions.push_back({"staff.today.check_in." + row.id, tr.tr("staff.today.check_in"), ButtonStyle::Secondary, true, false});
+          if ((a.status == AppointmentStatus::Scheduled || a.status == AppointmentStatus::CheckedIn) && a.startTime < now)
+            row.actions.push_back({"staff.today.no_show." + row.id, tr.tr("staff.today.no_show"), ButtonStyle::Danger, true, false});
+          row.highlighted = a.status == AppointmentStatus::CheckedIn;
+          t.rows.push_back(std::move(row));
+        }
+      }
+      vm.table = std::move(t);
+      return;
+    }
+    case Screen::StaffWaitlist: {
+      vm.title = tr.tr("staff.waitlist.title");
+      auto lists = store.waitlists();
+      if (!lists || lists->empty()) {
+        vm.body = {tr.tr("staff.waitlist.none")};
+        return;
+      }
+      const Uuid current = selectedWaitlist.value_or(lists->front().waitlistId);
+      for (const auto& w : *lists) {
+        vm.choices.push_back({"staff.waitlist.list." + w.waitlistId.toString(), w.name, ButtonStyle::Secondary, true,
+                              w.waitlistId == current});
+      }
+      vm.actions = {{"staff.waitlist.show_all", tr.tr(showAllEntries ? "staff.waitlist.active_only" : "staff.waitlist.show_all"),
+                     ButtonStyle::Link, true, showAllEntries}};
+      auto entries = store.waitlistEntries(current, !showAllEntries);
+      TableVm t;
+      t.id = "staff.waitlist";
+      t.columns = {tr.tr("staff.col.rank"), tr.tr("staff.col.patient"), tr.tr("staff.col.waited"),
+                   tr.tr("staff.col.score"), tr.tr("staff.col.status")};
+      t.empty = tr.tr("staff.waitlist.empty");
+      if (entries) {
+        std::stable_sort(entries->begin(), entries->end(), [](const WaitlistEntry& a, const WaitlistEntry& b) {
+          return a.priorityScore > b.priorityScore;
+        });
+        int rank = 0;
+        for (const auto& e : *entries) {
+          TableVm::Row row;
+          row.id = e.entryId.toString();
+          auto p = store.get<Patient>(e.patientId);
+          const auto waited = duration_cast<days>(now - e.createdAt).count();
+          char score[32];
+          std::snprintf(score, sizeof score, "%.1f", e.priorityScore);
+          row.cells = {std::to_string(++rank), p && *p ? shortName(**p) : "?",
+                       tr.tr("staff.days", {{"n", std::to_string(waited)}}), score,
+                       tr.tr(std::string("status.") + std::string(toString(e.status)))};
+          row.actions.push_back({"staff.waitlist.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
+          row.highlighted = selectedRow == row.id;
+          if (row.highlighted && p && *p) {
+            const auto& pt = **p;
+            vm.detail = {pt.firstName + " " + pt.lastName,
+                         tr.tr("staff.detail.waited", {{"n", std::to_string(waited)}}),
+                         tr.tr("staff.detail.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(pt.preferences.mode)))}}),
+                         tr.tr(pt.preferences.contactConsent ? "staff.detail.contact_yes" : "staff.detail.contact_no")};
+            if (e.providerId) vm.detail.push_back(tr.tr("staff.detail.prefers", {{"provider", providerName(*e.providerId)}}));
+          }
+          t.rows.push_back(std::move(row));
+        }
+      }
+      vm.table = std::move(t);
+      return;
+    }
+    case Screen::StaffSlots: {
+      vm.title = tr.tr("staff.slots.title");
+      TableVm t;
+      t.id = "staff.slots";
+      t.columns = {tr.tr("staff.col.day"), tr.tr("staff.col.time"), tr.tr("staff.col.provider"), tr.tr("staff.col.status")};
+      t.empty = tr.tr("staff.slots.empty");
+      const auto [from, to] = localDay();
+      if (auto slots = store.slotsBetween(now, to + days{3}, SlotStatus::Open)) {
+        for (const auto& sl : *slots) {
+          TableVm::Row row;
+          row.id = sl.slotId.toString();
+          row.cells = {formatDay(sl.startTime), formatTime(sl.startTime), providerName(sl.providerId),
+                       tr.tr(std::string("status.") + std::string(toString(sl.status)))};
+          row.actions.push_back({"staff.slots.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
+          row.highlighted = selectedRow == row.id;
+          t.rows.push_back(std::move(row));
+        }
+        (void)from;
+      }
+      vm.table = std::move(t);
+      return;
+    }
+    case Screen::StaffSync: {
+      vm.title = tr.tr("staff.sync.title");
+      auto lastPull = store.syncValue("last_pull_at");
+      auto lastPush = store.syncValue("last_push_at");
+      auto lastError = store.syncValue("last_error");
+      if (!(lastPull && *lastPull) && !(lastPush && *lastPush)) {
+        vm.body.push_back(tr.tr("staff.sync.never"));
+      } else {
+        if (lastPull && *lastPull) vm.body.push_back(tr.tr("staff.sync.last_pull", {{"when", **lastPull}}));
+        if (lastPush && *lastPush) vm.body.push_back(tr.tr("staff.sync.last_push", {{"when", **lastPush}}));
+      }
+      if (lastError && *lastError && !(*lastError)->empty())
+        vm.body.push_back(tr.tr("staff.sync.last_error", {{"error", **lastError}}));
+      if (auto pending = store.pendingOutboxCount())
+        vm.body.push_back(tr.tr("staff.sync.pending", {{"n", std::to_string(*pending)}}));
+      TableVm t;
+      t.id = "staff.sync";
+      t.columns = {tr.tr("staff.col.when"), tr.tr("staff.col.record"), tr.tr("staff.col.reason")};
+      t.empty = tr.tr("staff.sync.no_conflicts");
+      if (auto conflicts = store.openConflicts(200)) {
+        for (const auto& c : *conflicts) {
+          TableVm::Row row;
+          row.id = std::to_string(c.conflictId);
+          row.cells = {c.createdAt.substr(0, 16), c.entity, c.reason};
+          row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
+          t.rows.push_back(std::move(row));
+        }
+      }
+      vm.table = std::move(t);
+      return;
+    }
+    case Screen::StaffSettings: {
+      vm.title = tr.tr("staff.settings.title");
+      vm.body = {tr.tr("staff.settings.device", {{"id", store.deviceId().toString()}}),
+                 tr.tr("staff.settings.idle", {{"n", std::to_string(cfg.idleTimeout.count())}})};
+      for (int secondsValue : {30, 60, 120, 300}) {
+        vm.choices.push_back({"staff.settings.idle." + std::to_string(secondsValue),
+                              tr.tr("staff.settings.idle_option", {{"n", std::to_string(secondsValue)}}),
+                              ButtonStyle::Secondary, true, cfg.idleTimeout.count() == secondsValue});
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace anteroom::kiosk

@@ -1,0 +1,459 @@
+// Joining the waitlist: returning or new patient, contact details, insurance, preferences and
+// consent, one question per screen; then the entry, a note for the front desk, and the
+// patient's position with an honest estimate.
+#include <algorithm>
+
+#include "anteroom/model/validation.hpp"
+#include "app_state.hpp"
+
+namespace anteroom::kiosk {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr std::string_view kTimeChoices[] = {"weekday_morning", "weekday_afternoon", "weekday_evening", "weekend"};
+
+std::string toMonthFirst(const std::string& digits, const std::string& language) {
+  if (language == "en" || digits.size() != 8) return digits;
+  return digits.substr(2, 2) + digits.substr(0, 2) + digits.substr(4);
+}
+
+// The patient's choice of times as windows the matching engine understands.
+std::vector<TimeWindow> windowsFor(const std::set<std::string>& times) {
+  std::vector<TimeWindow> out;
+  auto add = [&](Weekday d, int from, int to) {
+    TimeWindow w;
+    w.day = d;
+    w.startMinute = from;
+    w.endMinute = to;
+    out.push_back(w);
+  };
+  for (int d = 1; d <= 5; ++d) {
+    const auto day = static_cast<Weekday>(d);
+    if (times.contains("weekday_morning")) add(day, 8 * 60, 12 * 60);
+    if (times.contains("weekday_afternoon")) add(day, 12 * 60, 17 * 60);
+    if (times.contains("weekday_evening")) add(day, 17 * 60, 21 * 60);
+  }
+  if (times.contains("weekend")) {
+    add(Weekday::Saturday, 8 * 60, 18 * 60);
+    add(Weekday::Sunday, 8 * 60, 18 * 60);
+  }
+  return out;
+}
+
+}  // namespace
+
+void KioskApp::State::pressWaitlist(const std::string& id) {
+  const bool back = id == "nav.back";
+  const bool next = id == "nav.continue";
+  switch (screen) {
+    case Screen::WaitlistStart:
+      if (back) return resetToWelcome();
+      if (id == "waitlist.new") {
+        draft.returning = false;
+        return go(Screen::WaitlistFirstName);
+      }
+      if (id == "waitlist.returning") {
+        draft.returning = true;
+        return go(Screen::WaitlistLastName);
+      }
+      return;
+    case Screen::WaitlistFirstName:
+      if (back) return go(Screen::WaitlistStart);
+      if (next) return submitWaitlistStep();
+      return;
+    case Screen::WaitlistLastName:
+      if (back) return go(draft.returning ? Screen::WaitlistStart : Screen::WaitlistFirstName);
+      if (next) return submitWaitlistStep();
+      return;
+    case Screen::WaitlistDob:
+      if (back) return go(Screen::WaitlistLastName);
+      if (id == "waitlist.join_as_new") {
+        draft.returning = false;
+        return go(Screen::WaitlistFirstName);
+      }
+      if (next) return submitWaitlistStep();
+      return;
+    case Screen::WaitlistPhone:
+      if (back) return go(Screen::WaitlistDob);
+      if (next) return submitWaitlistStep();
+      return;
+    case Screen::WaitlistEmail:
+      if (back) return go(Screen::WaitlistPhone);
+      if (next) return submitWaitlistStep();
+      return;
+    case Screen::WaitlistInsurance:
+      if (back) return go(Screen::WaitlistEmail);
+      if (id == "waitlist.insurance.self_pay") {
+        draft.selfPay = true;
+        wipeString(draft.payer);
+        wipeString(draft.memberId);
+        return go(Screen::WaitlistMode);
+      }
+      if (id.starts_with("waitlist.insurance.payer.")) {
+        draft.selfPay = false;
+        const std::size_t index = static_cast<std::size_t>(std::atoi(id.substr(25).c_str()));
+        const auto& payers = practice ? practice->settings.acceptedInsurance : std::vector<std::string>{};
+        draft.payer = index < payers.size() ? payers[index] : tr.tr("waitlist.insurance.other_payer");
+        return go(Screen::WaitlistMemberId);
+      }
+      return;
+    case Screen::WaitlistMemberId:
+      if (back) return go(Screen::WaitlistInsurance);
+      if (next) return submitWaitlistStep();
+      return;
+    case Screen::WaitlistMode:
+      if (back) return go(draft.returning ? Screen::WaitlistDob : Screen::WaitlistInsurance);
+      if (id == "waitlist.mode.in_person") draft.mode = VisitMode::InPerson;
+      else if (id == "waitlist.mode.telehealth") draft.mode = VisitMode::Telehealth;
+      else if (id == "waitlist.mode.either") draft.mode = VisitMode::Either;
+      else return;
+      return go(Screen::WaitlistConcerns);
+    case Screen::WaitlistConcerns:
+      if (back) return go(Screen::WaitlistMode);
+      if (id.starts_with("waitlist.concern.")) {
+        const std::string tag = id.substr(17);
+        if (!draft.concerns.erase(tag)) draft.concerns.insert(tag);
+        return changed();
+      }
+      if (next) return go(Screen::WaitlistTimes);
+      return;
+    case Screen::WaitlistTimes:
+      if (back) return go(Screen::WaitlistConcerns);
+      if (id.starts_with("waitlist.time.")) {
+        const std::string tag = id.substr(14);
+        if (!draft.times.erase(tag)) draft.times.insert(tag);
+        return changed();
+      }
+      if (next) return go(Screen::WaitlistProvider);
+      return;
+    case Screen::WaitlistProvider:
+      if (back) return go(Screen::WaitlistTimes);
+      if (id == "waitlist.provider.any") {
+        draft.providerId.reset();
+        draft.onlyPreferredProvider = false;
+        return go(Screen::WaitlistConsent);
+      }
+      if (id.starts_with("waitlist.provider.")) {
+        if (auto pid = Uuid::parse(id.substr(18))) {
+          draft.providerId = *pid;
+          return go(Screen::WaitlistConsent);
+        }
+      }
+      return;
+    case Screen::WaitlistConsent:
+      if (back) return go(Screen::WaitlistProvider);
+      if (id == "waitlist.consent.yes") draft.consent = true;
+      else if (id == "waitlist.consent.no") draft.consent = false;
+      else return;
+      return go(Screen::WaitlistReview);
+    case Screen::WaitlistReview:
+      if (back) return go(Screen::WaitlistConsent);
+      if (id == "waitlist.submit") return submitWaitlistStep();
+      return;
+    case Screen::WaitlistDone:
+      if (id.starts_with("waitlist.same_day.")) return submitWaitlistStep();
+      return;
+    default:
+      return;
+  }
+}
+
+// Validates the current screen's answer, or on review writes the entry.
+void KioskApp::State::submitWaitlistStep() {
+  switch (screen) {
+    case Screen::WaitlistFirstName: {
+      auto name = normalizeName(draft.firstName);
+      if (!name) return setError(name.error());
+      draft.firstName = *name;
+      return go(Screen::WaitlistLastName);
+    }
+    case Screen::WaitlistLastName: {
+      auto name = normalizeName(draft.lastName);
+      if (!name) return setError(name.error());
+      draft.lastName = *name;
+      return go(Screen::WaitlistDob);
+    }
+    case Screen::WaitlistDob: {
+      auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
+      if (!dob) return setError(dob.error());
+      if (!draft.returning) return go(Screen::WaitlistPhone);
+      auto found = store.findPatients(draft.lastName, *dob);
+      if (!found) return setErrorKey("error.store");
+      if (found->size() != 1) {
+        if (recordFailedLookup()) return;
+        return setErrorKey("waitlist.returning.not_found");
+      }
+      returningPatient = found->front();
+      failedLookups.clear();
+      return go(Screen::WaitlistMode);
+    }
+    case Screen::WaitlistPhone: {
+      auto phone = normalizePhone(draft.phone);
+      if (!phone) return setError(phone.error());
+      draft.phone = *phone;
+      return go(Screen::WaitlistEmail);
+    }
+    case Screen::WaitlistEmail: {
+      auto email = normalizeEmail(draft.email);
+      if (!email) return setError(email.error());
+      draft.email = *email;
+      return go(Screen::WaitlistInsurance);
+    }
+    case Screen::WaitlistMemberId: {
+      InsuranceInfo info;
+      info.payer = draft.payer;
+      info.memberId = draft.memberId;
+      if (auto v = validate(info); !v) return setError(v.error());
+      return go(Screen::WaitlistMode);
+    }
+    case Screen::WaitlistReview:
+      break;
+    case Screen::WaitlistDone: {
+      return;
+    }
+    default:
+      return;
+  }
+
+  // [SECTION] Writing the sign-up: patient (new) or preferences (returning), the entry, a
+  // note for the front desk; one transaction.
+  auto lists = store.waitlists();
+  if (!lists || lists->empty()) return setErrorKey("waitlist.no_list");
+  // The list whose focus covers the patient's concerns; else a general list (no focus).
+  const Waitlist* list = nullptr;
+  for (const auto& w : *lists) {
+    if (w.criteria.specialties.empty()) continue;
+    const bool fits = std::any_of(draft.concerns.begin(), draft.concerns.end(), [&](const std::string& c) {
+      return std::find(w.criteria.specialties.begin(), w.criteria.specialties.end(), c) != w.criteria.specialties.end();
+    });
+    if (fits) {
+      list = &w;
+      break;
+    }
+  }
+  if (list == nullptr) {
+    for (const auto& w : *lists) {
+      if (w.criteria.specialties.empty()) list = &w;
+    }
+  }
+  if (list == nullptr) list = &lists->front();
+
+  UuidGenerator ids;
+  Patient patient;
+  bool isNew = true;
+  if (returningPatient) {
+    patient = *returningPatient;
+    isNew = false;
+  } else if (auto existing = store.findPatientByEmail(draft.email); existing && *existing) {
+    // Same email: the same person only if name and date of birth agree; never merged otherwise.
+    const auto& e = **existing;
+    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
+    if (dob && e.dateOfBirth == *dob && nameLookupKey(e.lastName) == nameLookupKey(draft.lastName)) {
+      patient = e;
+      isNew = false;
+    } else {
+      return setErrorKey("waitlist.email_taken");
+    }
+  }
+  if (isNew) {
+    patient.patientId = ids.v7(now);
+    patient.firstName = draft.firstName;
+    patient.lastName = draft.lastName;
+    patient.email = draft.email;
+    patient.phone = draft.phone;
+    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
+    if (!dob) return setError(dob.error());
+    patient.dateOfBirth = *dob;
+    patient.insuranceInfo.selfPay = draft.selfPay;
+    patient.insuranceInfo.payer = draft.payer;
+    patient.insuranceInfo.memberId = draft.memberId;
+  }
+  patient.preferences.mode = draft.mode;
+  patient.preferences.concerns.assign(draft.concerns.begin(), draft.concerns.end());
+  patient.preferences.availableTimes = windowsFor(draft.times);
+  patient.preferences.onlyPreferredProvider = draft.onlyPreferredProvider;
+  patient.preferences.language = tr.language();
+  patient.preferences.contactConsent = draft.consent.value_or(false);
+
+  WaitlistEntry entry;
+  entry.entryId = ids.v7(now);
+  entry.waitlistId = list->waitlistId;
+  entry.patientId = patient.patientId;
+  entry.providerId = draft.providerId;
+  entry.status = WaitlistEntryStatus::Waiting;
+  entry.priorityScore = 0.0;
+
+  bool alreadyWaiting = false;
+  auto written = store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) -> Result<void> {
+    if (isNew) {
+      if (auto r = tx.insert(patient); !r) return r;
+    } else {
+      if (auto r = tx.update(patient); !r) return r;
+    }
+    auto active = store.waitlistEntries(list->waitlistId, true);
+    if (!active) return std::unexpected(active.error());
+    for (const auto& e : *active) {
+      if (e.patientId == patient.patientId) {
+        alreadyWaiting = true;
+        entry = e;
+        return {};
+      }
+    }
+    if (auto r = tx.insert(entry); !r) return r;
+    Notification note;
+    note.notificationId = ids.v7(now);
+    note.recipientId = list->practiceId;
+    note.recipientType = RecipientType::FrontDesk;
+    note.type = NotificationType::WaitlistJoined;
+    note.content.templateKey = "waitlist_joined";
+    note.content.params = {{"entry_id", entry.entryId.toString()}, {"waitlist_id", list->waitlistId.toString()}};
+    return tx.insert(note);
+  });
+  if (!written) return setError(written.error());
+
+  // Position among the active entries of the list, by priority (ties: who came first).
+  auto active = store.waitlistEntries(list->waitlistId, true);
+  resultPosition = 1;
+  if (active) {
+    for (const auto& e : *active) {
+      if (e.entryId == entry.entryId) continue;
+      if (e.priorityScore > entry.priorityScore ||
+          (e.priorityScore == entry.priorityScore && e.createdAt < entry.createdAt))
+        ++resultPosition;
+    }
+  }
+  resultEstimate = alreadyWaiting ? tr.tr("waitlist.done.already") : tr.tr("waitlist.estimate.unknown");
+  returningPatient = patient;
+  draft.wipe();
+  go(Screen::WaitlistDone);
+}
+
+void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
+  vm.title = tr.tr("waitlist.title");
+  auto textStep = [&](const char* key, const std::string& value, KeyboardKind kb, bool canContinue = true) {
+    vm.field = FieldVm{std::string(key), tr.tr(std::string(key) + ".question"), value, tr.tr(std::string(key) + ".hint"), kb};
+    vm.actions = {backButton(tr), continueButton(tr, canContinue && !value.empty())};
+  };
+  switch (screen) {
+    case Screen::WaitlistStart:
+      vm.body = {tr.tr("waitlist.start.body")};
+      vm.choices = {{"waitlist.new", tr.tr("waitlist.new"), ButtonStyle::Tile, true, false},
+                    {"waitlist.returning", tr.tr("waitlist.returning"), ButtonStyle::Tile, true, false}};
+      vm.actions = {backButton(tr)};
+      return;
+    case Screen::WaitlistFirstName: return textStep("waitlist.first_name", draft.firstName, KeyboardKind::Letters);
+    case Screen::WaitlistLastName: return textStep("waitlist.last_name", draft.lastName, KeyboardKind::Letters);
+    case Screen::WaitlistDob: {
+      std::string display;
+      std::size_t next = 0;
+      for (char c : tr.tr("common.dob_pattern")) {
+        if (c == 'X') display += next < draft.dobDigits.size() ? draft.dobDigits[next++] : '_';
+        else display += c;
+      }
+      vm.field = FieldVm{"waitlist.dob", tr.tr("waitlist.dob.question"), display, tr.tr("common.dob_hint"),
+                         KeyboardKind::Digits};
+      vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
+      if (!error.empty() && draft.returning) {
+        vm.actions.insert(vm.actions.begin() + 1,
+                          {"waitlist.join_as_new", tr.tr("waitlist.join_as_new"), ButtonStyle::Link, true, false});
+      }
+      return;
+    }
+    case Screen::WaitlistPhone: return textStep("waitlist.phone", draft.phone, KeyboardKind::Digits);
+    case Screen::WaitlistEmail: return textStep("waitlist.email", draft.email, KeyboardKind::Email);
+    case Screen::WaitlistInsurance: {
+      vm.body = {tr.tr("waitlist.insurance.question")};
+      vm.choices.push_back({"waitlist.insurance.self_pay", tr.tr("waitlist.insurance.self_pay"), ButtonStyle::Tile,
+                            true, draft.selfPay});
+      const auto payers = practice ? practice->settings.acceptedInsurance : std::vector<std::string>{};
+      for (std::size_t i = 0; i < payers.size(); ++i) {
+        vm.choices.push_back({"waitlist.insurance.payer." + std::to_string(i), payers[i], ButtonStyle::Tile, true,
+                              draft.payer == payers[i]});
+      }
+      vm.choices.push_back({"waitlist.insurance.payer." + std::to_string(payers.size()),
+                            tr.tr("waitlist.insurance.other"), ButtonStyle::Tile, true, false});
+      vm.actions = {backButton(tr)};
+      return;
+    }
+    case Screen::WaitlistMemberId:
+      vm.body = {tr.tr("waitlist.member_id.body", {{"payer", draft.payer}})};
+      return textStep("waitlist.member_id", draft.memberId, KeyboardKind::Code);
+    case Screen::WaitlistMode:
+      vm.body = {tr.tr("waitlist.mode.question")};
+      for (const char* m : {"in_person", "telehealth", "either"}) {
+        const std::string key = std::string("waitlist.mode.") + m;
+        vm.choices.push_back({key, tr.tr(key), ButtonStyle::Tile, true, toString(draft.mode) == m});
+      }
+      vm.actions = {backButton(tr)};
+      return;
+    case Screen::WaitlistConcerns:
+      vm.body = {tr.tr("waitlist.concerns.question"), tr.tr("waitlist.concerns.hint")};
+      vm.multiSelect = true;
+      for (auto tag : kKnownSpecialties) {
+        const std::string t(tag);
+        vm.choices.push_back({"waitlist.concern." + t, tr.tr("specialty." + t), ButtonStyle::Tile, true,
+                              draft.concerns.contains(t)});
+      }
+      vm.actions = {backButton(tr), continueButton(tr)};
+      return;
+    case Screen::WaitlistTimes:
+      vm.body = {tr.tr("waitlist.times.question"), tr.tr("waitlist.times.hint")};
+      vm.multiSelect = true;
+      for (auto tag : kTimeChoices) {
+        const std::string t(tag);
+        vm.choices.push_back({"waitlist.time." + t, tr.tr("time_choice." + t), ButtonStyle::Tile, true,
+                              draft.times.contains(t)});
+      }
+      vm.actions = {backButton(tr), continueButton(tr)};
+      return;
+    case Screen::WaitlistProvider:
+      vm.body = {tr.tr("waitlist.provider.question")};
+      vm.choices.push_back({"waitlist.provider.any", tr.tr("waitlist.provider.any"), ButtonStyle::Tile, true,
+                            !draft.providerId});
+      for (const auto& p : providers) {
+        if (draft.mode == VisitMode::Telehealth && !p.telehealth) continue;
+        vm.choices.push_back({"waitlist.provider." + p.providerId.toString(), p.firstName + " " + p.lastName,
+                              ButtonStyle::Tile, true, draft.providerId == p.providerId});
+      }
+      vm.actions = {backButton(tr)};
+      return;
+    case Screen::WaitlistConsent:
+      vm.body = {tr.tr("waitlist.consent.question")};
+      vm.choices = {{"waitlist.consent.yes", tr.tr("waitlist.consent.yes"), ButtonStyle::Tile, true,
+                     draft.consent == true},
+                    {"waitlist.consent.no", tr.tr("waitlist.consent.no"), ButtonStyle::Tile, true,
+                     draft.consent == false}};
+      vm.actions = {backButton(tr)};
+      return;
+    case Screen::WaitlistReview: {
+      vm.title = tr.tr("waitlist.review.title");
+      std::vector<std::string> concerns;
+      for (const auto& c : draft.concerns) concerns.push_back(tr.tr("specialty." + c));
+      std::string concernText;
+      for (const auto& c : concerns) concernText += (concernText.empty() ? "" : ", ") + c;
+      vm.body = {tr.tr("waitlist.review.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(draft.mode)))}}),
+                 tr.tr("waitlist.review.concerns",
+                       {{"concerns", concernText.empty() ? tr.tr("waitlist.review.none") : concernText}}),
+                 tr.tr(draft.consent.value_or(false) ? "waitlist.review.contact_yes" : "waitlist.review.contact_no")};
+      vm.actions = {backButton(tr), {"waitlist.submit", tr.tr("waitlist.submit"), ButtonStyle::Primary, true, false}};
+      return;
+    }
+    case Screen::WaitlistDone:
+      vm.title = tr.tr("waitlist.done.title");
+      vm.body = {tr.tr("waitlist.done.position", {{"position", std::to_string(resultPosition)}}), resultEstimate,
+                 tr.tr("waitlist.done.next")};
+      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
+      return;
+    case Screen::WaitlistSameDayDone:
+      vm.title = tr.tr("waitlist.same_day.requested_title");
+      vm.body = {sameDayText, tr.tr("waitlist.same_day.pending")};
+      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace anteroom::kiosk

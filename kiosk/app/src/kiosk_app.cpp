@@ -1,0 +1,467 @@
+// The kiosk's core: screens and navigation, input routing, timers (idle wipe, auto-lock,
+// rate limits), and the chrome of every frame. Flows live in flow_*.cpp.
+#include "anteroom/kiosk/kiosk_app.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "app_state.hpp"
+
+namespace anteroom::kiosk {
+
+using namespace std::chrono;
+
+// [SECTION] Screen ids
+
+std::string_view screenId(Screen screen) {
+  switch (screen) {
+    case Screen::Welcome: return "welcome";
+    case Screen::CheckInLastName: return "checkin.last_name";
+    case Screen::CheckInDob: return "checkin.dob";
+    case Screen::CheckInCode: return "checkin.code";
+    case Screen::CheckInChoose: return "checkin.choose";
+    case Screen::CheckInConfirm: return "checkin.confirm";
+    case Screen::CheckInDone: return "checkin.done";
+    case Screen::FrontDesk: return "front_desk";
+    case Screen::RateLimited: return "rate_limited";
+    case Screen::WaitlistStart: return "waitlist.start";
+    case Screen::WaitlistFirstName: return "waitlist.first_name";
+    case Screen::WaitlistLastName: return "waitlist.last_name";
+    case Screen::WaitlistDob: return "waitlist.dob";
+    case Screen::WaitlistPhone: return "waitlist.phone";
+    case Screen::WaitlistEmail: return "waitlist.email";
+    case Screen::WaitlistInsurance: return "waitlist.insurance";
+    case Screen::WaitlistMemberId: return "waitlist.member_id";
+    case Screen::WaitlistMode: return "waitlist.mode";
+    case Screen::WaitlistConcerns: return "waitlist.concerns";
+    case Screen::WaitlistTimes: return "waitlist.times";
+    case Screen::WaitlistProvider: return "waitlist.provider";
+    case Screen::WaitlistConsent: return "waitlist.consent";
+    case Screen::WaitlistReview: return "waitlist.review";
+    case Screen::WaitlistDone: return "waitlist.done";
+    case Screen::WaitlistSameDayDone: return "waitlist.same_day_done";
+    case Screen::StaffSelect: return "staff.select";
+    case Screen::StaffPin: return "staff.pin";
+    case Screen::StaffToday: return "staff.today";
+    case Screen::StaffWaitlist: return "staff.waitlist";
+    case Screen::StaffSlots: return "staff.slots";
+    case Screen::StaffSync: return "staff.sync";
+    case Screen::StaffSettings: return "staff.settings";
+  }
+  return "welcome";
+}
+
+namespace {
+
+bool isStaffScreen(Screen s) { return s >= Screen::StaffToday; }
+bool isDoneScreen(Screen s) {
+  return s == Screen::CheckInDone || s == Screen::WaitlistDone || s == Screen::WaitlistSameDayDone ||
+         s == Screen::FrontDesk;
+}
+
+}  // namespace
+
+// [SECTION] Draft wiping
+
+void wipeString(std::string& s) {
+  if (!s.empty()) {
+    volatile char* p = s.data();
+    for (std::size_t i = 0; i < s.size(); ++i) p[i] = '\0';
+  }
+  s.clear();
+  s.shrink_to_fit();
+}
+
+void PatientDraft::wipe() {
+  for (std::string* s : {&lastName, &firstName, &dobDigits, &code, &phone, &email, &payer, &memberId}) wipeString(*s);
+  selfPay = false;
+  mode = VisitMode::Either;
+  concerns.clear();
+  times.clear();
+  providerId.reset();
+  onlyPreferredProvider = false;
+  consent.reset();
+  returning = false;
+}
+
+bool PatientDraft::empty() const {
+  return lastName.empty() && firstName.empty() && dobDigits.empty() && code.empty() && phone.empty() &&
+         email.empty() && payer.empty() && memberId.empty() && concerns.empty() && times.empty() &&
+         !providerId && !consent;
+}
+
+// [SECTION] State helpers
+
+void KioskApp::State::go(Screen next) {
+  screen = next;
+  screenSince = now;
+  error.clear();
+  notice.clear();
+  selectedRow.reset();
+  changed();
+}
+
+void KioskApp::State::resetToWelcome() {
+  draft.wipe();
+  wipeString(pin);
+  candidates.clear();
+  chosen.reset();
+  returningPatient.reset();
+  sameDaySlots.clear();
+  staff.reset();
+  staffCandidate.reset();
+  resultPosition = 0;
+  resultEstimate.clear();
+  sameDayText.clear();
+  alreadyCheckedIn = false;
+  late = false;
+  go(Screen::Welcome);
+}
+
+void KioskApp::State::setError(const Error& e) {
+  // Validation codes have translations; anything else is shown with a calm generic line.
+  error = tr.has(tr.language(), e.code) || tr.has("en", e.code) ? tr.tr(e.code) : tr.tr("error.generic");
+  changed();
+}
+
+void KioskApp::State::setErrorKey(std::string_view key) {
+  error = tr.tr(key);
+  changed();
+}
+
+std::pair<Instant, Instant> KioskApp::State::localDay() const {
+  const std::time_t t = system_clock::to_time_t(time_point_cast<system_clock::duration>(now));
+  std::tm local{};
+  localtime_r(&t, &local);
+  local.tm_hour = 0;
+  local.tm_min = 0;
+  local.tm_sec = 0;
+  local.tm_isdst = -1;
+  const Instant start = time_point_cast<microseconds>(system_clock::from_time_t(std::mktime(&local)));
+  return {start, start + days{1}};
+}
+
+std::string KioskApp::State::formatTime(Instant t) const {
+  const std::time_t tt = system_clock::to_time_t(time_point_cast<system_clock::duration>(t));
+  std::tm local{};
+  localtime_r(&tt, &local);
+  char buf[32];
+  if (tr.language() == "en") {
+    const int hour12 = local.tm_hour % 12 == 0 ? 12 : local.tm_hour % 12;
+    std::snprintf(buf, sizeof buf, "%d:%02d %s", hour12, local.tm_min, local.tm_hour < 12 ? "AM" : "PM");
+  } else {
+    std::snprintf(buf, sizeof buf, "%02d:%02d", local.tm_hour, local.tm_min);
+  }
+  return buf;
+}
+
+std::string KioskApp::State::formatDay(Instant t) const {
+  const std::time_t tt = system_clock::to_time_t(time_point_cast<system_clock::duration>(t));
+  std::tm local{};
+  localtime_r(&tt, &local);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s %d/%d", tr.tr("weekday." + std::to_string(local.tm_wday)).c_str(),
+                tr.language() == "en" ? local.tm_mon + 1 : local.tm_mday,
+                tr.language() == "en" ? local.tm_mday : local.tm_mon + 1);
+  return buf;
+}
+
+std::string KioskApp::State::providerName(const Uuid& id) const {
+  for (const auto& p : providers) {
+    if (p.providerId == id) return p.firstName + " " + p.lastName;
+  }
+  return tr.tr("common.your_provider");
+}
+
+void KioskApp::State::loadPractice() {
+  if (auto p = store.practice(); p && *p) practice = **p;
+  if (auto list = store.providers(); list) providers = *list;
+}
+
+bool KioskApp::State::recordFailedLookup() {
+  failedLookups.push_back(now);
+  while (!failedLookups.empty() && now - failedLookups.front() > minutes{1}) failedLookups.pop_front();
+  if (static_cast<int>(failedLookups.size()) >= cfg.lookupsPerMinute) {
+    rateLimitedUntil = now + minutes{1};
+    failedLookups.clear();
+    draft.wipe();
+    go(Screen::RateLimited);
+    return true;
+  }
+  return false;
+}
+
+std::string* KioskApp::State::activeBuffer(std::size_t& maxLen) {
+  switch (screen) {
+    case Screen::CheckInLastName:
+    case Screen::WaitlistLastName: maxLen = 100; return &draft.lastName;
+    case Screen::WaitlistFirstName: maxLen = 100; return &draft.firstName;
+    case Screen::CheckInDob:
+    case Screen::WaitlistDob: maxLen = 8; return &draft.dobDigits;
+    case Screen::CheckInCode: maxLen = 12; return &draft.code;
+    case Screen::WaitlistPhone: maxLen = 20; return &draft.phone;
+    case Screen::WaitlistEmail: maxLen = 255; return &draft.email;
+    case Screen::WaitlistMemberId: maxLen = 40; return &draft.memberId;
+    case Screen::StaffPin: maxLen = 8; return &pin;
+    default: maxLen = 0; return nullptr;
+  }
+}
+
+// Names start each word with a capital (the on-screen keyboard types lower case); codes and
+// member ids are upper case. Only ASCII and the Spanish accented letters are changed.
+void KioskApp::State::normaliseTyping(std::string& buffer) const {
+  const bool name = screen == Screen::CheckInLastName || screen == Screen::WaitlistLastName ||
+                    screen == Screen::WaitlistFirstName;
+  const bool upper = screen == Screen::CheckInCode || screen == Screen::WaitlistMemberId;
+  if (!name && !upper) return;
+  static const std::pair<std::string_view, std::string_view> accents[] = {
+      {"á", "Á"}, {"é", "É"}, {"í", "Í"}, {"ó", "Ó"}, {"ú", "Ú"}, {"ü", "Ü"}, {"ñ", "Ñ"}};
+  bool startOfWord = true;
+  std::string out;
+  out.reserve(buffer.size());
+  for (std::size_t i = 0; i < buffer.size();) {
+    const char c = buffer[i];
+    const bool capitalise = upper || startOfWord;
+    bool replaced = false;
+    if (capitalise) {
+      for (const auto& [lower, up] : accents) {
+        if (std::string_view(buffer).substr(i, lower.size()) == lower) {
+          out += up;
+          i += lower.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) {
+      out += capitalise && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+      ++i;
+    }
+    startOfWord = c == ' ' || c == '-' || c == '\'';
+  }
+  wipeString(buffer);
+  buffer = std::move(out);
+}
+
+ButtonVm backButton(const Translator& tr) { return {"nav.back", tr.tr("nav.back"), ButtonStyle::Secondary, true, false}; }
+ButtonVm continueButton(const Translator& tr, bool enabled) {
+  return {"nav.continue", tr.tr("nav.continue"), ButtonStyle::Primary, enabled, false};
+}
+
+// [SECTION] KioskApp
+
+KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now)
+    : m_state(std::make_unique<State>(store, std::move(translator), std::move(config))) {
+  auto& s = *m_state;
+  s.now = now;
+  s.lastInput = now;
+  s.screenSince = now;
+  s.loadPractice();
+  if (s.practice) {
+    const auto& settings = s.practice->settings;
+    if (settings.idleTimeoutSeconds >= 15) s.cfg.idleTimeout = seconds{settings.idleTimeoutSeconds};
+    if (settings.staffAutoLockSeconds >= 30) s.cfg.staffAutoLock = seconds{settings.staffAutoLockSeconds};
+    if (settings.lookupRateLimitPerMinute >= 1) s.cfg.lookupsPerMinute = settings.lookupRateLimitPerMinute;
+    if (settings.lateAfterMinutes >= 0) s.cfg.lateAfter = minutes{settings.lateAfterMinutes};
+    if (!settings.crisisLine.empty()) s.cfg.crisisLine = settings.crisisLine;
+    if (!settings.defaultLanguage.empty()) s.tr.setLanguage(settings.defaultLanguage);
+  }
+  // A device setting made in staff mode overrides the practice default.
+  if (auto idle = store.syncValue("kiosk.idle_timeout_seconds"); idle && *idle) {
+    const int secondsValue = std::atoi((*idle)->c_str());
+    if (secondsValue >= 15 && secondsValue <= 600) s.cfg.idleTimeout = seconds{secondsValue};
+  }
+}
+
+KioskApp::~KioskApp() {
+  if (m_state) {
+    m_state->draft.wipe();
+    wipeString(m_state->pin);
+  }
+}
+
+void KioskApp::applyAll(const Intents& intents, Instant now) {
+  for (const auto& i : intents) apply(i, now);
+}
+
+void KioskApp::apply(const Intent& intent, Instant now) {
+  auto& s = *m_state;
+  s.now = now;
+  s.lastInput = now;
+  if (s.screen == Screen::RateLimited && intent.kind != Intent::Kind::Press) return;
+
+  switch (intent.kind) {
+    case Intent::Kind::Text: {
+      // A scanner on the welcome screen types a check-in code followed by Enter.
+      if (s.screen == Screen::Welcome) s.go(Screen::CheckInCode);
+      std::size_t maxLen = 0;
+      std::string* buffer = s.activeBuffer(maxLen);
+      if (buffer == nullptr) return;
+      for (char c : intent.text) {
+        if (c == '\n' || c == '\r') {
+          apply(Intent::enter(), now);
+          return;
+        }
+        const bool digitsOnly = s.screen == Screen::CheckInDob || s.screen == Screen::WaitlistDob ||
+                                s.screen == Screen::StaffPin;
+        if (digitsOnly && (c < '0' || c > '9')) continue;
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        if (buffer->size() >= maxLen) break;
+        buffer->push_back(c);
+      }
+      s.normaliseTyping(*buffer);
+      s.error.clear();
+      s.changed();
+      return;
+    }
+    case Intent::Kind::Backspace: {
+      std::size_t maxLen = 0;
+      if (std::string* buffer = s.activeBuffer(maxLen); buffer != nullptr && !buffer->empty()) {
+        // Remove one UTF-8 code point, not one byte.
+        std::size_t cut = buffer->size() - 1;
+        while (cut > 0 && (static_cast<unsigned char>((*buffer)[cut]) & 0xC0) == 0x80) --cut;
+        buffer->erase(cut);
+        s.changed();
+      }
+      return;
+    }
+    case Intent::Kind::Clear: {
+      std::size_t maxLen = 0;
+      if (std::string* buffer = s.activeBuffer(maxLen); buffer != nullptr) {
+        wipeString(*buffer);
+        s.changed();
+      }
+      return;
+    }
+    case Intent::Kind::Enter:
+      apply(Intent::press("nav.continue"), now);
+      return;
+    case Intent::Kind::Press:
+      break;
+  }
+
+  const std::string& id = intent.id;
+  // The chrome: available on every patient screen.
+  if (id == "chrome.language" || id == "welcome.language") {
+    s.tr.setLanguage(s.tr.language() == "en" ? "es" : "en");
+    s.error.clear();
+    s.changed();
+    return;
+  }
+  if (id == "chrome.text_size" || id == "welcome.text_size") {
+    s.textSizeStep = (s.textSizeStep + 1) % 3;
+    s.changed();
+    return;
+  }
+  if (id == "chrome.contrast" || id == "welcome.contrast") {
+    s.highContrast = !s.highContrast;
+    s.changed();
+    return;
+  }
+  if (id == "chrome.home" || id == "nav.done") {
+    s.resetToWelcome();
+    return;
+  }
+  if (id == "welcome.check_in") {
+    s.go(Screen::CheckInLastName);
+    return;
+  }
+  if (id == "welcome.join_waitlist") {
+    s.go(Screen::WaitlistStart);
+    return;
+  }
+  // Everything else belongs to the flow of the current screen.
+  if (id == "welcome.staff" || s.screen >= Screen::StaffSelect) {
+    s.pressStaff(id);
+  } else if (s.screen <= Screen::RateLimited) {
+    s.pressCheckIn(id);
+  } else {
+    s.pressWaitlist(id);
+  }
+}
+
+void KioskApp::tick(Instant now) {
+  auto& s = *m_state;
+  s.now = now;
+  if (s.screen == Screen::RateLimited) {
+    if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
+      s.rateLimitedUntil.reset();
+      s.resetToWelcome();
+    }
+    return;
+  }
+  if (isStaffScreen(s.screen) || s.screen == Screen::StaffPin || s.screen == Screen::StaffSelect) {
+    const auto limit = isStaffScreen(s.screen) ? s.cfg.staffAutoLock : s.cfg.idleTimeout;
+    if (now - s.lastInput >= limit) s.resetToWelcome();
+    return;
+  }
+  if (s.screen == Screen::Welcome) return;
+  const auto limit = isDoneScreen(s.screen) ? std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout) : s.cfg.idleTimeout;
+  if (now - s.lastInput >= limit) s.resetToWelcome();
+}
+
+std::optional<Instant> KioskApp::nextDeadline() const {
+  const auto& s = *m_state;
+  if (s.screen == Screen::Welcome) {
+    // The welcome screen shows no time; nothing is due.
+    return std::nullopt;
+  }
+  if (s.screen == Screen::RateLimited) return s.rateLimitedUntil;
+  if (isStaffScreen(s.screen)) return s.lastInput + s.cfg.staffAutoLock;
+  if (isDoneScreen(s.screen)) return s.lastInput + std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout);
+  return s.lastInput + s.cfg.idleTimeout;
+}
+
+std::uint64_t KioskApp::revision() const { return m_state->revision; }
+Screen KioskApp::screen() const { return m_state->screen; }
+const KioskConfig& KioskApp::config() const { return m_state->cfg; }
+bool KioskApp::inputsEmpty() const { return m_state->draft.empty() && m_state->pin.empty(); }
+
+const FrameVm& KioskApp::frame() const {
+  const auto& s = *m_state;
+  if (s.builtRevision == s.revision) return s.cached;
+  FrameVm f;
+  f.practiceName = s.practice ? s.practice->name : std::string();
+  f.crisisLine = s.tr.tr("chrome.crisis_line", {{"number", s.cfg.crisisLine}});
+  f.languageButton = s.tr.tr("chrome.language_toggle");
+  f.textSizeButton = s.tr.tr("chrome.text_size");
+  f.contrastButton = s.tr.tr("chrome.contrast");
+  f.staffButton = s.tr.tr("chrome.staff");
+  f.homeButton = s.tr.tr("chrome.home");
+  f.staffMode = isStaffScreen(s.screen);
+  f.staffName = s.staff ? s.staff->displayName : std::string();
+  f.highContrast = s.highContrast;
+  f.textScale = s.textSizeStep == 0 ? 1.0f : s.textSizeStep == 1 ? 1.25f : 1.5f;
+  f.language = s.tr.language();
+  f.patientMode = !f.staffMode;
+  f.screen.id = std::string(screenId(s.screen));
+  s.buildScreen(f.screen);
+  f.screen.error = s.error;
+  s.cached = std::move(f);
+  s.builtRevision = s.revision;
+  return s.cached;
+}
+
+void KioskApp::State::buildScreen(ScreenVm& vm) const {
+  if (screen == Screen::Welcome) {
+    vm.title = tr.tr("welcome.title");
+    vm.body = {tr.tr("welcome.body")};
+    vm.choices = {
+        {"welcome.check_in", tr.tr("welcome.check_in"), ButtonStyle::Tile, true, false},
+        {"welcome.join_waitlist", tr.tr("welcome.join_waitlist"), ButtonStyle::Tile, true, false},
+    };
+    vm.actions = {
+        {"welcome.language", tr.tr("chrome.language_toggle"), ButtonStyle::Secondary, true, false},
+        {"welcome.text_size", tr.tr("chrome.text_size"), ButtonStyle::Secondary, true, false},
+        {"welcome.contrast", tr.tr("chrome.contrast"), ButtonStyle::Secondary, true, highContrast},
+        {"welcome.staff", tr.tr("chrome.staff"), ButtonStyle::Link, true, false},
+    };
+    return;
+  }
+  if (screen <= Screen::RateLimited) return buildCheckIn(vm);
+  if (screen >= Screen::StaffSelect) return buildStaff(vm);
+  buildWaitlist(vm);
+}
+
+}  // namespace anteroom::kiosk

@@ -1,0 +1,44 @@
+// The kiosk's screens drawn with Dear ImGui: a const view-model in, intents out.
+// No SQL and no decisions here; the flows in kiosk/app decide.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "anteroom/kiosk/intents.hpp"
+#include "anteroom/kiosk/view_model.hpp"
+
+struct ImFont;
+
+namespace anteroom::kiosk::ui {
+
+struct Rect {
+  float x = 0, y = 0, w = 0, h = 0;
+  bool operator==(const Rect&) const = default;
+};
+// Named widget -> rectangle in window pixels, for tests that tap widgets with real X events.
+using WidgetMap = std::map<std::string, Rect>;
+
+struct Fonts {
+  ImFont* body = nullptr;
+  ImFont* title = nullptr;
+  ImFont* small = nullptr;
+  ImFont* key = nullptr;
+  float scale = 0.0f;  // the text scale the atlas was built for
+};
+
+// Builds the font atlas for a text scale (call before NewFrame; the GL backend's font texture
+// must be recreated after). Fonts come from the fonts-dejavu-core package.
+bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontDir);
+
+// Colours and spacing for the calm default or the high-contrast theme.
+void applyTheme(bool highContrast);
+
+// Draws one frame filling the display. Records named widgets into `widgets` (cleared first).
+void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMap& widgets);
+
+// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..},...}
+std::string widgetMapJson(const WidgetMap& widgets);
+
+}  // namespace anteroom::kiosk::ui

@@ -1,0 +1,91 @@
+// On-screen keyboards: letters (with Spanish letters), email, and a numeric pad.
+// Keys queue text intents; nothing here knows which field they go to.
+#include "keyboard.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace anteroom::kiosk::ui {
+
+namespace {
+
+void key(DrawContext& ctx, const std::string& id, const std::string& label, ImVec2 size, Intent intent,
+         ButtonStyle style = ButtonStyle::Secondary) {
+  ButtonVm b{id, label, style, true, false};
+  // touchButton queues a press; keys queue their text instead.
+  const std::size_t before = ctx.intents.size();
+  if (touchButton(ctx, b, size)) {
+    ctx.intents.resize(before);
+    ctx.intents.push_back(std::move(intent));
+  }
+}
+
+std::string keyId(const std::string& text) {
+  if (text == " ") return "kb.space";
+  if (text == "@") return "kb.at";
+  if (text == ".") return "kb.dot";
+  if (text == "-") return "kb.dash";
+  if (text == "'") return "kb.apostrophe";
+  if (text == "_") return "kb.underscore";
+  if (text == "+") return "kb.plus";
+  if (text == "ñ") return "kb.n_tilde";
+  return "kb." + text;
+}
+
+void row(DrawContext& ctx, const std::vector<std::string>& keys, float keyW, float keyH, float indent) {
+  if (indent > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + indent);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) ImGui::SameLine();
+    key(ctx, keyId(keys[i]), keys[i], ImVec2(keyW, keyH), Intent::typed(keys[i]));
+  }
+}
+
+}  // namespace
+
+void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height) {
+  ImGui::PushFont(ctx.fonts.key);
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  if (kind == KeyboardKind::Digits || kind == KeyboardKind::Pin) {
+    const float keyW = std::min(150.0f, (width - 2 * gap) / 3.0f);
+    const float keyH = std::max(kMinTarget, std::min(keyW * 0.62f, height / 4.0f - gap));
+    const float indent = (width - (3 * keyW + 2 * gap)) / 2.0f;
+    for (const auto& r : {std::vector<std::string>{"1", "2", "3"}, {"4", "5", "6"}, {"7", "8", "9"}}) {
+      row(ctx, r, keyW, keyH, indent);
+    }
+    ImGui::SetCursorPosX(ImGui::GetCursorPosX() + indent);
+    key(ctx, "kb.clear", "C", ImVec2(keyW, keyH), Intent::clear());
+    ImGui::SameLine();
+    key(ctx, "kb.0", "0", ImVec2(keyW, keyH), Intent::typed("0"));
+    ImGui::SameLine();
+    key(ctx, "kb.backspace", "\u232B", ImVec2(keyW, keyH), Intent::backspace());
+    ImGui::PopFont();
+    return;
+  }
+  const float keyW = std::min(96.0f, (width - 10 * gap) / 11.0f);
+  const float rows = kind == KeyboardKind::Letters || kind == KeyboardKind::Email ? 4.0f : 3.0f;
+  const float keyH = std::max(kMinTarget, std::min(keyW * 0.85f, height / (rows + (kind == KeyboardKind::Email || kind == KeyboardKind::Code ? 1.0f : 0.0f)) - gap));
+  if (kind == KeyboardKind::Email || kind == KeyboardKind::Code)
+    row(ctx, {"1", "2", "3", "4", "5", "6", "7", "8", "9", "0"}, keyW, keyH, 0);
+  row(ctx, {"q", "w", "e", "r", "t", "y", "u", "i", "o", "p"}, keyW, keyH, 0);
+  row(ctx, {"a", "s", "d", "f", "g", "h", "j", "k", "l", "ñ"}, keyW, keyH, keyW * 0.3f);
+  row(ctx, {"z", "x", "c", "v", "b", "n", "m"}, keyW, keyH, keyW * 0.8f);
+  ImGui::SameLine();
+  key(ctx, "kb.backspace", "\u232B", ImVec2(keyW * 2 + gap, keyH), Intent::backspace());
+  if (kind == KeyboardKind::Email) {
+    row(ctx, {"@", ".", "-", "_", "+"}, keyW, keyH, keyW * 0.8f);
+    ImGui::SameLine();
+    key(ctx, "kb.dotcom", ".com", ImVec2(keyW * 2 + gap, keyH), Intent::typed(".com"));
+  } else if (kind == KeyboardKind::Letters) {
+    // Accented letters most Spanish names need, then space, hyphen and apostrophe.
+    row(ctx, {"á", "é", "í", "ó", "ú", "ü"}, keyW, keyH, keyW * 0.3f);
+    ImGui::SameLine();
+    key(ctx, "kb.space", " ", ImVec2(keyW * 3 + 2 * gap, keyH), Intent::typed(" "));
+    ImGui::SameLine();
+    key(ctx, "kb.dash", "-", ImVec2(keyW, keyH), Intent::typed("-"));
+    ImGui::SameLine();
+    key(ctx, "kb.apostrophe", "'", ImVec2(keyW, keyH), Intent::typed("'"));
+  }
+  ImGui::PopFont();
+}
+
+}  // namespace anteroom::kiosk::ui

@@ -1,0 +1,106 @@
+// Staff boards: tabs, a table drawn with a list clipper (10,000 rows stay fast), row actions,
+// and a detail panel explaining the selected row.
+#include <algorithm>
+
+#include "keyboard.hpp"
+#include "screens.hpp"
+
+namespace anteroom::kiosk::ui {
+
+namespace {
+
+void drawTable(DrawContext& ctx, const TableVm& table, float width, float height) {
+  if (table.rows.empty()) {
+    paragraph(table.empty);
+    return;
+  }
+  const int columns = static_cast<int>(table.columns.size()) + 1;
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY |
+                                ImGuiTableFlags_SizingStretchProp;
+  if (!ImGui::BeginTable(table.id.c_str(), columns, flags, ImVec2(width, height))) return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  for (const auto& c : table.columns) ImGui::TableSetupColumn(c.c_str());
+  ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed, 360.0f);
+  ImGui::TableHeadersRow();
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(table.rows.size()), kMinTarget + ImGui::GetStyle().CellPadding.y * 2);
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      const auto& row = table.rows[static_cast<std::size_t>(i)];
+      ImGui::TableNextRow(ImGuiTableRowFlags_None, kMinTarget);
+      if (row.highlighted) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, ImGui::GetColorU32(ImGuiCol_Header));
+      for (const auto& cell : row.cells) {
+        ImGui::TableNextColumn();
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextUnformatted(cell.c_str());
+      }
+      ImGui::TableNextColumn();
+      for (std::size_t a = 0; a < row.actions.size(); ++a) {
+        if (a > 0) ImGui::SameLine();
+        touchButton(ctx, row.actions[a], ImVec2(170.0f, kMinTarget));
+      }
+    }
+  }
+  ImGui::EndTable();
+}
+
+}  // namespace
+
+void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
+  ImGui::PushFont(ctx.fonts.body);
+  if (!screen.tabs.empty()) {
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    const float tabW = std::min(230.0f, (width - gap * static_cast<float>(screen.tabs.size() - 1)) /
+                                            static_cast<float>(screen.tabs.size()));
+    for (std::size_t i = 0; i < screen.tabs.size(); ++i) {
+      if (i > 0) ImGui::SameLine();
+      touchButton(ctx, screen.tabs[i], ImVec2(tabW, kMinTarget));
+    }
+  }
+  ImGui::PushFont(ctx.fonts.title);
+  paragraph(screen.title);
+  ImGui::PopFont();
+  record(ctx, "screen.title");
+  for (const auto& line : screen.body) paragraph(line);
+  if (!screen.notice.empty()) paragraph(screen.notice);
+  if (!screen.error.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.16f, 0.12f, 1.0f));
+    paragraph(screen.error);
+    ImGui::PopStyleColor();
+  }
+
+  if (screen.field) {
+    // Staff PIN entry and name selection use the same field + keypad as patient screens.
+    ImGui::PushFont(ctx.fonts.title);
+    paragraph(screen.field->label + "  " + screen.field->value);
+    ImGui::PopFont();
+    record(ctx, screen.field->id);
+    drawKeyboard(ctx, screen.field->keyboard, std::min(width, 600.0f), ImGui::GetContentRegionAvail().y);
+  }
+  for (std::size_t i = 0; i < screen.choices.size(); ++i) {
+    if (i > 0 && (screen.tabs.empty() ? i % 3 != 0 : true)) ImGui::SameLine();
+    const float w = screen.tabs.empty() ? (width - 32.0f) / 3.0f : 300.0f;
+    touchButton(ctx, screen.choices[i], ImVec2(w, screen.tabs.empty() ? 110.0f : kMinTarget));
+  }
+  for (std::size_t i = 0; i < screen.actions.size(); ++i) {
+    if (i > 0) ImGui::SameLine();
+    touchButton(ctx, screen.actions[i], ImVec2(300.0f, kMinTarget));
+  }
+
+  if (screen.table) {
+    const float detailW = screen.detail.empty() ? 0.0f : std::min(460.0f, width * 0.32f);
+    const float tableW = width - detailW - (detailW > 0 ? ImGui::GetStyle().ItemSpacing.x : 0.0f);
+    const float tableH = ImGui::GetContentRegionAvail().y;
+    drawTable(ctx, *screen.table, tableW, tableH);
+    if (!screen.detail.empty()) {
+      ImGui::SameLine();
+      ImGui::BeginChild("##detail", ImVec2(detailW, tableH), true);
+      for (const auto& line : screen.detail) paragraph(line);
+      ImGui::EndChild();
+      record(ctx, "staff.detail");
+    }
+  }
+  ImGui::PopFont();
+}
+
+}  // namespace anteroom::kiosk::ui
