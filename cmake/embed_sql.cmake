@@ -1,5 +1,6 @@
 # Writes a C++ source holding numbered SQL migration files as an array of Migration.
-# Usage: cmake -DOUT=file.cpp -DNAMESPACE=ns -DHEADER=hdr -DFUNCTION=name -DINPUTS="a.sql;b.sql" -P embed_sql.cmake
+# Usage: cmake -DOUT=file.cpp -DNAMESPACE=ns -DHEADER=hdr -DFUNCTION=name -DINPUTS="a.sql|b.sql" -P embed_sql.cmake
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
 list(SORT INPUTS)
 set(body "")
 foreach(path IN LISTS INPUTS)

@@ -870,6 +870,38 @@ Result<void> Store::setSyncValue(std::string_view key, std::string_view value) {
 
 const Uuid& Store::deviceId() const { return m_impl->deviceId; }
 
+Result<std::vector<SyncConflict>> Store::openConflicts(std::size_t limit) {
+  auto stmt = m_impl->conn.cached(
+      "SELECT conflict_id, mutation_id, entity, entity_id, reason, created_at FROM sync_conflict"
+      " WHERE resolved_at IS NULL ORDER BY conflict_id LIMIT ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindInt(1, static_cast<std::int64_t>(limit));
+  std::vector<SyncConflict> out;
+  int rc = 0;
+  while ((rc = (*stmt)->step()) == SQLITE_ROW) {
+    auto& s = **stmt;
+    out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3), s.getText(4), s.getText(5)});
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(m_impl->conn.raw(), rc, "reading conflicts"));
+  return out;
+}
+
+Result<void> Store::resolveConflict(std::int64_t conflictId, const Actor& actor) {
+  return write(actor, [&](WriteTx& tx) -> Result<void> {
+    auto stmt = m_impl->conn.cached(
+        "UPDATE sync_conflict SET resolved_at = ?, resolved_by = ? WHERE conflict_id = ? AND resolved_at IS NULL");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->bindText(1, formatInstant(tx.now()));
+    (*stmt)->bindText(2, actor.id);
+    (*stmt)->bindInt(3, conflictId);
+    if (auto st = m_impl->step(**stmt, "resolving a conflict"); !st) return st;
+    if (sqlite3_changes(m_impl->conn.raw()) == 0)
+      return fail(ErrorDomain::NotFound, "conflict.not_found", "that conflict is already resolved");
+    const std::string hlc = m_impl->nextHlc(tx.now());
+    return m_impl->appendAudit(actor, "resolve_conflict", "sync_conflict", std::to_string(conflictId), "", tx.now(), hlc);
+  });
+}
+
 // [SECTION] Purge
 
 Result<PurgeReport> Store::purgeOutsideWindow(Instant now, int daysAhead) {
