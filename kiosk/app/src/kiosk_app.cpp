@@ -342,6 +342,8 @@ void KioskApp::apply(const Intent& intent, Instant now) {
   }
 
   const std::string& id = intent.id;
+  // While paused, only language, size and contrast respond (a stale tap must not get through).
+  if (s.screen == Screen::RateLimited && !id.starts_with("chrome.")) return;
   // The chrome: available on every patient screen.
   if (id == "chrome.language" || id == "welcome.language") {
     s.tr.setLanguage(s.tr.language() == "en" ? "es" : "en");

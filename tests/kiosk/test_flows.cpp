@@ -1,0 +1,414 @@
+// Kiosk flows, headless: every path of check-in, waitlist sign-up and staff unlock, with the
+// rows they leave in the store, plus the idle wipe, rate limits and lockouts.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "anteroom/model/json.hpp"
+#include "kiosk_fixture.hpp"
+
+using namespace anteroom;
+using namespace anteroom::test;
+using namespace std::chrono;
+
+TEST_CASE("check-in by last name and date of birth") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  CHECK(d.screen() == "welcome");
+  d.press("welcome.check_in");
+  CHECK(d.screen() == "checkin.last_name");
+  d.type("peña-thistlewood");  // the on-screen keyboard types lower case
+  CHECK(app.frame().screen.field->value == "Peña-Thistlewood");
+  d.press("nav.continue");
+  CHECK(d.screen() == "checkin.dob");
+  d.type("04121986");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.confirm");
+  // Minimal disclosure: first name, last initial, time and provider; never the full last name.
+  CHECK(d.body().find("Ottilie P.") != std::string::npos);
+  CHECK(d.body().find("Thistlewood") == std::string::npos);
+  d.press("checkin.confirm");
+  CHECK(d.screen() == "checkin.done");
+
+  auto stored = fx.store.get<Appointment>(fx.appointment.appointmentId).value();
+  CHECK(stored->status == AppointmentStatus::CheckedIn);
+  auto outbox = fx.store.pendingOutbox(10).value();
+  REQUIRE(outbox.size() == 2);
+  CHECK(outbox[0].entity == "appointment");
+  CHECK(outbox[1].entity == "notification");
+  auto notes = fx.store.notificationsFor(fx.appointment.providerId).value();
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].type == NotificationType::PatientArrived);
+
+  // The done screen goes back to welcome by itself, with nothing left in the buffers.
+  d.advance(seconds{25});
+  CHECK(d.screen() == "welcome");
+  CHECK(app.inputsEmpty());
+}
+
+TEST_CASE("check-in by code, typed or scanned on the welcome screen") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  const std::string code = kiosk::checkInCodeFor(fx.appointment.appointmentId);
+  REQUIRE(code.size() == 6);
+  d.type(code + "\n");  // a scanner types the code and Enter
+  REQUIRE(d.screen() == "checkin.confirm");
+  d.press("checkin.confirm");
+  CHECK(d.screen() == "checkin.done");
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::CheckedIn);
+
+  d.press("nav.done");
+  d.press("welcome.check_in");
+  d.press("checkin.use_code");
+  d.type("ZZZZZ");
+  d.press("nav.continue");
+  CHECK(d.screen() == "checkin.code");
+  CHECK_FALSE(d.error().empty());  // five characters: told how a code looks
+}
+
+TEST_CASE("Spanish: the date of birth is day first, and the screens are in Spanish") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.language");
+  CHECK(app.frame().language == "es");
+  CHECK(app.frame().screen.title == "Bienvenido");
+  d.press("welcome.check_in");
+  d.type("pena-thistlewood");  // without the tilde: still found
+  d.press("nav.continue");
+  d.type("12041986");  // 12 April 1986, day first
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.confirm");
+  CHECK(app.frame().screen.title == "¿Es usted?");
+}
+
+TEST_CASE("no match sends the patient to the front desk, and repeated misses pause the kiosk") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  const int limit = app.config().lookupsPerMinute;
+  for (int i = 0; i < limit; ++i) {
+    if (d.screen() != "welcome") d.press("nav.done");
+    d.press("welcome.check_in");
+    d.type("nobody");
+    d.press("nav.continue");
+    d.type("01011990");
+    d.press("nav.continue");
+    if (i + 1 < limit) {
+      REQUIRE(d.screen() == "front_desk");
+      CHECK(d.body().find("front desk") != std::string::npos);
+    }
+  }
+  CHECK(d.screen() == "rate_limited");
+  CHECK(app.inputsEmpty());
+  // Nothing works until the pause is over (not even a stale tap), then welcome returns.
+  app.apply(kiosk::Intent::press("welcome.check_in"), d.now);
+  CHECK(d.screen() == "rate_limited");
+  d.advance(seconds{61});
+  CHECK(d.screen() == "welcome");
+  CHECK(fx.store.pendingOutboxCount().value() == 0);
+}
+
+TEST_CASE("a cancelled appointment is never checked in; the patient is sent to the desk kindly") {
+  KioskFixture fx;
+  Appointment cancelled = fx.appointment;
+  cancelled.status = AppointmentStatus::Cancelled;
+  cancelled.sync.rowVersion = 2;
+  REQUIRE(fx.store.applyRemote(cancelled, store::Actor::sync()).has_value());
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type("Peña-Thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  CHECK(d.screen() == "front_desk");
+  CHECK(d.body().find("cancelled") != std::string::npos);
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::Cancelled);
+}
+
+TEST_CASE("bad answers get messages a patient can act on") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type("R2D2");
+  d.press("nav.continue");
+  CHECK(d.screen() == "checkin.last_name");
+  CHECK(d.error().find("letters") != std::string::npos);
+  d.app.apply(kiosk::Intent::clear(), d.now);
+  d.type("Smith");
+  d.press("nav.continue");
+  d.type("02302000");  // 30 February
+  d.press("nav.continue");
+  CHECK(d.screen() == "checkin.dob");
+  CHECK(d.error().find("doesn't exist") != std::string::npos);
+  d.app.apply(kiosk::Intent::clear(), d.now);
+  d.type("0101" + std::to_string(static_cast<int>(toDate(fx.now).year()) + 1));
+  d.press("nav.continue");
+  CHECK(d.error().find("future") != std::string::npos);
+}
+
+namespace {
+
+void joinAsNew(Driver& d, const std::string& email) {
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("marisol");
+  d.press("nav.continue");
+  d.type("quintanilla");
+  d.press("nav.continue");
+  d.type("03151992");
+  d.press("nav.continue");
+  d.type("541 555 0199");
+  d.press("nav.continue");
+  d.type(email);
+  d.press("nav.continue");
+}
+
+}  // namespace
+
+TEST_CASE("a new patient joins the waitlist and sees an honest position") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  joinAsNew(d, "Marisol.Q@patients.example");
+  REQUIRE(d.screen() == "waitlist.insurance");
+  d.press("waitlist.insurance.payer.0");  // Aetna, accepted by the demo practice
+  REQUIRE(d.screen() == "waitlist.member_id");
+  d.type("ab-123456");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.mode");
+  d.press("waitlist.mode.telehealth");
+  d.press("waitlist.concern.anxiety");
+  d.press("waitlist.concern.trauma_ptsd");
+  d.press("waitlist.concern.anxiety");  // tapped twice: off again
+  d.press("nav.continue");
+  d.press("waitlist.time.weekday_evening");
+  d.press("nav.continue");
+  d.press("waitlist.provider.any");
+  d.press("waitlist.consent.yes");
+  REQUIRE(d.screen() == "waitlist.review");
+  d.press("waitlist.submit");
+  REQUIRE(d.screen() == "waitlist.done");
+  CHECK(d.body().find("number") != std::string::npos);
+
+  auto found = fx.store.findPatientByEmail("marisol.q@patients.example").value();
+  REQUIRE(found.has_value());
+  CHECK(found->firstName == "Marisol");
+  CHECK(found->lastName == "Quintanilla");
+  CHECK(found->phone == "+15415550199");
+  CHECK(found->insuranceInfo.memberId == "AB-123456");
+  CHECK(found->preferences.mode == VisitMode::Telehealth);
+  CHECK(found->preferences.concerns == TagList{"trauma_ptsd"});
+  CHECK(found->preferences.contactConsent);
+  CHECK_FALSE(found->preferences.availableTimes.empty());
+
+  // The trauma list was chosen (its focus covers the concern), with one waiting entry.
+  const auto lists = fx.store.waitlists().value();
+  int entries = 0;
+  for (const auto& w : lists) {
+    const auto active = fx.store.waitlistEntries(w.waitlistId, true).value();
+    for (const auto& e : active) {
+      if (e.patientId == found->patientId) {
+        ++entries;
+        CHECK(w.name == "Trauma-focused care");
+        CHECK(e.status == WaitlistEntryStatus::Waiting);
+      }
+    }
+  }
+  CHECK(entries == 1);
+  // Patient, entry and front-desk note all queued for sync.
+  std::set<std::string> kinds;
+  const auto outbox = fx.store.pendingOutbox(10).value();
+  for (const auto& m : outbox) kinds.insert(m.entity);
+  CHECK(kinds == std::set<std::string>{"patient", "waitlist_entry", "notification"});
+}
+
+TEST_CASE("waitlist sign-up refuses bad contact details with actionable messages") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("Ana");
+  d.press("nav.continue");
+  d.type("Ruiz");
+  d.press("nav.continue");
+  d.type("01011990");
+  d.press("nav.continue");
+  d.type("12345");
+  d.press("nav.continue");
+  CHECK(d.screen() == "waitlist.phone");
+  CHECK(d.error().find("10-digit") != std::string::npos);
+  d.app.apply(kiosk::Intent::clear(), d.now);
+  d.type("5415550142");
+  d.press("nav.continue");
+  d.type("ana.ruiz@@example");
+  d.press("nav.continue");
+  CHECK(d.screen() == "waitlist.email");
+  CHECK(d.error().find("email") != std::string::npos);
+  CHECK(d.error().find("ana.ruiz") == std::string::npos);  // never echoes the input
+}
+
+TEST_CASE("a returning patient is found and keeps their details") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.returning");
+  d.type("Peña-Thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.mode");
+  d.press("waitlist.mode.either");
+  d.press("nav.continue");
+  d.press("nav.continue");
+  d.press("waitlist.provider.any");
+  d.press("waitlist.consent.no");
+  d.press("waitlist.submit");
+  REQUIRE(d.screen() == "waitlist.done");
+  const auto p = fx.store.get<Patient>(fx.patient.patientId).value();
+  CHECK(p->email == fx.patient.email);
+  CHECK_FALSE(p->preferences.contactConsent);
+
+  // Joining again keeps the place: no second active entry.
+  d.press("nav.done");
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.returning");
+  d.type("Peña-Thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  d.press("waitlist.mode.either");
+  d.press("nav.continue");
+  d.press("nav.continue");
+  d.press("waitlist.provider.any");
+  d.press("waitlist.consent.no");
+  d.press("waitlist.submit");
+  CHECK(d.body().find("already") != std::string::npos);
+}
+
+TEST_CASE("idle timeout returns to welcome and wipes every input buffer") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type("Thistlewood");
+  CHECK_FALSE(app.inputsEmpty());
+  REQUIRE(app.nextDeadline().has_value());
+  d.advance(seconds{59});
+  CHECK(d.screen() == "checkin.last_name");
+  d.advance(seconds{2});
+  CHECK(d.screen() == "welcome");
+  CHECK(app.inputsEmpty());
+  CHECK_FALSE(app.nextDeadline().has_value());  // nothing due on welcome: the loop can sleep
+  // The welcome frame is the same as a fresh kiosk's.
+  auto fresh = fx.app();
+  CHECK(app.frame().screen.title == fresh.frame().screen.title);
+  CHECK(app.frame().screen.choices.size() == fresh.frame().screen.choices.size());
+}
+
+TEST_CASE("staff unlock with a personal PIN; five wrong PINs lock out, across a restart") {
+  KioskFixture fx;
+  auto users = fx.store.staffUsers().value();
+  REQUIRE(users.size() == 2);
+  const auto& jordan = *std::find_if(users.begin(), users.end(), [](const StaffUser& u) {
+    return u.displayName.starts_with("Jordan");
+  });
+  {
+    auto app = fx.app();
+    Driver d{app, fx.now};
+    d.press("welcome.staff");
+    d.press("staff.user." + jordan.staffId.toString());
+    REQUIRE(d.screen() == "staff.pin");
+    d.type("2468");
+    d.press("nav.continue");
+    REQUIRE(d.screen() == "staff.today");
+    CHECK(app.frame().staffMode);
+    CHECK(app.frame().screen.table.has_value());
+    d.press("staff.tab.waitlist");
+    CHECK(d.screen() == "staff.waitlist");
+    REQUIRE(app.frame().screen.table.has_value());
+    CHECK_FALSE(app.frame().screen.table->rows.empty());
+    d.press("staff.tab.sync");
+    CHECK(d.body().find("Never synced") != std::string::npos);
+    // Auto-lock after two minutes without a tap.
+    d.advance(seconds{121});
+    CHECK(d.screen() == "welcome");
+    // Audited with the staff id: the unlock and the boards viewed.
+    int staffRows = 0;
+    const auto audit = fx.store.auditTrail(50).value();
+    for (const auto& e : audit) {
+      if (e.actorKind == "staff" && e.actorId == jordan.staffId.toString()) ++staffRows;
+    }
+    CHECK(staffRows >= 3);
+  }
+  {
+    auto app = fx.app();
+    Driver d{app, fx.now};
+    d.press("welcome.staff");
+    d.press("staff.user." + jordan.staffId.toString());
+    for (int i = 0; i < 5; ++i) {
+      d.type("1111");
+      d.press("nav.continue");
+      CHECK(d.screen() == "staff.pin");
+    }
+    CHECK(d.error().find("Too many") != std::string::npos);
+  }
+  {
+    // A restart does not lift the lockout, even with the right PIN.
+    auto app = fx.app();
+    Driver d{app, fx.now + minutes{1}};
+    d.press("welcome.staff");
+    d.press("staff.user." + jordan.staffId.toString());
+    d.type("2468");
+    d.press("nav.continue");
+    CHECK(d.screen() == "staff.pin");
+    CHECK(d.error().find("Too many") != std::string::npos);
+  }
+  {
+    auto app = fx.app();
+    Driver d{app, fx.now + minutes{16}};
+    d.press("welcome.staff");
+    d.press("staff.user." + jordan.staffId.toString());
+    d.type("2468");
+    d.press("nav.continue");
+    CHECK(d.screen() == "staff.today");
+  }
+}
+
+TEST_CASE("staff can mark a no-show and check a patient in from today's board") {
+  KioskFixture fx;
+  auto users = fx.store.staffUsers().value();
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.staff");
+  d.press("staff.user." + users.front().staffId.toString());
+  d.type(users.front().displayName.starts_with("Jordan") ? "2468" : "1357");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "staff.today");
+  const std::string row = fx.appointment.appointmentId.toString();
+  d.press("staff.today.check_in." + row);
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::CheckedIn);
+  d.press("staff.today.no_show." + row);
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::NoShow);
+  const auto audit = fx.store.auditTrail(5).value();
+  CHECK(audit.front().actorKind == "staff");
+}
+
+TEST_CASE("every English string has a Spanish translation, and no screen shows a raw key") {
+  const auto tr = translations();
+  for (const auto& [key, value] : tr.table("en")) {
+    INFO(key);
+    CHECK(tr.has("es", key));
+    CHECK_FALSE(value.empty());
+  }
+  for (const auto& [key, value] : tr.table("es")) {
+    INFO(key);
+    CHECK(tr.has("en", key));
+  }
+}
