@@ -338,7 +338,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
   };
   switch (screen) {
     case Screen::WaitlistStart:
-      vm.body = {tr.tr("waitlist.start.body")};
+      vm.title = tr.tr("waitlist.start.body");
       vm.choices = {{"waitlist.new", tr.tr("waitlist.new"), ButtonStyle::Tile, true, false},
                     {"waitlist.returning", tr.tr("waitlist.returning"), ButtonStyle::Tile, true, false}};
       vm.actions = {backButton(tr)};
@@ -364,7 +364,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
     case Screen::WaitlistPhone: return textStep("waitlist.phone", draft.phone, KeyboardKind::Digits);
     case Screen::WaitlistEmail: return textStep("waitlist.email", draft.email, KeyboardKind::Email);
     case Screen::WaitlistInsurance: {
-      vm.body = {tr.tr("waitlist.insurance.question")};
+      vm.title = tr.tr("waitlist.insurance.question");
       vm.choices.push_back({"waitlist.insurance.self_pay", tr.tr("waitlist.insurance.self_pay"), ButtonStyle::Tile,
                             true, draft.selfPay});
       const auto payers = practice ? practice->settings.acceptedInsurance : std::vector<std::string>{};
@@ -381,7 +381,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.body = {tr.tr("waitlist.member_id.body", {{"payer", draft.payer}})};
       return textStep("waitlist.member_id", draft.memberId, KeyboardKind::Code);
     case Screen::WaitlistMode:
-      vm.body = {tr.tr("waitlist.mode.question")};
+      vm.title = tr.tr("waitlist.mode.question");
       for (const char* m : {"in_person", "telehealth", "either"}) {
         const std::string key = std::string("waitlist.mode.") + m;
         vm.choices.push_back({key, tr.tr(key), ButtonStyle::Tile, true, toString(draft.mode) == m});
@@ -389,7 +389,8 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.actions = {backButton(tr)};
       return;
     case Screen::WaitlistConcerns:
-      vm.body = {tr.tr("waitlist.concerns.question"), tr.tr("waitlist.concerns.hint")};
+      vm.title = tr.tr("waitlist.concerns.question");
+      vm.body = {tr.tr("waitlist.concerns.hint")};
       vm.multiSelect = true;
       for (auto tag : kKnownSpecialties) {
         const std::string t(tag);
@@ -399,7 +400,8 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.actions = {backButton(tr), continueButton(tr)};
       return;
     case Screen::WaitlistTimes:
-      vm.body = {tr.tr("waitlist.times.question"), tr.tr("waitlist.times.hint")};
+      vm.title = tr.tr("waitlist.times.question");
+      vm.body = {tr.tr("waitlist.times.hint")};
       vm.multiSelect = true;
       for (auto tag : kTimeChoices) {
         const std::string t(tag);
@@ -409,7 +411,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.actions = {backButton(tr), continueButton(tr)};
       return;
     case Screen::WaitlistProvider:
-      vm.body = {tr.tr("waitlist.provider.question")};
+      vm.title = tr.tr("waitlist.provider.question");
       vm.choices.push_back({"waitlist.provider.any", tr.tr("waitlist.provider.any"), ButtonStyle::Tile, true,
                             !draft.providerId});
       for (const auto& p : providers) {
@@ -420,7 +422,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.actions = {backButton(tr)};
       return;
     case Screen::WaitlistConsent:
-      vm.body = {tr.tr("waitlist.consent.question")};
+      vm.title = tr.tr("waitlist.consent.question");
       vm.choices = {{"waitlist.consent.yes", tr.tr("waitlist.consent.yes"), ButtonStyle::Tile, true,
                      draft.consent == true},
                     {"waitlist.consent.no", tr.tr("waitlist.consent.no"), ButtonStyle::Tile, true,

@@ -17,16 +17,24 @@ void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
   ImGui::TextUnformatted(vm.staffMode ? (vm.practiceName + "  \u2014  " + vm.staffName).c_str() : vm.practiceName.c_str());
   if (vm.screen.id != "welcome" && !vm.staffMode) {
     // Patients can change language, size and contrast on every screen, and start over.
-    const float buttonW = 180.0f;
-    ImGui::SameLine(std::max(0.0f, width - 4 * (buttonW + 16.0f)));
-    touchButton(ctx, {"chrome.home", vm.homeButton, ButtonStyle::Link, true, false}, ImVec2(buttonW, 0));
-    ImGui::SameLine();
-    touchButton(ctx, {"chrome.language", vm.languageButton, ButtonStyle::Secondary, true, false}, ImVec2(buttonW, 0));
-    ImGui::SameLine();
-    touchButton(ctx, {"chrome.text_size", vm.textSizeButton, ButtonStyle::Secondary, true, false}, ImVec2(buttonW, 0));
-    ImGui::SameLine();
-    touchButton(ctx, {"chrome.contrast", vm.contrastButton, ButtonStyle::Secondary, true, vm.highContrast},
-                ImVec2(buttonW, 0));
+    // Each button is as wide as its label in the current language.
+    const ButtonVm buttons[] = {{"chrome.home", vm.homeButton, ButtonStyle::Link, true, false},
+                                {"chrome.language", vm.languageButton, ButtonStyle::Secondary, true, false},
+                                {"chrome.text_size", vm.textSizeButton, ButtonStyle::Secondary, true, false},
+                                {"chrome.contrast", vm.contrastButton, ButtonStyle::Secondary, true, vm.highContrast}};
+    const float pad = ImGui::GetStyle().FramePadding.x * 2 + 24.0f;
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    float total = 0;
+    float widths[4];
+    for (int i = 0; i < 4; ++i) {
+      widths[i] = std::max(150.0f, ImGui::CalcTextSize(buttons[i].label.c_str()).x + pad);
+      total += widths[i] + (i > 0 ? gap : 0.0f);
+    }
+    ImGui::SameLine(std::max(0.0f, width - total + ImGui::GetStyle().WindowPadding.x));
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) ImGui::SameLine();
+      touchButton(ctx, buttons[i], ImVec2(widths[i], 0));
+    }
   }
   ImGui::PopFont();
 }

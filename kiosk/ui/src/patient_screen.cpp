@@ -44,10 +44,11 @@ void drawField(DrawContext& ctx, const FieldVm& field, float width) {
 
 void drawChoices(DrawContext& ctx, const ScreenVm& screen, float width, float available) {
   const std::size_t n = screen.choices.size();
-  const int columns = n > 8 ? 3 : n > 3 ? 2 : 1;
+  // Many tiles: four short columns on a wide screen so they fit without scrolling.
+  const int columns = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float tileW = columns == 1 ? std::min(width, 760.0f) : (width - gap * static_cast<float>(columns - 1)) / static_cast<float>(columns);
-  const float tileH = n > 8 ? 84.0f : 110.0f;
+  const float tileH = n > 8 ? kMinTarget : 110.0f;
   const float rows = static_cast<float>((n + static_cast<std::size_t>(columns) - 1) / static_cast<std::size_t>(columns));
   const float needed = rows * (tileH + ImGui::GetStyle().ItemSpacing.y);
   const bool scroll = needed > available;
