@@ -14,8 +14,12 @@ namespace {
 void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
   ImGui::PushFont(ctx.fonts.small);
   ImGui::AlignTextToFramePadding();
-  ImGui::TextUnformatted(vm.staffMode ? (vm.practiceName + "  \u2014  " + vm.staffName).c_str() : vm.practiceName.c_str());
-  if (vm.screen.id != "welcome" && !vm.staffMode) {
+  const bool withButtons = vm.screen.id != "welcome" && !vm.staffMode;
+  const std::string heading = vm.staffMode ? vm.practiceName + "  \u2014  " + vm.staffName : vm.practiceName;
+  // The practice's name gives way to the buttons when a language's labels need the room.
+  if (!withButtons || ImGui::CalcTextSize(heading.c_str()).x < width * 0.3f) ImGui::TextUnformatted(heading.c_str());
+  else ImGui::Dummy(ImVec2(1, ImGui::GetFrameHeight()));
+  if (withButtons) {
     // Patients can change language, size and contrast on every screen, and start over.
     // Each button is as wide as its label in the current language.
     const ButtonVm buttons[] = {{"chrome.home", vm.homeButton, ButtonStyle::Link, true, false},
@@ -60,7 +64,7 @@ void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMa
   widgets.clear();
   DrawContext ctx{fonts, intents, widgets, vm.highContrast};
   const ImVec2 display = ImGui::GetIO().DisplaySize;
-  const float footerH = 72.0f * std::max(1.0f, vm.textScale * 0.9f);
+  const float footerH = 72.0f;
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(display);
   ImGui::Begin("##kiosk", nullptr,

@@ -44,6 +44,7 @@ void row(DrawContext& ctx, const std::vector<std::string>& keys, float keyW, flo
 
 void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height) {
   ImGui::PushFont(ctx.fonts.key);
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(12.0f, 10.0f));
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   if (kind == KeyboardKind::Digits || kind == KeyboardKind::Pin) {
     const float keyW = std::min(150.0f, (width - 2 * gap) / 3.0f);
@@ -58,6 +59,7 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
     key(ctx, "kb.0", "0", ImVec2(keyW, keyH), Intent::typed("0"));
     ImGui::SameLine();
     key(ctx, "kb.backspace", "\u232B", ImVec2(keyW, keyH), Intent::backspace());
+    ImGui::PopStyleVar();
     ImGui::PopFont();
     return;
   }
@@ -85,6 +87,7 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
     ImGui::SameLine();
     key(ctx, "kb.apostrophe", "'", ImVec2(keyW, keyH), Intent::typed("'"));
   }
+  ImGui::PopStyleVar();
   ImGui::PopFont();
 }
 

@@ -25,7 +25,7 @@ void drawField(DrawContext& ctx, const FieldVm& field, float width) {
   paragraph(field.label);
   ImGui::PopFont();
   record(ctx, "screen.title");
-  const float boxH = std::max(kMinTarget, ImGui::GetFontSize() * 2.2f);
+  const float boxH = std::max(kMinTarget, ImGui::GetFontSize() * 1.9f);
   const ImVec2 min = ImGui::GetCursorScreenPos();
   const ImVec2 max(min.x + std::min(width, 900.0f), min.y + boxH);
   ImDrawList* draw = ImGui::GetWindowDrawList();

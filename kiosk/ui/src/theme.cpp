@@ -43,7 +43,7 @@ void applyTheme(bool highContrast) {
   ImGuiStyle& style = ImGui::GetStyle();
   style = ImGuiStyle();
   style.WindowPadding = ImVec2(32, 24);
-  style.FramePadding = ImVec2(20, 14);
+  style.FramePadding = ImVec2(20, 6);  // small vertical padding keeps large text centred in 64 px targets
   style.ItemSpacing = ImVec2(16, 16);
   style.FrameRounding = 14.0f;
   style.WindowRounding = 0.0f;
