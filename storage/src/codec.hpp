@@ -258,6 +258,9 @@ struct Codec<WaitlistEntry> {
     v("notes", r.notes);
     v("created_at", r.createdAt);
     v("updated_at", r.updatedAt);
+    // Added by migration 0002_waitlist_engine (appended so older column order is unchanged).
+    v("urgency", r.urgency);
+    v("urgency_set_by", r.urgencySetBy);
   }
 };
 

@@ -85,6 +85,10 @@ struct WaitlistEntry {
   double priorityScore = 0.0;
   WaitlistEntryStatus status = WaitlistEntryStatus::Waiting;
   std::optional<std::string> notes;
+  // Clinical urgency 0..3 (waitlist_engine.hpp), set by staff only: a patient's own screening
+  // must never raise it. urgencySetBy names the staff member (staff id), never the patient.
+  int urgency = 0;
+  std::optional<std::string> urgencySetBy;
   Instant createdAt{};
   Instant updatedAt{};
   SyncMeta sync;
