@@ -6,6 +6,7 @@
 #include <random>
 
 #include "anteroom/model/validation.hpp"
+#include "anteroom/model/waitlist_engine.hpp"
 #include "anteroom/store/pin.hpp"
 
 namespace anteroom::admin {
@@ -242,11 +243,14 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
           entry.providerId = providers[static_cast<std::size_t>(between(rng, 0, static_cast<int>(providers.size()) - 1))].providerId;
         }
         const int waited = between(rng, 1, 150);
-        // Days waiting is the one input known at seeding time; the waitlist engine refines it.
-        entry.priorityScore = list.criteria.weights.perDayWaiting *
-                              std::min<double>(waited, list.criteria.weights.maxDaysWaiting);
         entry.status = WaitlistEntryStatus::Waiting;
+        // About one in twelve was marked urgent by a clinician.
+        if (between(rng, 0, 11) == 0) {
+          entry.urgency = between(rng, 1, 3);
+          entry.urgencySetBy = "demo-clinician";
+        }
         stamp(entry, now - days{waited});
+        entry.priorityScore = computePriority(entry, patients[i], list.criteria, providers, now).score;
         if (auto a = apply(entry); !a) return a;
         ++summary.waitlistEntries;
       }

@@ -13,6 +13,7 @@
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/json.hpp"
 #include "anteroom/model/record_rules.hpp"
+#include "anteroom/model/waitlist_engine.hpp"
 #include "anteroom/model/validation.hpp"
 #include "codec.hpp"
 #include "migrations.hpp"
@@ -233,6 +234,22 @@ std::string tableNotFound(std::string_view table) {
   return "no " + std::string(table) + " record with that id";
 }
 
+// [SECTION] Priority kept current on write (waitlist_engine.hpp explains the formula)
+
+// The entry's score at `now` from the rows it depends on, read in the same transaction.
+// Without its patient or list on this device the stored score stands (the hub recomputes).
+Result<double> currentPriority(Store::Impl& impl, const WaitlistEntry& entry, Instant now) {
+  if (!isActive(entry.status)) return entry.priorityScore;
+  auto patient = selectById<Patient>(impl, entry.patientId);
+  if (!patient) return std::unexpected(patient.error());
+  auto list = selectById<Waitlist>(impl, entry.waitlistId);
+  if (!list) return std::unexpected(list.error());
+  if (!*patient || !*list) return entry.priorityScore;
+  auto providers = selectWhere<Provider>(impl, "WHERE deleted = 0", {});
+  if (!providers) return std::unexpected(providers.error());
+  return computePriority(entry, **patient, (*list)->criteria, *providers, now).score;
+}
+
 }  // namespace
 
 std::string_view toString(Actor::Kind kind) {
@@ -261,6 +278,11 @@ Result<void> WriteTx::insert(const T& record) {
   if (r.createdAt == Instant{}) r.createdAt = m_now;
   r.updatedAt = m_now;
   r.sync = SyncMeta{};
+  if constexpr (std::is_same_v<T, WaitlistEntry>) {
+    auto score = currentPriority(impl, r, m_now);
+    if (!score) return std::unexpected(score.error());
+    r.priorityScore = *score;
+  }
   const std::vector<Cell> cells = cellsOf(r);
 
   static const std::string insertSql = [] {
@@ -302,6 +324,11 @@ Result<void> WriteTx::update(const T& record) {
   next.createdAt = (*current)->createdAt;
   next.updatedAt = (*current)->updatedAt;
   next.sync = (*current)->sync;
+  if constexpr (std::is_same_v<T, WaitlistEntry>) {
+    auto score = currentPriority(impl, next, m_now);
+    if (!score) return std::unexpected(score.error());
+    next.priorityScore = *score;
+  }
   const std::vector<Cell> before = cellsOf(**current);
   const std::vector<Cell> after = cellsOf(next);
   std::vector<const Cell*> changed;
@@ -328,7 +355,23 @@ Result<void> WriteTx::update(const T& record) {
     return o;
   if (auto a = impl.appendAudit(m_actor, "update", Codec<T>::table, id.toString(), joinNames(changed), m_now, hlc); !a)
     return a;
-  return impl.persistClock(m_now);
+  if (auto c = impl.persistClock(m_now); !c) return c;
+
+  // A change to a priority input re-scores the entries it feeds, in this transaction.
+  if constexpr (std::is_same_v<T, Patient> || std::is_same_v<T, Waitlist>) {
+    const char* clause = std::is_same_v<T, Patient>
+                             ? "WHERE patient_id = ? AND status IN ('waiting', 'offered') AND deleted = 0"
+                             : "WHERE waitlist_id = ? AND status IN ('waiting', 'offered') AND deleted = 0";
+    auto entries = selectWhere<WaitlistEntry>(impl, clause, {id.toString()});
+    if (!entries) return std::unexpected(entries.error());
+    for (const auto& e : *entries) {
+      auto score = currentPriority(impl, e, m_now);
+      if (!score) return std::unexpected(score.error());
+      if (*score == e.priorityScore) continue;
+      if (auto u = update(e); !u) return u;
+    }
+  }
+  return {};
 }
 
 template <class T>

@@ -19,6 +19,11 @@ void roundTrip(store::Store& s, T record, const Uuid& id) {
   auto back = s.get<T>(id);
   REQUIRE(back.has_value());
   REQUIRE(back->has_value());
+  if constexpr (std::is_same_v<T, WaitlistEntry>) {
+    // The store scores an entry itself (waitlist_engine.hpp), whatever the caller wrote.
+    CHECK((**back).priorityScore != record.priorityScore);
+    record.priorityScore = (**back).priorityScore;
+  }
   CHECK(**back == record);
 }
 
@@ -80,8 +85,14 @@ TEST_CASE("an update sends only the changed columns, based on the row's server v
   changed.phone = "+15415559876";
   changed.preferences.contactConsent = true;
   REQUIRE(s.update(changed, store::Actor::kiosk()).has_value());
-  auto outbox = s.pendingOutbox(10).value();
-  REQUIRE(outbox.size() == 1);
+  auto all = s.pendingOutbox(10).value();
+  // The patient's change, then the re-score of their waiting entry (the server's 12.5 was
+  // computed at another time; the device recomputes whenever an input is written).
+  REQUIRE(all.size() == 2);
+  CHECK(all[1].entity == "waitlist_entry");
+  CHECK(Json::parse(all[1].changes).value().size() == 1);
+  CHECK(Json::parse(all[1].changes).value().find("priority_score") != nullptr);
+  std::vector<store::OutboxMutation> outbox(all.begin(), all.begin() + 1);
   CHECK(outbox[0].kind == "update");
   CHECK(outbox[0].baseVersion == 7);
   auto changes = Json::parse(outbox[0].changes).value();
@@ -90,15 +101,16 @@ TEST_CASE("an update sends only the changed columns, based on the row's server v
   CHECK(changes.find("preferences")->isObject());
 
   // The audit row names the fields, never their values.
-  auto audit = s.auditTrail(1).value();
-  REQUIRE(audit.size() == 1);
-  CHECK(audit[0].action == "update");
-  CHECK(audit[0].fields == "phone,preferences");
-  CHECK(audit[0].fields.find("9876") == std::string::npos);
+  auto audit = s.auditTrail(2).value();  // newest first: the re-score, then the patient
+  REQUIRE(audit.size() == 2);
+  CHECK(audit[0].fields == "priority_score");
+  CHECK(audit[1].action == "update");
+  CHECK(audit[1].fields == "phone,preferences");
+  CHECK(audit[1].fields.find("9876") == std::string::npos);
 
   // Writing the same values again is a no-op: no new mutation.
   REQUIRE(s.update(changed, store::Actor::kiosk()).has_value());
-  CHECK(s.pendingOutboxCount().value() == 1);
+  CHECK(s.pendingOutboxCount().value() == 2);
 
   // A later server version does not overwrite the pending local edit.
   Patient server = d.patient;
@@ -295,4 +307,28 @@ TEST_CASE("an invalid local write is refused before it reaches the store or the 
   REQUIRE_FALSE(u.has_value());
   CHECK(u.error().code == "validation.time.end_before_start");
   CHECK(s.get<Appointment>(d.appointment.appointmentId).value()->endTime == d.appointment.endTime);
+}
+
+TEST_CASE("changing a waitlist's weights re-scores its waiting entries in the same write") {
+  TempDir dir;
+  auto key = newKey();
+  auto s = openStore(dir / "store.db", key);
+  SampleData d;
+  d.applyAll(s);
+  // A local write of the entry scores it (the server's 12.5 was computed elsewhere).
+  REQUIRE(s.write(store::Actor::kiosk(), [&](store::WriteTx& tx) {
+             WaitlistEntry e = d.entry;
+             e.notes = "prefers afternoons";
+             return tx.update(e);
+           }).has_value());
+  const double before = s.get<WaitlistEntry>(d.entry.entryId).value()->priorityScore;
+  Waitlist heavier = d.waitlist;
+  heavier.criteria.weights.flexibility *= 3;
+  REQUIRE(s.update(heavier, store::Actor::admin()).has_value());
+  const double after = s.get<WaitlistEntry>(d.entry.entryId).value()->priorityScore;
+  CHECK(after > before);
+  const auto outbox = s.pendingOutbox(10).value();
+  REQUIRE(outbox.size() == 3);
+  CHECK(outbox[1].entity == "waitlist");
+  CHECK(outbox[2].entity == "waitlist_entry");
 }

@@ -108,6 +108,8 @@ Result<void> validateRecord(const WaitlistEntry& r, Instant) {
              [&]() -> Result<void> {
                if (!std::isfinite(r.priorityScore))
                  return invalid("validation.priority", "priority_score must be a finite number");
+               if (r.urgency < 0 || r.urgency > 3)
+                 return invalid("validation.urgency", "urgency must be between 0 (routine) and 3 (highest)");
                return {};
              },
              [&] { return text(r.notes, 2000, "notes"); });
