@@ -76,6 +76,7 @@ struct KioskApp::State {
 
   // waitlist sign-up
   std::optional<Patient> returningPatient;
+  std::optional<Uuid> resultEntryId;
   int resultPosition = 0;
   std::string resultEstimate;
   std::vector<AppointmentSlot> sameDaySlots;
@@ -114,6 +115,7 @@ struct KioskApp::State {
   void submitCheckIn();
   void pressWaitlist(const std::string& id);
   void submitWaitlistStep();
+  void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);
   void submitStaffPin();
 

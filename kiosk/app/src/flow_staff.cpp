@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "anteroom/store/pin.hpp"
+#include "anteroom/store/waitlist_service.hpp"
 #include "app_state.hpp"
 
 namespace anteroom::kiosk {
@@ -126,6 +127,35 @@ void KioskApp::State::pressStaff(const std::string& id) {
   }
   if (auto slot = rowAction("staff.slots.view.")) {
     selectedRow = slot->toString();
+    audit("appointment_slot", slot->toString(), "view_matches");
+    return changed();
+  }
+  if (auto slot = rowAction("staff.slots.offer.")) {
+    store::WaitlistService service(store);
+    auto report = service.runOfferCycle(*slot, actor, now);
+    if (!report) {
+      setError(report.error());
+    } else if (!report->requestsCreated.empty()) {
+      notice = tr.tr("staff.slots.offered", {{"n", std::to_string(report->requestsCreated.size())}});
+    } else if (report->proposed) {
+      notice = tr.tr("staff.slots.proposed");
+    } else {
+      notice = tr.tr("staff.slots.nothing");
+    }
+    return changed();
+  }
+  if (id.starts_with("staff.waitlist.urgency.")) {
+    // "staff.waitlist.urgency.<level>.<entry id>"
+    const std::string rest = id.substr(23);
+    const auto dot = rest.find('.');
+    const auto entryId = dot == std::string::npos ? std::nullopt : Uuid::parse(rest.substr(dot + 1));
+    if (!entryId) return;
+    store::WaitlistService service(store);
+    if (auto r = service.setUrgency(*entryId, std::atoi(rest.substr(0, dot).c_str()), actor, now); !r) {
+      setError(r.error());
+    } else {
+      notice = tr.tr("staff.urgency.saved");
+    }
     return changed();
   }
   if (id.starts_with("staff.sync.resolve.")) {
@@ -254,39 +284,56 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       }
       vm.actions = {{"staff.waitlist.show_all", tr.tr(showAllEntries ? "staff.waitlist.active_only" : "staff.waitlist.show_all"),
                      ButtonStyle::Link, true, showAllEntries}};
-      auto entries = store.waitlistEntries(current, !showAllEntries);
+      // Ranked by the waitlist engine, live: the same formula the hub uses, with its reasons.
+      store::WaitlistService service(store);
+      auto engine = service.loadEngine(now, current);
       TableVm t;
       t.id = "staff.waitlist";
       t.columns = {tr.tr("staff.col.rank"), tr.tr("staff.col.patient"), tr.tr("staff.col.waited"),
                    tr.tr("staff.col.score"), tr.tr("staff.col.status")};
       t.empty = tr.tr("staff.waitlist.empty");
-      if (entries) {
-        std::stable_sort(entries->begin(), entries->end(), [](const WaitlistEntry& a, const WaitlistEntry& b) {
-          return a.priorityScore > b.priorityScore;
-        });
-        int rank = 0;
-        for (const auto& e : *entries) {
+      if (engine) {
+        std::vector<std::pair<std::size_t, int>> order;  // entry index, position (0 = inactive)
+        for (const auto& r : engine->rank(current)) order.emplace_back(r.entryIndex, r.position);
+        if (showAllEntries) {
+          for (std::size_t i = 0; i < engine->entries().size(); ++i) {
+            const auto& e = engine->entries()[i];
+            if (e.waitlistId == current && !isActive(e.status)) order.emplace_back(i, 0);
+          }
+        }
+        for (const auto& [index, position] : order) {
+          const auto& e = engine->entries()[index];
+          const auto& pt = engine->patientOf(index);
+          const auto& priority = engine->priorityOf(index);
           TableVm::Row row;
           row.id = e.entryId.toString();
-          auto p = store.get<Patient>(e.patientId);
-          const auto waited = duration_cast<days>(now - e.createdAt).count();
+          const auto waited = daysWaiting(e, now);
           char score[32];
-          std::snprintf(score, sizeof score, "%.1f", e.priorityScore);
-          row.cells = {std::to_string(++rank), p && *p ? shortName(**p) : "?",
-                       tr.tr("staff.days", {{"n", std::to_string(waited)}}), score,
-                       tr.tr(std::string("status.") + std::string(toString(e.status)))};
+          std::snprintf(score, sizeof score, "%.1f", isActive(e.status) ? priority.score : e.priorityScore);
+          std::string status = tr.tr(std::string("status.") + std::string(toString(e.status)));
+          if (e.urgency > 0) status += " \u2022 " + tr.tr("staff.urgency." + std::to_string(e.urgency));
+          row.cells = {position > 0 ? std::to_string(position) : "-", shortName(pt),
+                       tr.tr("staff.days", {{"n", std::to_string(waited)}}), score, status};
           row.actions.push_back({"staff.waitlist.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
           row.highlighted = selectedRow == row.id;
-          if (row.highlighted && p && *p) {
-            const auto& pt = **p;
-            vm.detail = {pt.firstName + " " + pt.lastName,
-                         tr.tr("staff.detail.waited", {{"n", std::to_string(waited)}}),
-                         tr.tr("staff.detail.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(pt.preferences.mode)))}}),
-                         tr.tr(pt.preferences.contactConsent ? "staff.detail.contact_yes" : "staff.detail.contact_no")};
+          if (row.highlighted) {
+            vm.detail = {pt.firstName + " " + pt.lastName, tr.tr("staff.detail.why")};
+            for (const auto& term : priority.terms) vm.detail.push_back(formatPoints(term.points) + " " + term.reason);
+            vm.detail.push_back(tr.tr("staff.detail.urgency", {{"level", tr.tr("staff.urgency." + std::to_string(e.urgency))}}));
+            vm.detail.push_back(tr.tr("staff.detail.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(pt.preferences.mode)))}}));
+            vm.detail.push_back(tr.tr(pt.preferences.contactConsent ? "staff.detail.contact_yes" : "staff.detail.contact_no"));
             if (e.providerId) vm.detail.push_back(tr.tr("staff.detail.prefers", {{"provider", providerName(*e.providerId)}}));
+            // Clinical urgency is set here, by staff, and only here.
+            for (int level = 0; level <= 3; ++level) {
+              vm.actions.push_back({"staff.waitlist.urgency." + std::to_string(level) + "." + row.id,
+                                    tr.tr("staff.urgency." + std::to_string(level)), ButtonStyle::Secondary, true,
+                                    e.urgency == level});
+            }
           }
           t.rows.push_back(std::move(row));
         }
+      } else {
+        vm.body.push_back(tr.tr("error.store"));
       }
       vm.table = std::move(t);
       return;
@@ -306,6 +353,28 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
                        tr.tr(std::string("status.") + std::string(toString(sl.status)))};
           row.actions.push_back({"staff.slots.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
           row.highlighted = selectedRow == row.id;
+          if (row.highlighted) {
+            // Suggested matches from the waitlist engine, with the reasons for each.
+            store::WaitlistService service(store);
+            if (auto engine = service.loadEngine(now)) {
+              const auto matches = engine->matchSlot(sl, 5);
+              vm.detail = {matches.candidates.empty() ? tr.tr("staff.slots.no_matches") : tr.tr("staff.slots.matches")};
+              int rank = 0;
+              for (const auto& c : matches.candidates) {
+                char pri[32], fit[32];
+                std::snprintf(pri, sizeof pri, "%.1f", c.priority);
+                std::snprintf(fit, sizeof fit, "%.1f", c.fit);
+                vm.detail.push_back(tr.tr("staff.slots.match_line", {{"rank", std::to_string(++rank)},
+                                                                     {"name", shortName(engine->patientOf(c.entryIndex))},
+                                                                     {"priority", pri},
+                                                                     {"fit", fit}}));
+                if (!c.fitTerms.empty()) vm.detail.push_back("   " + formatTerms(c.fitTerms));
+              }
+              if (!matches.candidates.empty()) {
+                vm.actions.push_back({"staff.slots.offer." + row.id, tr.tr("staff.slots.offer"), ButtonStyle::Primary, true, false});
+              }
+            }
+          }
           t.rows.push_back(std::move(row));
         }
         (void)from;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "anteroom/model/validation.hpp"
+#include "anteroom/store/waitlist_service.hpp"
 #include "app_state.hpp"
 
 namespace anteroom::kiosk {
@@ -153,7 +154,9 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       if (id == "waitlist.submit") return submitWaitlistStep();
       return;
     case Screen::WaitlistDone:
-      if (id.starts_with("waitlist.same_day.")) return submitWaitlistStep();
+      if (id.starts_with("waitlist.same_day.")) {
+        if (auto slotId = Uuid::parse(id.substr(18))) requestSameDay(*slotId);
+      }
       return;
     default:
       return;
@@ -283,7 +286,7 @@ void KioskApp::State::submitWaitlistStep() {
   entry.patientId = patient.patientId;
   entry.providerId = draft.providerId;
   entry.status = WaitlistEntryStatus::Waiting;
-  entry.priorityScore = 0.0;
+  entry.priorityScore = 0.0;  // the store scores the entry as it writes it
 
   bool alreadyWaiting = false;
   auto written = store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) -> Result<void> {
@@ -313,21 +316,64 @@ void KioskApp::State::submitWaitlistStep() {
   });
   if (!written) return setError(written.error());
 
-  // Position among the active entries of the list, by priority (ties: who came first).
-  auto active = store.waitlistEntries(list->waitlistId, true);
-  resultPosition = 1;
-  if (active) {
-    for (const auto& e : *active) {
-      if (e.entryId == entry.entryId) continue;
-      if (e.priorityScore > entry.priorityScore ||
-          (e.priorityScore == entry.priorityScore && e.createdAt < entry.createdAt))
-        ++resultPosition;
-    }
+  // Position and an honest estimate from the list's recent fills (waitlist_engine.hpp).
+  store::WaitlistService service(store);
+  resultEntryId = entry.entryId;
+  auto estimate = service.estimateFor(entry.entryId, now);
+  resultPosition = estimate ? estimate->position : 0;
+  if (alreadyWaiting) {
+    resultEstimate = tr.tr("waitlist.done.already");
+  } else if (estimate && estimate->hasEstimate && estimate->maxWeeks) {
+    resultEstimate = tr.tr("waitlist.estimate.range", {{"low", std::to_string(estimate->minWeeks)},
+                                                        {"high", std::to_string(*estimate->maxWeeks)}});
+  } else if (estimate && estimate->hasEstimate) {
+    resultEstimate = tr.tr("waitlist.estimate.at_least", {{"low", std::to_string(estimate->minWeeks)}});
+  } else {
+    resultEstimate = tr.tr("waitlist.estimate.unknown");
   }
-  resultEstimate = alreadyWaiting ? tr.tr("waitlist.done.already") : tr.tr("waitlist.estimate.unknown");
+  // Same day: today's open slots this patient could take, best first; the kiosk only offers
+  // to request one (the practice confirms).
+  const auto dayEnd = localDay().second;
+  if (auto slots = service.sameDaySlots(patient, entry.providerId, now + std::chrono::minutes{15}, dayEnd)) {
+    sameDaySlots = std::move(*slots);
+    if (sameDaySlots.size() > 3) sameDaySlots.resize(3);
+  }
   returningPatient = patient;
   draft.wipe();
   go(Screen::WaitlistDone);
+}
+
+// A walk-in asks for one of today's open slots: a pending request plus a note for the front
+// desk. Only the practice can confirm it, and the patient is told so.
+void KioskApp::State::requestSameDay(const Uuid& slotId) {
+  if (!returningPatient || !resultEntryId) return;
+  const auto slot = std::find_if(sameDaySlots.begin(), sameDaySlots.end(),
+                                 [&](const AppointmentSlot& s) { return s.slotId == slotId; });
+  if (slot == sameDaySlots.end()) return;
+  UuidGenerator ids;
+  AppointmentRequest request;
+  request.requestId = ids.v7(now);
+  request.patientId = returningPatient->patientId;
+  request.providerId = slot->providerId;
+  request.waitlistEntryId = resultEntryId;
+  request.appointmentSlotId = slot->slotId;
+  request.status = RequestStatus::Pending;
+  request.requestedTime = now;
+  auto written = store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) -> Result<void> {
+    if (auto r = tx.insert(request); !r) return r;
+    Notification note;
+    note.notificationId = ids.v7(now);
+    note.recipientId = practice ? practice->practiceId : slot->providerId;
+    note.recipientType = RecipientType::FrontDesk;
+    note.type = NotificationType::RequestReceived;
+    note.content.templateKey = "same_day_request";
+    note.content.params = {{"request_id", request.requestId.toString()}, {"slot_id", slot->slotId.toString()}};
+    return tx.insert(note);
+  });
+  if (!written) return setError(written.error());
+  sameDayText = tr.tr("waitlist.same_day.requested", {{"time", formatTime(slot->startTime)},
+                                                      {"provider", providerName(slot->providerId)}});
+  go(Screen::WaitlistSameDayDone);
 }
 
 void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
@@ -446,6 +492,15 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.title = tr.tr("waitlist.done.title");
       vm.body = {tr.tr("waitlist.done.position", {{"position", std::to_string(resultPosition)}}), resultEstimate,
                  tr.tr("waitlist.done.next")};
+      if (!sameDaySlots.empty()) {
+        vm.body.push_back(tr.tr("waitlist.same_day.intro"));
+        for (const auto& slot : sameDaySlots) {
+          vm.choices.push_back({"waitlist.same_day." + slot.slotId.toString(),
+                                tr.tr("waitlist.same_day.request", {{"time", formatTime(slot.startTime)},
+                                                                     {"provider", providerName(slot.providerId)}}),
+                                ButtonStyle::Tile, true, false});
+        }
+      }
       vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
       return;
     case Screen::WaitlistSameDayDone:

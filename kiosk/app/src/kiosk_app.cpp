@@ -108,6 +108,7 @@ void KioskApp::State::resetToWelcome() {
   candidates.clear();
   chosen.reset();
   returningPatient.reset();
+  resultEntryId.reset();
   sameDaySlots.clear();
   staff.reset();
   staffCandidate.reset();

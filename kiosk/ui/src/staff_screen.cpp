@@ -82,9 +82,14 @@ void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
     const float w = screen.tabs.empty() ? (width - 32.0f) / 3.0f : 300.0f;
     touchButton(ctx, screen.choices[i], ImVec2(w, screen.tabs.empty() ? 110.0f : kMinTarget));
   }
-  for (std::size_t i = 0; i < screen.actions.size(); ++i) {
-    if (i > 0) ImGui::SameLine();
-    touchButton(ctx, screen.actions[i], ImVec2(300.0f, kMinTarget));
+  if (!screen.actions.empty()) {
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    const float n = static_cast<float>(screen.actions.size());
+    const float actionW = std::min(300.0f, (width - gap * (n - 1.0f)) / n);
+    for (std::size_t i = 0; i < screen.actions.size(); ++i) {
+      if (i > 0) ImGui::SameLine();
+      touchButton(ctx, screen.actions[i], ImVec2(actionW, kMinTarget));
+    }
   }
 
   if (screen.table) {
