@@ -143,12 +143,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "anteroom-kiosk: %s\n", translator.error().message.c_str());
     return 1;
   }
-  KioskConfig config;
-  KioskApp app(db, std::move(*translator), config, nowUtc());
   if (options.idleTimeout > 0) {
-    // The command line wins over the store's device setting (used by tests and demos).
+    // The command line wins over the device setting in the store (tests and demos use it).
+    if (options.idleTimeout < 15 || options.idleTimeout > 600) {
+      std::fprintf(stderr, "anteroom-kiosk: --idle-timeout must be between 15 and 600 seconds\n");
+      return 2;
+    }
     (void)db.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(options.idleTimeout));
   }
+  KioskConfig config;
+  KioskApp app(db, std::move(*translator), config, nowUtc());
 
   if (!glfwInit()) {
     std::fprintf(stderr, "anteroom-kiosk: cannot open the display (is DISPLAY set?)\n");
