@@ -1,0 +1,53 @@
+// Shared by the central tests: one private PostgreSQL per test program, fresh migrated
+// databases, sessions as each role, and invented fixture data (no real names anywhere).
+#pragma once
+
+#include <functional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "pg_fixture.hpp"
+
+namespace anteroom::testing {
+
+// Test keys: 64 hex characters like production keys, obviously not secret.
+inline constexpr const char* kPiiKey = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+inline constexpr const char* kHashKey = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+inline constexpr const char* kPracticeA = "00000000-0000-4000-8000-00000000000a";
+inline constexpr const char* kPracticeB = "00000000-0000-4000-8000-00000000000b";
+inline constexpr const char* kProviderA = "00000000-0000-4000-8000-0000000000a1";
+inline constexpr const char* kProviderB = "00000000-0000-4000-8000-0000000000b1";
+inline constexpr const char* kWaitlistA = "00000000-0000-4000-8000-0000000000a2";
+inline constexpr const char* kWaitlistB = "00000000-0000-4000-8000-0000000000b2";
+
+// The cluster for this test program, started on first use and stopped at exit. Fails the
+// calling test (doctest REQUIRE) when PostgreSQL cannot be started.
+TempPostgres& cluster();
+
+// Creates database `name` (dropping an old one) and applies the bundled central migrations
+// through the same code as 'anteroom-admin central migrate'. Returns its superuser DSN.
+std::string freshMigratedDatabase(const std::string& name);
+std::string freshEmptyDatabase(const std::string& name);
+
+// Two practices, each with a provider and a waitlist (as superuser, which bypasses RLS).
+void seedTwoPractices(const std::string& superDsn);
+
+// Inserts an invented patient as the hub for `practice`; names and email are encrypted with
+// kPiiKey through bind parameters only.
+void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
+                   const std::string& email);
+
+// Starts a hub transaction working for `practice` (empty = no practice set).
+void actFor(pqxx::transaction_base& tx, const std::string& practice);
+
+// Runs the statements in a transaction of their own on `c`, working for `practice` (none when
+// empty), and returns the error message ("" when they succeed and commit).
+std::string errorAs(pqxx::connection& c, const std::string& practice,
+                    const std::function<void(pqxx::transaction_base&)>& statements);
+std::string errorAs(pqxx::connection& c, const std::string& practice, const std::string& sql);
+
+// Runs `sql` and returns the SQLSTATE + message of the error it raises ("" when it succeeds).
+std::string errorOf(const std::string& dsn, const std::string& sql);
+
+}  // namespace anteroom::testing
