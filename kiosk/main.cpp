@@ -195,6 +195,9 @@ int main(int argc, char** argv) {
   io.SetClipboardTextFn = noClipboardSet;
   ImGui_ImplGlfw_InitForOpenGL(window, true);  // chains to the callbacks above
   ImGui_ImplOpenGL3_Init("#version 130");
+  // Device objects now, so NewFrame never rebuilds the font texture behind our back (we free
+  // the atlas's CPU pixels once our own fonts are uploaded).
+  ImGui_ImplOpenGL3_CreateDeviceObjects();
 
   ui::Fonts fonts;
   bool highContrast = false;
@@ -228,6 +231,7 @@ int main(int argc, char** argv) {
       ui::loadFonts(fonts, vm.textScale, options.fonts);
       ImGui_ImplOpenGL3_DestroyFontsTexture();
       ImGui_ImplOpenGL3_CreateFontsTexture();
+      ui::releaseFontPixels();
     }
     if (highContrast != vm.highContrast) {
       highContrast = vm.highContrast;

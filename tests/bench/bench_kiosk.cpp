@@ -275,6 +275,9 @@ struct Gui {
     io.ConfigInputTextCursorBlink = false;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
+  // Device objects now, so NewFrame never rebuilds the font texture behind our back (we free
+  // the atlas's CPU pixels once our own fonts are uploaded).
+  ImGui_ImplOpenGL3_CreateDeviceObjects();
     kiosk::ui::applyTheme(highContrast);
   }
   Gui(const Gui&) = delete;
@@ -297,6 +300,7 @@ struct Gui {
       kiosk::ui::loadFonts(fonts, vm.textScale, kFontDir);
       ImGui_ImplOpenGL3_DestroyFontsTexture();
       ImGui_ImplOpenGL3_CreateFontsTexture();
+      kiosk::ui::releaseFontPixels();
     }
     if (highContrast != vm.highContrast) {
       highContrast = vm.highContrast;

@@ -16,10 +16,9 @@ void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
   ImGui::AlignTextToFramePadding();
   const bool withButtons = vm.screen.id != "welcome" && !vm.staffMode;
   const std::string heading = vm.staffMode ? vm.practiceName + "  \u2014  " + vm.staffName : vm.practiceName;
-  // The practice's name gives way to the buttons when a language's labels need the room.
-  if (!withButtons || ImGui::CalcTextSize(heading.c_str()).x < width * 0.3f) ImGui::TextUnformatted(heading.c_str());
-  else ImGui::Dummy(ImVec2(1, ImGui::GetFrameHeight()));
-  if (withButtons) {
+  if (!withButtons) {
+    ImGui::TextUnformatted(heading.c_str());
+  } else {
     // Patients can change language, size and contrast on every screen, and start over.
     // Each button is as wide as its label in the current language.
     const ButtonVm buttons[] = {{"chrome.home", vm.homeButton, ButtonStyle::Link, true, false},
@@ -34,6 +33,9 @@ void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
       widths[i] = std::max(150.0f, ImGui::CalcTextSize(buttons[i].label.c_str()).x + pad);
       total += widths[i] + (i > 0 ? gap : 0.0f);
     }
+    // The practice's name gives way to the buttons when a language's labels need the room.
+    if (ImGui::CalcTextSize(heading.c_str()).x + 2 * gap < width - total) ImGui::TextUnformatted(heading.c_str());
+    else ImGui::Dummy(ImVec2(1, ImGui::GetFrameHeight()));
     ImGui::SameLine(std::max(0.0f, width - total + ImGui::GetStyle().WindowPadding.x));
     for (int i = 0; i < 4; ++i) {
       if (i > 0) ImGui::SameLine();

@@ -91,14 +91,18 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
   if (!screen.actions.empty()) {
     ImGui::SetCursorPosY(std::max(ImGui::GetCursorPosY(), height - actionsH));
     const float gap = ImGui::GetStyle().ItemSpacing.x;
-    const float actionW = std::min(360.0f, (width - gap * static_cast<float>(screen.actions.size() - 1)) /
-                                               static_cast<float>(screen.actions.size()));
-    for (std::size_t i = 0; i < screen.actions.size(); ++i) {
+    const std::size_t n = screen.actions.size();
+    const float actionW = std::min(360.0f, (width - gap * static_cast<float>(n - 1)) / static_cast<float>(n));
+    // Back on the left and the main action on the right keep their size; links between share
+    // the rest, so a long label in Spanish still fits.
+    const float middleW = n > 2 ? (width - 2 * actionW - gap * static_cast<float>(n - 1)) / static_cast<float>(n - 2)
+                                : actionW;
+    for (std::size_t i = 0; i < n; ++i) {
       const auto& a = screen.actions[i];
       if (i > 0) ImGui::SameLine();
-      if (i + 1 == screen.actions.size() && a.style == ButtonStyle::Primary && screen.actions.size() > 1)
-        ImGui::SetCursorPosX(width - actionW);
-      touchButton(ctx, a, ImVec2(actionW, kMinTarget));
+      const bool last = i + 1 == n;
+      if (last && a.style == ButtonStyle::Primary && n > 1) ImGui::SetCursorPosX(width - actionW);
+      touchButton(ctx, a, ImVec2(i == 0 || last ? actionW : middleW, kMinTarget));
     }
   }
   ImGui::PopFont();

@@ -8,9 +8,10 @@ namespace anteroom::kiosk::ui {
 namespace {
 
 // Basic Latin, Latin-1 (á é í ó ú ñ ü ¿ ¡), Latin Extended-A/B (names), general punctuation
-// (’ “ ” – — …) and arrows for the keyboard.
-const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x0100, 0x024F, 0x1E00, 0x1EFF, 0x2010, 0x2027,
-                                0x2190, 0x2193, 0x232B, 0x232B, 0x2713, 0x2713, 0};
+// (’ “ ” – — … •), arrows, the backspace key and the check mark. Every glyph costs atlas memory
+// at four sizes, so the list stays to what the screens and names need.
+const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x0100, 0x024F, 0x2010, 0x2027, 0x2190, 0x2193,
+                                0x232B, 0x232B, 0x2713, 0x2713, 0};
 
 ImVec4 rgb(int r, int g, int b, float a = 1.0f) {
   return ImVec4(static_cast<float>(r) / 255.0f, static_cast<float>(g) / 255.0f, static_cast<float>(b) / 255.0f, a);
@@ -24,7 +25,8 @@ bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontD
   const std::string regular = (fontDir / "DejaVuSans.ttf").string();
   const std::string bold = (fontDir / "DejaVuSans-Bold.ttf").string();
   ImFontConfig config;
-  config.OversampleH = 2;
+  // No horizontal oversampling: at these sizes it buys nothing visible and doubles the atlas.
+  config.OversampleH = 1;
   config.OversampleV = 1;
   fonts.body = io.Fonts->AddFontFromFileTTF(regular.c_str(), 30.0f * textScale, &config, kGlyphRanges);
   fonts.title = io.Fonts->AddFontFromFileTTF(bold.c_str(), 46.0f * textScale, &config, kGlyphRanges);
@@ -38,6 +40,8 @@ bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontD
   }
   return true;
 }
+
+void releaseFontPixels() { ImGui::GetIO().Fonts->ClearTexData(); }
 
 void applyTheme(bool highContrast) {
   ImGuiStyle& style = ImGui::GetStyle();

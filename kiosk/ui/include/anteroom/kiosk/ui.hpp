@@ -29,8 +29,12 @@ struct Fonts {
 };
 
 // Builds the font atlas for a text scale (call before NewFrame; the GL backend's font texture
-// must be recreated after). Fonts come from the fonts-dejavu-core package.
+// must be recreated after, then releaseFontPixels() frees the CPU copy). Fonts come from the
+// fonts-dejavu-core package.
 bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontDir);
+
+// After the GL texture is made, the atlas's CPU-side pixels (alpha and RGBA copies) are dead weight.
+void releaseFontPixels();
 
 // Colours and spacing for the calm default or the high-contrast theme.
 void applyTheme(bool highContrast);
