@@ -529,3 +529,21 @@ TEST_CASE("same day: a walk-in who fits an opening today can ask for it, and is 
   // The slot itself is untouched: only the hub can claim it.
   CHECK(fx.store.get<AppointmentSlot>(slot.slotId).value()->status == SlotStatus::Open);
 }
+
+TEST_CASE("\"that's not me\" sends the patient to the desk and changes nothing") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type("Peña-Thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.confirm");
+  d.press("checkin.not_me");
+  CHECK(d.screen() == "front_desk");
+  CHECK(d.body().find("No problem") != std::string::npos);
+  CHECK(app.inputsEmpty());
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::Scheduled);
+  CHECK(fx.store.pendingOutboxCount().value() == 0);
+}

@@ -71,7 +71,9 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
     case Screen::CheckInConfirm:
       if (id == "checkin.not_me") {
         draft.wipe();
-        return go(Screen::FrontDesk);
+        go(Screen::FrontDesk);
+        notice = tr.tr("frontdesk.not_me");
+        return;
       }
       if (id == "checkin.confirm" && chosen) {
         auto receipt = store.checkIn(chosen->appointment.appointmentId, store::Actor::kiosk(), now);
