@@ -7,6 +7,7 @@
 
 #include "anteroom/model/validation.hpp"
 #include "anteroom/model/waitlist_engine.hpp"
+#include "anteroom/store/local_time.hpp"
 #include "anteroom/store/pin.hpp"
 
 namespace anteroom::admin {
@@ -67,16 +68,7 @@ WeeklyAvailability weekdays(bool telehealth) {
 
 }  // namespace
 
-Instant localMidnightToday(Instant now) {
-  const std::time_t t = system_clock::to_time_t(time_point_cast<system_clock::duration>(now));
-  std::tm local{};
-  localtime_r(&t, &local);
-  local.tm_hour = 0;
-  local.tm_min = 0;
-  local.tm_sec = 0;
-  local.tm_isdst = -1;
-  return time_point_cast<microseconds>(system_clock::from_time_t(std::mktime(&local)));
-}
+Instant localMidnightToday(Instant now) { return store::localMidnight(now); }
 
 Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
   std::mt19937_64 rng(options.seed);

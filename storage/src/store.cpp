@@ -166,6 +166,25 @@ const std::string& selectPrefix() {
   return sqlText;
 }
 
+// INSERT of every column; a local row starts at row_version 0, a server row binds its own.
+template <class T>
+std::string buildInsertSql(std::string_view syncValues) {
+  std::string cols, marks;
+  for (auto c : columnsOf<T>()) {
+    cols += std::string(c) + ", ";
+    marks += "?, ";
+  }
+  return "INSERT INTO " + std::string(Codec<T>::table) + " (" + cols + "row_version, deleted) VALUES (" + marks +
+         std::string(syncValues) + ")";
+}
+
+template <class T>
+const std::string& insertSql(bool serverRow) {
+  static const std::string local = buildInsertSql<T>("0, 0");
+  static const std::string server = buildInsertSql<T>("?, ?");
+  return serverRow ? server : local;
+}
+
 template <class T>
 Result<T> readRecord(const sql::Stmt& stmt) {
   T r{};
@@ -285,16 +304,7 @@ Result<void> WriteTx::insert(const T& record) {
   }
   const std::vector<Cell> cells = cellsOf(r);
 
-  static const std::string insertSql = [] {
-    std::string cols, marks;
-    for (auto c : columnsOf<T>()) {
-      cols += std::string(c) + ", ";
-      marks += "?, ";
-    }
-    return "INSERT INTO " + std::string(Codec<T>::table) + " (" + cols + "row_version, deleted) VALUES (" +
-           marks + "0, 0)";
-  }();
-  auto stmt = impl.conn.cached(insertSql);
+  auto stmt = impl.conn.cached(insertSql<T>(false));
   if (!stmt) return std::unexpected(stmt.error());
   int i = 1;
   for (const auto& c : cells) (*stmt)->bind(i++, c.value);
@@ -415,15 +425,6 @@ Result<ApplyOutcome> WriteTx::applyRemote(const T& record) {
     for (auto c : columnsOf<T>()) s += std::string(c) + " = ?, ";
     return s + "row_version = ?, deleted = ? WHERE " + std::string(Codec<T>::idColumn) + " = ?";
   }();
-  static const std::string insertSql = [] {
-    std::string cols, marks;
-    for (auto c : columnsOf<T>()) {
-      cols += std::string(c) + ", ";
-      marks += "?, ";
-    }
-    return "INSERT INTO " + std::string(Codec<T>::table) + " (" + cols + "row_version, deleted) VALUES (" +
-           marks + "?, ?)";
-  }();
   auto bindAll = [&](sql::Stmt& s) {
     int i = 1;
     for (const auto& c : cells) s.bind(i++, c.value);
@@ -439,7 +440,7 @@ Result<ApplyOutcome> WriteTx::applyRemote(const T& record) {
     if (auto s = impl.step(**stmt, "applying a server change"); !s) return std::unexpected(s.error());
   }
   if (sqlite3_changes(impl.conn.raw()) == 0) {
-    auto stmt = impl.conn.cached(insertSql);
+    auto stmt = impl.conn.cached(insertSql<T>(true));
     if (!stmt) return std::unexpected(stmt.error());
     bindAll(**stmt);
     if (auto s = impl.step(**stmt, "applying a server change"); !s) return std::unexpected(s.error());

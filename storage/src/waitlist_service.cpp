@@ -33,13 +33,6 @@ AppointmentType appointmentTypeFor(VisitMode mode, SlotModes slot) {
 
 }  // namespace
 
-std::chrono::minutes deviceUtcOffset(Instant at) {
-  const std::time_t t = system_clock::to_time_t(time_point_cast<system_clock::duration>(at));
-  std::tm local{};
-  localtime_r(&t, &local);
-  return duration_cast<minutes>(seconds{local.tm_gmtoff});
-}
-
 // [SECTION] Loading
 
 Result<WaitlistEngine> WaitlistService::loadEngine(Instant now, std::optional<Uuid> waitlistId) {

@@ -34,6 +34,10 @@ struct PatientDraft {
   [[nodiscard]] bool empty() const;
 };
 
+// The numeric pad gives digits in the order the language writes dates: MMDDYYYY in English,
+// DDMMYYYY in Spanish. parseDateOfBirth reads MMDDYYYY.
+std::string toMonthFirst(const std::string& digits, const std::string& language);
+
 // Overwrites a string's bytes before releasing them, so typed PHI does not linger in freed heap.
 void wipeString(std::string& s);
 

@@ -19,12 +19,6 @@ std::string checkInCodeFor(const Uuid& appointmentId) {
 
 namespace {
 
-// The numeric pad gives digits in the order the language writes dates: MMDDYYYY in English,
-// DDMMYYYY in Spanish. parseDateOfBirth reads MMDDYYYY.
-std::string toMonthFirst(const std::string& digits, const std::string& language) {
-  if (language == "en" || digits.size() != 8) return digits;
-  return digits.substr(2, 2) + digits.substr(0, 2) + digits.substr(4);
-}
 
 std::string initialOf(const std::string& name) {
   if (name.empty()) return {};

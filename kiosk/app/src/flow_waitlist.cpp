@@ -15,10 +15,6 @@ namespace {
 
 constexpr std::string_view kTimeChoices[] = {"weekday_morning", "weekday_afternoon", "weekday_evening", "weekend"};
 
-std::string toMonthFirst(const std::string& digits, const std::string& language) {
-  if (language == "en" || digits.size() != 8) return digits;
-  return digits.substr(2, 2) + digits.substr(0, 2) + digits.substr(4);
-}
 
 // The patient's choice of times as windows the matching engine understands.
 std::vector<TimeWindow> windowsFor(const std::set<std::string>& times) {

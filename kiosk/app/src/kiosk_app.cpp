@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "anteroom/store/local_time.hpp"
 #include "app_state.hpp"
 
 namespace anteroom::kiosk {
@@ -61,6 +62,13 @@ bool isDoneScreen(Screen s) {
 }
 
 }  // namespace
+
+// [SECTION] Input helpers
+
+std::string toMonthFirst(const std::string& digits, const std::string& language) {
+  if (language == "en" || digits.size() != 8) return digits;
+  return digits.substr(2, 2) + digits.substr(0, 2) + digits.substr(4);
+}
 
 // [SECTION] Draft wiping
 
@@ -132,15 +140,8 @@ void KioskApp::State::setErrorKey(std::string_view key) {
 }
 
 std::pair<Instant, Instant> KioskApp::State::localDay() const {
-  const std::time_t t = system_clock::to_time_t(time_point_cast<system_clock::duration>(now));
-  std::tm local{};
-  localtime_r(&t, &local);
-  local.tm_hour = 0;
-  local.tm_min = 0;
-  local.tm_sec = 0;
-  local.tm_isdst = -1;
-  const Instant start = time_point_cast<microseconds>(system_clock::from_time_t(std::mktime(&local)));
-  return {start, start + days{1}};
+  const Instant start = store::localMidnight(now);
+  return {start, store::localMidnight(start + days{1} + hours{2})};  // a 23- or 25-hour day ends at its midnight
 }
 
 std::string KioskApp::State::formatTime(Instant t) const {

@@ -7,13 +7,10 @@
 
 #include "anteroom/model/waitlist_engine.hpp"
 #include "anteroom/model/waitlist_offers.hpp"
+#include "anteroom/store/local_time.hpp"
 #include "anteroom/store/store.hpp"
 
 namespace anteroom::store {
-
-// The device's offset from UTC at an instant (the practice's zone when settings.timeZone is
-// empty, which is how kiosks are deployed; naming another zone is not supported yet).
-std::chrono::minutes deviceUtcOffset(Instant at);
 
 // What one offer-cycle step did, for the caller's screen and logs (ids only, no PHI).
 struct OfferReport {
