@@ -332,7 +332,7 @@ void KioskApp::State::submitWaitlistStep() {
   const auto dayEnd = localDay().second;
   if (auto slots = service.sameDaySlots(patient, entry.providerId, now + std::chrono::minutes{15}, dayEnd)) {
     sameDaySlots = std::move(*slots);
-    if (sameDaySlots.size() > 3) sameDaySlots.resize(3);
+    if (sameDaySlots.size() > 2) sameDaySlots.resize(2);  // a choice, not a timetable
   }
   returningPatient = patient;
   draft.wipe();

@@ -48,8 +48,10 @@ void drawChoices(DrawContext& ctx, const ScreenVm& screen, float width, float av
   const int columns = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float tileW = columns == 1 ? std::min(width, 760.0f) : (width - gap * static_cast<float>(columns - 1)) / static_cast<float>(columns);
-  const float tileH = n > 8 ? kMinTarget : 110.0f;
   const float rows = static_cast<float>((n + static_cast<std::size_t>(columns) - 1) / static_cast<std::size_t>(columns));
+  // Tall tiles when there is room, never below the minimum target; scroll only past that.
+  const float fitH = (available - ImGui::GetStyle().ItemSpacing.y * rows) / rows;
+  const float tileH = std::clamp(fitH, kMinTarget, n > 8 ? kMinTarget : 110.0f);
   const float needed = rows * (tileH + ImGui::GetStyle().ItemSpacing.y);
   const bool scroll = needed > available;
   if (scroll) ImGui::BeginChild("##choices", ImVec2(width, available), false);

@@ -20,7 +20,12 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
   if (!ImGui::BeginTable(table.id.c_str(), columns, flags, ImVec2(width, height))) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   for (const auto& c : table.columns) ImGui::TableSetupColumn(c.c_str());
-  ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed, 360.0f);
+  // The actions column is as wide as the widest row's buttons, so the data keeps the room.
+  std::size_t maxActions = 1;
+  for (const auto& row : table.rows) maxActions = std::max(maxActions, row.actions.size());
+  const float actionW = 150.0f;
+  ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed,
+                          static_cast<float>(maxActions) * (actionW + ImGui::GetStyle().ItemSpacing.x));
   ImGui::TableHeadersRow();
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(table.rows.size()), kMinTarget + ImGui::GetStyle().CellPadding.y * 2);
@@ -37,7 +42,7 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
       ImGui::TableNextColumn();
       for (std::size_t a = 0; a < row.actions.size(); ++a) {
         if (a > 0) ImGui::SameLine();
-        touchButton(ctx, row.actions[a], ImVec2(170.0f, kMinTarget));
+        touchButton(ctx, row.actions[a], ImVec2(actionW, kMinTarget));
       }
     }
   }
@@ -93,6 +98,8 @@ void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
   }
 
   if (screen.table) {
+    // Boards carry many columns: the smaller type keeps names and times whole.
+    ImGui::PushFont(ctx.fonts.small);
     const float detailW = screen.detail.empty() ? 0.0f : std::min(460.0f, width * 0.32f);
     const float tableW = width - detailW - (detailW > 0 ? ImGui::GetStyle().ItemSpacing.x : 0.0f);
     const float tableH = ImGui::GetContentRegionAvail().y;
@@ -104,6 +111,7 @@ void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
       ImGui::EndChild();
       record(ctx, "staff.detail");
     }
+    ImGui::PopFont();
   }
   ImGui::PopFont();
 }
