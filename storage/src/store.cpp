@@ -662,6 +662,13 @@ Result<void> Store::checkpoint() {
   return {};
 }
 
+Result<std::int64_t> Store::dataVersion() {
+  auto v = m_impl->conn.scalar("PRAGMA data_version");
+  if (!v) return std::unexpected(v.error());
+  if (!*v || !std::holds_alternative<std::int64_t>(**v)) return std::int64_t{0};
+  return std::get<std::int64_t>(**v);
+}
+
 Result<void> Store::rekey(const SecretKey& newKey) {
   auto& conn = m_impl->conn;
   if (auto r = checkpoint(); !r) return r;

@@ -94,6 +94,10 @@ struct KioskApp::State {
   std::optional<std::string> selectedRow;
   bool showAllEntries = false;
 
+  // What another process (the sync daemon) last committed, polled by tick().
+  std::int64_t dataVersion = 0;
+  Instant lastPoll{};
+
   // practice data read once and refreshed on entering staff mode
   std::optional<Practice> practice;
   std::vector<Provider> providers;

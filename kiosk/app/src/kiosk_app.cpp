@@ -259,6 +259,8 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
   s.now = now;
   s.lastInput = now;
   s.screenSince = now;
+  s.lastPoll = now;
+  if (auto v = store.dataVersion()) s.dataVersion = *v;
   s.loadPractice();
   if (s.practice) {
     const auto& settings = s.practice->settings;
@@ -385,9 +387,27 @@ void KioskApp::apply(const Intent& intent, Instant now) {
   }
 }
 
+namespace {
+
+// How often the kiosk looks for commits by the sync daemon: often while staff watch a board,
+// rarely on patient screens (only the practice's name and settings show there).
+std::chrono::seconds pollInterval(Screen screen) {
+  return screen >= Screen::StaffToday ? std::chrono::seconds{2} : std::chrono::seconds{30};
+}
+
+}  // namespace
+
 void KioskApp::tick(Instant now) {
   auto& s = *m_state;
   s.now = now;
+  if (now - s.lastPoll >= pollInterval(s.screen)) {
+    s.lastPoll = now;
+    if (auto v = s.store.dataVersion(); v && *v != s.dataVersion) {
+      s.dataVersion = *v;
+      s.loadPractice();
+      s.changed();  // boards are rebuilt from the store on the next frame
+    }
+  }
   if (s.screen == Screen::RateLimited) {
     if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
       s.rateLimitedUntil.reset();
@@ -407,14 +427,13 @@ void KioskApp::tick(Instant now) {
 
 std::optional<Instant> KioskApp::nextDeadline() const {
   const auto& s = *m_state;
-  if (s.screen == Screen::Welcome) {
-    // The welcome screen shows no time; nothing is due.
-    return std::nullopt;
-  }
-  if (s.screen == Screen::RateLimited) return s.rateLimitedUntil;
-  if (isStaffScreen(s.screen)) return s.lastInput + s.cfg.staffAutoLock;
-  if (isDoneScreen(s.screen)) return s.lastInput + std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout);
-  return s.lastInput + s.cfg.idleTimeout;
+  const Instant poll = s.lastPoll + pollInterval(s.screen);
+  Instant due = poll;
+  if (s.screen == Screen::RateLimited && s.rateLimitedUntil) due = std::min(due, *s.rateLimitedUntil);
+  else if (isStaffScreen(s.screen)) due = std::min(due, s.lastInput + s.cfg.staffAutoLock);
+  else if (isDoneScreen(s.screen)) due = std::min(due, s.lastInput + std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout));
+  else if (s.screen != Screen::Welcome) due = std::min(due, s.lastInput + s.cfg.idleTimeout);
+  return due;
 }
 
 std::uint64_t KioskApp::revision() const { return m_state->revision; }

@@ -159,6 +159,8 @@ class Store {
   Result<void> rekey(const SecretKey& newKey);
   // Folds the WAL into the main file (for backups, tests and the sqlcipher shell).
   Result<void> checkpoint();
+  // Changes whenever another connection (the sync daemon) commits; cheap enough to poll.
+  Result<std::int64_t> dataVersion();
 
   // [SECTION] Writes: fn runs inside one IMMEDIATE transaction, committed iff it succeeds.
   Result<void> write(const Actor& actor, const std::function<Result<void>(WriteTx&)>& fn);
