@@ -265,7 +265,11 @@ int main(int argc, char** argv) {
     if (!options.widgetMap.empty()) {
       std::string json = ui::widgetMapJson(widgets);
       json.pop_back();
-      json += ",\"_screen\":{\"id\":\"" + vm.screen.id + "\",\"revision\":" + std::to_string(drawnRevision) + "}}";
+      // "_screen" is the whole window (so every value is a rectangle) plus which screen it
+      // shows and the frame-model revision: a test knows its tap was taken when either changes.
+      json += ",\"_screen\":{\"h\":" + std::to_string(fbh) + ",\"id\":\"" + vm.screen.id +
+              "\",\"revision\":" + std::to_string(drawnRevision) + ",\"w\":" + std::to_string(fbw) +
+              ",\"x\":0,\"y\":0}}";
       if (json != lastMap) {
         writeWidgetMap(options.widgetMap, json);
         lastMap = std::move(json);
