@@ -12,6 +12,7 @@
 #include <string>
 
 #include "anteroom/kiosk/kiosk_app.hpp"
+#include "anteroom/kiosk/out_of_service.hpp"
 #include "anteroom/kiosk/ui.hpp"
 #include "anteroom/store/store.hpp"
 
@@ -111,53 +112,9 @@ std::string utf8Of(unsigned int c) {
 const char* noClipboardGet(void*) { return ""; }
 void noClipboardSet(void*, const char*) {}
 
-}  // namespace
+// [SECTION] The window and the frame loop
 
-int main(int argc, char** argv) {
-  Options options;
-  std::string error;
-  if (!parse(argc, argv, options, error)) {
-    if (error.empty()) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    std::fprintf(stderr, "anteroom-kiosk: %s\n%s", error.c_str(), kUsage);
-    return 2;
-  }
-
-  auto key = store::SecretKey::readFile(options.keyFile);
-  if (!key) {
-    std::fprintf(stderr, "anteroom-kiosk: %s\n", key.error().message.c_str());
-    return 1;
-  }
-  store::OpenOptions storeOptions;
-  storeOptions.path = options.db;
-  auto opened = store::Store::open(storeOptions, *key);
-  if (!opened) {
-    std::fprintf(stderr, "anteroom-kiosk: %s\n", opened.error().message.c_str());
-    return 1;
-  }
-  store::Store& db = *opened;
-  auto translator = Translator::load(std::filesystem::path(options.assets) / "i18n");
-  if (!translator) {
-    std::fprintf(stderr, "anteroom-kiosk: %s\n", translator.error().message.c_str());
-    return 1;
-  }
-  if (options.idleTimeout > 0) {
-    // The command line wins over the device setting in the store (tests and demos use it).
-    if (options.idleTimeout < 15 || options.idleTimeout > 600) {
-      std::fprintf(stderr, "anteroom-kiosk: --idle-timeout must be between 15 and 600 seconds\n");
-      return 2;
-    }
-    (void)db.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(options.idleTimeout));
-  }
-  KioskConfig config;
-  KioskApp app(db, std::move(*translator), config, nowUtc());
-
-  if (!glfwInit()) {
-    std::fprintf(stderr, "anteroom-kiosk: cannot open the display (is DISPLAY set?)\n");
-    return 1;
-  }
+GLFWwindow* createWindow(const Options& options) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
   GLFWmonitor* monitor = nullptr;
@@ -170,11 +127,7 @@ int main(int argc, char** argv) {
     height = mode != nullptr ? mode->height : 800;
   }
   GLFWwindow* window = glfwCreateWindow(width, height, "Anteroom", monitor, nullptr);
-  if (window == nullptr) {
-    std::fprintf(stderr, "anteroom-kiosk: cannot create an OpenGL 3 window\n");
-    glfwTerminate();
-    return 1;
-  }
+  if (window == nullptr) return nullptr;
   glfwMakeContextCurrent(window);
   glfwSwapInterval(1);
   glfwSetKeyCallback(window, markInput);
@@ -198,44 +151,57 @@ int main(int argc, char** argv) {
   // Device objects now, so NewFrame never rebuilds the font texture behind our back (we free
   // the atlas's CPU pixels once our own fonts are uploaded).
   ImGui_ImplOpenGL3_CreateDeviceObjects();
+  return window;
+}
 
+struct Display {
+  GLFWwindow* window = nullptr;
+  const Options& options;
   ui::Fonts fonts;
   bool highContrast = false;
-  ui::applyTheme(highContrast);
+  bool themed = false;
   ui::WidgetMap widgets;
   std::string lastMap;
+};
+
+// Runs frames for `source` (the kiosk, or the out-of-service screen) until the window closes
+// (returns false) or `leave()` says so (returns true). Blocks while nothing is due.
+template <class Source, class Leave>
+bool runFrames(Display& screen, Source& source, Leave leave) {
+  ImGuiIO& io = ImGui::GetIO();
   std::uint64_t drawnRevision = 0;
   int framesToDraw = 2;
-
-  while (!glfwWindowShouldClose(window)) {
+  while (!glfwWindowShouldClose(screen.window)) {
     if (framesToDraw > 0) {
       glfwPollEvents();
-    } else if (auto deadline = app.nextDeadline()) {
+    } else if (auto deadline = source.nextDeadline()) {
       const double wait = std::chrono::duration<double>(*deadline - nowUtc()).count();
       glfwWaitEventsTimeout(std::max(0.01, wait));
     } else {
       glfwWaitEvents();
     }
-    app.tick(nowUtc());
+    source.tick(nowUtc());
+    if (leave()) return true;
     if (g_input) {
       framesToDraw = std::max(framesToDraw, 3);
       g_input = false;
     }
-    if (app.revision() != drawnRevision) framesToDraw = std::max(framesToDraw, 2);
+    if (source.revision() != drawnRevision) framesToDraw = std::max(framesToDraw, 2);
     if (framesToDraw == 0) continue;
     --framesToDraw;
 
-    const FrameVm& vm = app.frame();
-    drawnRevision = app.revision();
-    if (fonts.scale != vm.textScale) {
-      ui::loadFonts(fonts, vm.textScale, options.fonts);
+    const FrameVm& vm = source.frame();
+    drawnRevision = source.revision();
+    if (screen.fonts.scale != vm.textScale) {
+      ui::loadFonts(screen.fonts, vm.textScale, screen.options.fonts);
       ImGui_ImplOpenGL3_DestroyFontsTexture();
       ImGui_ImplOpenGL3_CreateFontsTexture();
       ui::releaseFontPixels();
     }
-    if (highContrast != vm.highContrast) {
-      highContrast = vm.highContrast;
-      ui::applyTheme(highContrast);
+    if (!screen.themed || screen.highContrast != vm.highContrast) {
+      screen.highContrast = vm.highContrast;
+      screen.themed = true;
+      ui::applyTheme(screen.highContrast);
     }
 
     ImGui_ImplOpenGL3_NewFrame();
@@ -250,31 +216,106 @@ int main(int argc, char** argv) {
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
         ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_KeyPadEnter)))
       intents.push_back(Intent::enter());
-    ui::drawFrame(vm, fonts, intents, widgets);
+    ui::drawFrame(vm, screen.fonts, intents, screen.widgets);
     ImGui::Render();
     int fbw = 0, fbh = 0;
-    glfwGetFramebufferSize(window, &fbw, &fbh);
+    glfwGetFramebufferSize(screen.window, &fbw, &fbh);
     glViewport(0, 0, fbw, fbh);
     glClearColor(0.96f, 0.95f, 0.93f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    glfwSwapBuffers(window);
+    glfwSwapBuffers(screen.window);
 
     // Intents are applied after the frame: a button never writes to the store mid-draw.
-    app.applyAll(intents, nowUtc());
-    if (!options.widgetMap.empty()) {
-      std::string json = ui::widgetMapJson(widgets);
+    source.applyAll(intents, nowUtc());
+    if (!screen.options.widgetMap.empty()) {
+      std::string json = ui::widgetMapJson(screen.widgets);
       json.pop_back();
       // "_screen" is the whole window (so every value is a rectangle) plus which screen it
       // shows and the frame-model revision: a test knows its tap was taken when either changes.
       json += ",\"_screen\":{\"h\":" + std::to_string(fbh) + ",\"id\":\"" + vm.screen.id +
               "\",\"revision\":" + std::to_string(drawnRevision) + ",\"w\":" + std::to_string(fbw) +
               ",\"x\":0,\"y\":0}}";
-      if (json != lastMap) {
-        writeWidgetMap(options.widgetMap, json);
-        lastMap = std::move(json);
+      if (json != screen.lastMap) {
+        writeWidgetMap(screen.options.widgetMap, json);
+        screen.lastMap = std::move(json);
       }
     }
+  }
+  return false;
+}
+
+// Opens the store; every failure is one line in the journal (no PHI in these messages).
+std::optional<store::Store> openStore(const Options& options) {
+  auto key = store::SecretKey::readFile(options.keyFile);
+  if (!key) {
+    std::fprintf(stderr, "anteroom-kiosk: %s\n", key.error().message.c_str());
+    return std::nullopt;
+  }
+  store::OpenOptions storeOptions;
+  storeOptions.path = options.db;
+  auto opened = store::Store::open(storeOptions, *key);
+  if (!opened) {
+    std::fprintf(stderr, "anteroom-kiosk: %s\n", opened.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(*opened);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  std::string error;
+  if (!parse(argc, argv, options, error)) {
+    if (error.empty()) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "anteroom-kiosk: %s\n%s", error.c_str(), kUsage);
+    return 2;
+  }
+  if (options.idleTimeout != 0 && (options.idleTimeout < 15 || options.idleTimeout > 600)) {
+    std::fprintf(stderr, "anteroom-kiosk: --idle-timeout must be between 15 and 600 seconds\n");
+    return 2;
+  }
+  auto translator = Translator::load(std::filesystem::path(options.assets) / "i18n");
+  if (!translator) {
+    std::fprintf(stderr, "anteroom-kiosk: %s\n", translator.error().message.c_str());
+    return 1;
+  }
+  if (!glfwInit()) {
+    std::fprintf(stderr, "anteroom-kiosk: cannot open the display (is DISPLAY set?)\n");
+    return 1;
+  }
+  GLFWwindow* window = createWindow(options);
+  if (window == nullptr) {
+    std::fprintf(stderr, "anteroom-kiosk: cannot create an OpenGL 3 window\n");
+    glfwTerminate();
+    return 1;
+  }
+  Display screen{window, options, {}, false, false, {}, {}};
+
+  // A store that will not open (wrong key, damaged file) leaves the lobby a kind screen that
+  // sends patients to the desk, never a crash loop; the kiosk retries every 30 seconds.
+  std::optional<store::Store> db = openStore(options);
+  bool open = true;
+  if (!db) {
+    OutOfService outOfService(*translator, KioskConfig{}.crisisLine, nowUtc());
+    open = runFrames(screen, outOfService, [&] {
+      if (!outOfService.retryDue()) return false;
+      outOfService.retried(nowUtc());
+      db = openStore(options);
+      return db.has_value();
+    });
+  }
+  if (open && db) {
+    if (options.idleTimeout > 0) {
+      // The command line wins over the device setting in the store (tests and demos use it).
+      (void)db->setSyncValue("kiosk.idle_timeout_seconds", std::to_string(options.idleTimeout));
+    }
+    KioskApp app(*db, std::move(*translator), KioskConfig{}, nowUtc());
+    runFrames(screen, app, [] { return false; });
   }
 
   ImGui_ImplOpenGL3_Shutdown();

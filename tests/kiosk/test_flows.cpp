@@ -5,6 +5,7 @@
 #include <set>
 
 #include "anteroom/model/json.hpp"
+#include "anteroom/kiosk/out_of_service.hpp"
 #include "kiosk_fixture.hpp"
 
 using namespace anteroom;
@@ -574,4 +575,22 @@ TEST_CASE("a board open in staff mode picks up what another process commits") {
   d.advance(seconds{2});
   CHECK(app.revision() > revision);
   CHECK(app.frame().screen.table->rows.size() == rowsBefore + 1);
+}
+
+TEST_CASE("out of service: a kind screen in either language, and a retry every 30 seconds") {
+  const Instant now = nowUtc();
+  kiosk::OutOfService oos(translations(), "988", now);
+  CHECK(oos.frame().screen.id == "out_of_service");
+  CHECK(oos.frame().screen.body.front().find("front desk") != std::string::npos);
+  CHECK(oos.frame().crisisLine.find("988") != std::string::npos);
+  oos.apply(kiosk::Intent::press("welcome.language"), now);
+  CHECK(oos.frame().language == "es");
+  CHECK(oos.frame().screen.body.front().find("recepción") != std::string::npos);
+  oos.tick(now + seconds{29});
+  CHECK_FALSE(oos.retryDue());
+  oos.tick(now + seconds{30});
+  CHECK(oos.retryDue());
+  oos.retried(now + seconds{30});
+  CHECK_FALSE(oos.retryDue());
+  CHECK(*oos.nextDeadline() == now + seconds{60});
 }

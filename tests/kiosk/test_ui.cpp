@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <thread>
 
 #include "../store/fixture.hpp"
 #include "demo_seed.hpp"
@@ -39,7 +40,8 @@ struct UiSession {
   std::optional<ut::Tapper> tapper;
   ut::WidgetMap first;  // the map of the first frame
 
-  explicit UiSession(int idleTimeoutSeconds = 0) {
+  // wrongKey: the kiosk is given another key, so it must show its out-of-service screen.
+  explicit UiSession(int idleTimeoutSeconds = 0, bool wrongKey = false) {
     requireTools(idleTimeoutSeconds > 0);
     {
       store::Store s = openStore(db, key);
@@ -50,7 +52,11 @@ struct UiSession {
         REQUIRE(s.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(idleTimeoutSeconds)).has_value());
       }
     }  // closed: the kiosk is the only writer while it runs
-    REQUIRE(key.writeNewFile(keyFile).has_value());
+    if (wrongKey) {
+      REQUIRE(newKey().writeNewFile(keyFile).has_value());
+    } else {
+      REQUIRE(key.writeNewFile(keyFile).has_value());
+    }
     for (const char* sub : {"cwd", "home", "cache"}) std::filesystem::create_directories(dir / sub);
 
     auto x = ut::Xvfb::start(dir / "xvfb.log");
@@ -77,7 +83,7 @@ struct UiSession {
     auto settled = tapper->settle();
     REQUIRE(settled.has_value());
     first = *settled;
-    REQUIRE(first.screen == "welcome");
+    REQUIRE(first.screen == (wrongKey ? "out_of_service" : "welcome"));
   }
 
   // The demo practice plus our patient with an appointment today (as kiosk_fixture.hpp does).
@@ -410,4 +416,21 @@ TEST_CASE("ui: a patient's name never reaches a file the kiosk writes outside th
   }
   s.checkNotWrittenOutsideStore(sentinel);
   CHECK(std::filesystem::exists("imgui.ini") == iniInCwd);
+}
+
+TEST_CASE("ui: with the wrong key the lobby sees a kind out-of-service screen, and the kiosk recovers") {
+  UiSession s(0, true);
+  // The reason goes to the journal (stderr), not to the screen.
+  CHECK(readAll(s.dir / "kiosk.stderr").find("wrong key or not an Anteroom store") != std::string::npos);
+  CHECK(s.first.widgets.contains("welcome.language"));
+  CHECK_FALSE(s.first.widgets.contains("welcome.check_in"));
+  s.tap("welcome.language");
+  // The right key arrives (a re-provisioned credential): within the 30 s retry the kiosk opens.
+  std::filesystem::remove(s.keyFile);
+  REQUIRE(s.key.writeNewFile(s.keyFile).has_value());
+  const auto deadline = steady_clock::now() + 40s;
+  while (s.screen() != "welcome" && steady_clock::now() < deadline) std::this_thread::sleep_for(250ms);
+  CHECK(s.screen() == "welcome");
+  s.tap("welcome.check_in");
+  CHECK(s.screen() == "checkin.last_name");
 }

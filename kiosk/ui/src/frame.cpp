@@ -14,7 +14,8 @@ namespace {
 void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
   ImGui::PushFont(ctx.fonts.small);
   ImGui::AlignTextToFramePadding();
-  const bool withButtons = vm.screen.id != "welcome" && !vm.staffMode;
+  // Screens that bring their own controls (welcome, out of service) leave the chrome out.
+  const bool withButtons = vm.screen.id != "welcome" && !vm.staffMode && !vm.homeButton.empty();
   const std::string heading = vm.staffMode ? vm.practiceName + "  \u2014  " + vm.staffName : vm.practiceName;
   if (!withButtons) {
     ImGui::TextUnformatted(heading.c_str());
