@@ -256,3 +256,73 @@ TEST_CASE("key files: 64 hex characters, owner-only, never overwritten") {
   CHECK(store::SecretKey::readFile(dir / "long.key").error().code == "key.format");
   CHECK(store::SecretKey::readFile(dir / "absent.key").error().code == "key.unreadable");
 }
+
+TEST_CASE("a store made at every earlier schema version upgrades with its rows, device id and state") {
+  // Rows as an older program wrote them: only the columns schema version 1 has.
+  const char* v1Rows =
+      "INSERT INTO practice VALUES ('0190a000-0000-7000-8000-000000000001','Quiet Harbor','{}','+15415550100',"
+      " 'desk@quietharbor.example','{}','2026-01-01T00:00:00.000000Z','2026-01-01T00:00:00.000000Z',1,0);"
+      "INSERT INTO provider VALUES ('0190a000-0000-7000-8000-000000000002','0190a000-0000-7000-8000-000000000001',"
+      " 'Miriam','Ashcombe','miriam@quietharbor.example','[\"anxiety\"]','[]','{}',11,1,"
+      " '2026-01-01T00:00:00.000000Z','2026-01-01T00:00:00.000000Z',1,0);"
+      "INSERT INTO patient VALUES ('0190a000-0000-7000-8000-000000000003','Ottilie','Thistlewood',"
+      " 'ottilie@patients.example','+15415551234','1986-04-12','{\"self_pay\":true}','{}',"
+      " '2026-01-01T00:00:00.000000Z','2026-01-01T00:00:00.000000Z',1,0,'thistlewood');"
+      "INSERT INTO waitlist VALUES ('0190a000-0000-7000-8000-000000000004','0190a000-0000-7000-8000-000000000001',"
+      " 'Adult therapy',NULL,'{}','2026-01-01T00:00:00.000000Z','2026-01-01T00:00:00.000000Z',1,0);"
+      "INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, provider_id, priority_score, status, notes,"
+      " created_at, updated_at, row_version, deleted)"
+      " VALUES ('0190a000-0000-7000-8000-000000000005','0190a000-0000-7000-8000-000000000004',"
+      " '0190a000-0000-7000-8000-000000000003',NULL,7.5,'waiting',NULL,"
+      " '2026-01-01T00:00:00.000000Z','2026-01-01T00:00:00.000000Z',1,0);"
+      "INSERT INTO appointment VALUES ('0190a000-0000-7000-8000-000000000006','0190a000-0000-7000-8000-000000000002',"
+      " '0190a000-0000-7000-8000-000000000003',NULL,'2026-11-25T10:00:00.000000Z','2026-11-25T10:50:00.000000Z',"
+      " 'scheduled','in_person',NULL,'2026-01-01T00:00:00.000000Z','2026-01-01T00:00:00.000000Z',1,0);";
+  const auto all = store::bundledMigrations();
+  REQUIRE(all.size() >= 2);
+  for (std::size_t upTo = 1; upTo < all.size(); ++upTo) {
+    CAPTURE(upTo);
+    TempDir dir;
+    auto key = newKey();
+    const std::vector<store::Migration> older(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(upTo));
+    std::string deviceId;
+    {
+      auto s = tryOpen(dir / "store.db", key, true, older);
+      REQUIRE(s.has_value());
+      CHECK(s->info().value().schemaVersion == older.back().version);
+      deviceId = s->deviceId().toString();
+      REQUIRE(s->setSyncValue("cursor", "12345").has_value());
+    }
+    {
+      // The older program's rows, written through SQLCipher directly.
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open((dir / "store.db").c_str(), &db) == SQLITE_OK);
+      const store::SecretKey::RawKeyText text(key);
+      REQUIRE(sqlite3_key(db, text.data(), text.size()) == SQLITE_OK);
+      REQUIRE(sqlite3_exec(db, "PRAGMA cipher_page_size = 4096;", nullptr, nullptr, nullptr) == SQLITE_OK);
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, v1Rows, nullptr, nullptr, &err);
+      INFO(std::string(err != nullptr ? err : ""));
+      sqlite3_free(err);
+      sqlite3_close(db);
+      REQUIRE(rc == SQLITE_OK);
+    }
+    auto s = tryOpen(dir / "store.db", key);
+    REQUIRE(s.has_value());
+    CHECK(s->info().value().schemaVersion == all.back().version);
+    CHECK(s->deviceId().toString() == deviceId);
+    CHECK(s->syncValue("cursor").value() == std::optional<std::string>("12345"));
+    const auto patient = s->get<Patient>(*Uuid::parse("0190a000-0000-7000-8000-000000000003")).value();
+    REQUIRE(patient.has_value());
+    CHECK(patient->lastName == "Thistlewood");
+    const auto entry = s->get<WaitlistEntry>(*Uuid::parse("0190a000-0000-7000-8000-000000000005")).value();
+    REQUIRE(entry.has_value());
+    CHECK(entry->urgency == 0);  // the column added later takes its default
+    CHECK(s->findPatients("thistlewood", patient->dateOfBirth).value().size() == 1);
+    CHECK(s->checkIntegrity().has_value());
+    // And it still takes writes with their outbox rows.
+    REQUIRE(s->checkIn(*Uuid::parse("0190a000-0000-7000-8000-000000000006"), store::Actor::kiosk(), at(9, 55))
+                .has_value());
+    CHECK(s->pendingOutboxCount().value() == 2);
+  }
+}
