@@ -102,6 +102,16 @@ TEST_CASE("pgBackRest restores an encrypted backup to a point in time") {
   REQUIRE(backrest({"--pg1-path=" + restored.string(), "--type=time", "--target=" + target,
                     "--target-action=promote", "restore"}));
   REQUIRE(pg.startDataDir(restored));
+  // pg_ctl returns once the server takes connections, which a hot standby does while it is
+  // still replaying archived WAL: wait for the promotion that ends recovery at the target.
+  bool promoted = false;
+  for (int i = 0; i < 240 && !promoted; ++i) {
+    pqxx::connection c(pg.dsn());
+    pqxx::nontransaction tx(c);
+    promoted = !tx.exec("SELECT pg_is_in_recovery()")[0][0].as<bool>();
+    if (!promoted) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  REQUIRE_MESSAGE(promoted, "the restored server did not finish recovery within 60 s");
 
   CHECK(countNamed(dsn, "before-target") == 3);
   CHECK(countNamed(dsn, "after-target") == 0);
