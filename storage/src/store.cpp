@@ -806,6 +806,17 @@ Result<std::vector<WaitlistEntry>> Store::waitlistEntries(const Uuid& waitlistId
                                     {waitlistId.toString()});
 }
 
+Result<std::vector<Patient>> Store::patientsOnWaitlists(std::optional<Uuid> waitlistId) {
+  if (waitlistId) {
+    return selectWhere<Patient>(*m_impl,
+                                "WHERE deleted = 0 AND patient_id IN (SELECT patient_id FROM waitlist_entry"
+                                " WHERE deleted = 0 AND waitlist_id = ?)",
+                                {waitlistId->toString()});
+  }
+  return selectWhere<Patient>(
+      *m_impl, "WHERE deleted = 0 AND patient_id IN (SELECT patient_id FROM waitlist_entry WHERE deleted = 0)", {});
+}
+
 Result<std::vector<AppointmentRequest>> Store::requestsForSlot(const Uuid& slotId) {
   return selectWhere<AppointmentRequest>(*m_impl, "WHERE appointment_slot_id = ? AND deleted = 0 ORDER BY created_at",
                                          {slotId.toString()});

@@ -4,7 +4,6 @@
 
 #include <ctime>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace anteroom::store {
 namespace {
@@ -35,7 +34,7 @@ AppointmentType appointmentTypeFor(VisitMode mode, SlotModes slot) {
 
 // [SECTION] Loading
 
-Result<WaitlistEngine> WaitlistService::loadEngine(Instant now, std::optional<Uuid> waitlistId) {
+Result<EngineData> WaitlistService::practiceData() {
   EngineData data;
   auto practice = m_store.practice();
   if (!practice) return errorOf(practice);
@@ -43,6 +42,13 @@ Result<WaitlistEngine> WaitlistService::loadEngine(Instant now, std::optional<Uu
   auto providers = m_store.providers();
   if (!providers) return errorOf(providers);
   data.providers = std::move(*providers);
+  return data;
+}
+
+Result<WaitlistEngine> WaitlistService::loadEngine(Instant now, std::optional<Uuid> waitlistId) {
+  auto loaded = practiceData();
+  if (!loaded) return errorOf(loaded);
+  EngineData data = std::move(*loaded);
   auto lists = m_store.waitlists();
   if (!lists) return errorOf(lists);
   for (auto& list : *lists) {
@@ -52,31 +58,15 @@ Result<WaitlistEngine> WaitlistService::loadEngine(Instant now, std::optional<Uu
     data.entries.insert(data.entries.end(), entries->begin(), entries->end());
     data.waitlists.push_back(std::move(list));
   }
-  std::unordered_set<Uuid> seen;
-  for (const auto& e : data.entries) {
-    if (!isActive(e.status) || !seen.insert(e.patientId).second) continue;
-    auto patient = m_store.get<Patient>(e.patientId);
-    if (!patient) return errorOf(patient);
-    if (*patient && !(*patient)->sync.deleted) data.patients.push_back(std::move(**patient));
-  }
-  // Scheduled and removed entries stay (for history) only while their patient is loaded anyway;
-  // the engine drops entries whose patient is unknown.
+  // Everyone on these lists in one query (entries of any status keep their patient, so the
+  // staff board can show scheduled and removed entries too).
+  auto patients = m_store.patientsOnWaitlists(waitlistId);
+  if (!patients) return errorOf(patients);
+  data.patients = std::move(*patients);
   return WaitlistEngine::build(std::move(data), now, m_offset);
 }
 
 // [SECTION] Priority on write
-
-Result<double> WaitlistService::priorityFor(const WaitlistEntry& entry, Instant now) {
-  auto list = m_store.get<Waitlist>(entry.waitlistId);
-  if (!list) return errorOf(list);
-  if (!*list) return fail(ErrorDomain::NotFound, "waitlist.not_found", "no waitlist with that id");
-  auto patient = m_store.get<Patient>(entry.patientId);
-  if (!patient) return errorOf(patient);
-  if (!*patient) return fail(ErrorDomain::NotFound, "waitlist.patient_not_found", "no patient with that id");
-  auto providers = m_store.providers();
-  if (!providers) return errorOf(providers);
-  return computePriority(entry, **patient, (*list)->criteria, *providers, now).score;
-}
 
 Result<WaitlistEntry> WaitlistService::addEntry(const Uuid& waitlistId, const Uuid& patientId,
                                                 std::optional<Uuid> preferredProvider, const Actor& actor,
@@ -94,13 +84,14 @@ Result<WaitlistEntry> WaitlistService::addEntry(const Uuid& waitlistId, const Uu
     entry.providerId = preferredProvider;
     entry.status = WaitlistEntryStatus::Waiting;
     entry.createdAt = now;
-    auto score = priorityFor(entry, now);
-    if (!score) return errorOf(score);
-    entry.priorityScore = *score;
-    return tx.insert(entry);
+    // The store scores the entry as it writes it (one formula, one place).
+    if (auto w = tx.insert(entry); !w) return w;
+    auto stored = tx.get<WaitlistEntry>(entry.entryId);
+    if (!stored) return errorOf(stored);
+    entry = **stored;
+    return {};
   });
   if (!r) return std::unexpected(r.error());
-  entry.updatedAt = now;
   return entry;
 }
 
@@ -119,33 +110,15 @@ Result<WaitlistEntry> WaitlistService::setUrgency(const Uuid& entryId, int urgen
     entry = **current;
     entry.urgency = urgency;
     entry.urgencySetBy = actor.id;
-    auto score = priorityFor(entry, now);
-    if (!score) return errorOf(score);
-    entry.priorityScore = *score;
-    return tx.update(entry);
+    // The store re-scores the entry in this write.
+    if (auto w = tx.update(entry); !w) return w;
+    auto stored = tx.get<WaitlistEntry>(entryId);
+    if (!stored) return errorOf(stored);
+    entry = **stored;
+    return {};
   });
   if (!r) return std::unexpected(r.error());
   return entry;
-}
-
-Result<int> WaitlistService::recomputeForPatient(WriteTx& tx, const Uuid& patientId) {
-  auto lists = m_store.waitlists();
-  if (!lists) return errorOf(lists);
-  int changed = 0;
-  for (const auto& list : *lists) {
-    auto entries = m_store.waitlistEntries(list.waitlistId, true);
-    if (!entries) return errorOf(entries);
-    for (auto& e : *entries) {
-      if (e.patientId != patientId) continue;
-      auto score = priorityFor(e, tx.now());
-      if (!score) return errorOf(score);
-      if (*score == e.priorityScore) continue;
-      e.priorityScore = *score;
-      if (auto u = tx.update(e); !u) return errorOf(u);
-      ++changed;
-    }
-  }
-  return changed;
 }
 
 Result<int> WaitlistService::recomputeAll(const Actor& actor, Instant now) {
@@ -465,14 +438,9 @@ Result<WaitEstimate> WaitlistService::estimateFor(const Uuid& entryId, Instant n
 Result<std::vector<AppointmentSlot>> WaitlistService::sameDaySlots(const Patient& patient,
                                                                    std::optional<Uuid> preferredProvider, Instant now,
                                                                    Instant until) {
-  EngineData data;
-  auto practice = m_store.practice();
-  if (!practice) return errorOf(practice);
-  if (*practice) data.settings = (*practice)->settings;
-  auto providers = m_store.providers();
-  if (!providers) return errorOf(providers);
-  data.providers = std::move(*providers);
-  const auto engine = WaitlistEngine::build(std::move(data), now, m_offset);
+  auto data = practiceData();
+  if (!data) return errorOf(data);
+  const auto engine = WaitlistEngine::build(std::move(*data), now, m_offset);
   auto slots = m_store.slotsBetween(now, until, SlotStatus::Open);
   if (!slots) return errorOf(slots);
   std::vector<AppointmentSlot> out;

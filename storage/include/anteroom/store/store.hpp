@@ -189,6 +189,8 @@ class Store {
   Result<std::vector<Appointment>> appointmentsForPatient(const Uuid& patientId, Instant from, Instant to);
   Result<std::vector<AppointmentSlot>> slotsBetween(Instant from, Instant to, std::optional<SlotStatus> status);
   Result<std::vector<WaitlistEntry>> waitlistEntries(const Uuid& waitlistId, bool activeOnly);
+  // Everyone with an entry (any status) on one waitlist, or on any: one query, not one per entry.
+  Result<std::vector<Patient>> patientsOnWaitlists(std::optional<Uuid> waitlistId);
   Result<std::vector<AppointmentRequest>> requestsForSlot(const Uuid& slotId);
   Result<std::vector<Notification>> notificationsFor(const Uuid& recipientId);
 

@@ -39,7 +39,8 @@ class WaitlistService {
   // so scheduled ones count for history), patients on them, providers, practice settings.
   Result<WaitlistEngine> loadEngine(Instant now, std::optional<Uuid> waitlistId = std::nullopt);
 
-  // [SECTION] Writes that change a priority input; each recomputes priority_score in the same
+  // [SECTION] Writes that change a priority input. The store scores an entry whenever it is
+  // written and re-scores a patient's or a list's entries when those change, in the same
   // transaction, so the outbox carries the new score with the change.
   // A new entry (status waiting). Fails when the patient already has an active entry there.
   Result<WaitlistEntry> addEntry(const Uuid& waitlistId, const Uuid& patientId, std::optional<Uuid> preferredProvider,
@@ -47,8 +48,6 @@ class WaitlistService {
   // Clinical urgency 0..3. Only staff (or an operator) may set it; a kiosk (patient) actor is
   // refused, whatever the patient's screening said.
   Result<WaitlistEntry> setUrgency(const Uuid& entryId, int urgency, const Actor& actor, Instant now);
-  // Patient preferences changed (or a provider's specialties): recompute that patient's entries.
-  Result<int> recomputeForPatient(WriteTx& tx, const Uuid& patientId);
   // Days waiting grow daily: recomputes every active entry, writing only scores that changed.
   // Returns how many changed.
   Result<int> recomputeAll(const Actor& actor, Instant now);
@@ -76,7 +75,8 @@ class WaitlistService {
   struct CycleContext;
   Result<OfferReport> step(const Uuid& slotId, const Actor& actor, Instant now,
                            const std::function<Result<void>(CycleContext&, WriteTx&)>& body);
-  Result<double> priorityFor(const WaitlistEntry& entry, Instant now);
+  // Practice settings and providers: what every engine needs.
+  Result<EngineData> practiceData();
 
   Store& m_store;
   UtcOffsetFn m_offset;
