@@ -1,7 +1,20 @@
 // Parses "--name value" options, flags and positional words; unknown options are usage errors.
 #include "cli.hpp"
 
+#include <cstdio>
+
 namespace anteroom::admin {
+
+int usageError(const std::string& message, const char* help) {
+  std::fprintf(stderr, "anteroom-admin: %s\n", message.c_str());
+  std::fputs(help, stderr);
+  return kExitUsage;
+}
+
+int commandFailed(const Error& error) {
+  std::fprintf(stderr, "anteroom-admin: %s\n", error.message.c_str());
+  return kExitFailed;
+}
 
 ParsedArgs parseArgs(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
                      const std::set<std::string>& flagOptions) {

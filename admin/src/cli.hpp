@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "anteroom/model/error.hpp"
+
 namespace anteroom::admin {
 
 // Exit codes: 0 success, 1 the operation failed, 2 bad usage.
@@ -29,6 +31,11 @@ struct ParsedArgs {
 };
 
 // valueOptions take a value ("--db FILE"); flagOptions do not ("--json"). "--help" is always a flag.
+// One "anteroom-admin: ..." line on stderr, then the command's help; returns kExitUsage.
+int usageError(const std::string& message, const char* help);
+// One "anteroom-admin: ..." line on stderr; returns kExitFailed.
+int commandFailed(const Error& error);
+
 ParsedArgs parseArgs(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
                      const std::set<std::string>& flagOptions);
 

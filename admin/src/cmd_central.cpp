@@ -22,16 +22,8 @@ constexpr const char* kCentralHelp =
     "  DSN is a libpq connection string, e.g. \"host=/run/postgresql dbname=anteroom user=postgres\".\n"
     "  Put no password in it: use peer authentication on the Unix socket, or ~/.pgpass (PGPASSFILE).\n";
 
-int usage(const std::string& message) {
-  std::fprintf(stderr, "anteroom-admin: %s\n", message.c_str());
-  std::fputs(kCentralHelp, stderr);
-  return kExitUsage;
-}
-
-int failed(const Error& e) {
-  std::fprintf(stderr, "anteroom-admin: %s\n", e.message.c_str());
-  return kExitFailed;
-}
+int usage(const std::string& message) { return usageError(message, kCentralHelp); }
+int failed(const Error& e) { return commandFailed(e); }
 
 int runStatus(const std::string& dsn) {
   auto status = central::centralStatus(dsn);

@@ -7,6 +7,7 @@
 #include "anteroom/model/json.hpp"
 #include "anteroom/store/store.hpp"
 #include "anteroom/store/waitlist_service.hpp"
+#include "anteroom/model/validation.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 
@@ -22,27 +23,11 @@ constexpr const char* kHelp =
     "         each hard filter excluded\n"
     "  Patients are shown by entry id and first name plus last initial only.\n";
 
-int usage(const std::string& message) {
-  std::fprintf(stderr, "anteroom-admin: %s\n", message.c_str());
-  std::fputs(kHelp, stderr);
-  return kExitUsage;
-}
+int usage(const std::string& message) { return usageError(message, kHelp); }
+int failed(const Error& e) { return commandFailed(e); }
 
-int failed(const Error& e) {
-  std::fprintf(stderr, "anteroom-admin: %s\n", e.message.c_str());
-  return kExitFailed;
-}
-
-// "Lucía P." – the first code point of the last name, so accented initials stay whole.
-std::string shortName(const Patient& p) {
-  std::string out = p.firstName;
-  if (!p.lastName.empty()) {
-    std::size_t n = 1;
-    while (n < p.lastName.size() && (static_cast<unsigned char>(p.lastName[n]) & 0xC0) == 0x80) ++n;
-    out += ' ' + p.lastName.substr(0, n) + '.';
-  }
-  return out;
-}
+// "Lucía P.": first name and last initial only.
+std::string shortName(const Patient& p) { return firstNameLastInitial(p.firstName, p.lastName); }
 
 std::string localTime(Instant t) {
   const Instant local = t + store::deviceUtcOffset(t);

@@ -33,16 +33,6 @@ constexpr const char* kTopHelp =
     "\n"
     "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
 
-int usage(const std::string& message, const char* help) {
-  std::fprintf(stderr, "anteroom-admin: %s\n", message.c_str());
-  std::fputs(help, stderr);
-  return kExitUsage;
-}
-
-int failed(const Error& e) {
-  std::fprintf(stderr, "anteroom-admin: %s\n", e.message.c_str());
-  return kExitFailed;
-}
 
 // Opens a store given --db and --key-file; create for 'store init'.
 Result<store::Store> openStore(const ParsedArgs& args, bool create) {
@@ -72,12 +62,12 @@ int cmdKeygen(const std::vector<std::string>& rest) {
   const auto args = parseArgs(rest, {"--out"}, {});
   if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
   std::string missing;
-  if (!args.error.empty()) return usage(args.error, help);
-  if (!args.positional.empty()) return usage("unexpected argument " + args.positional.front(), help);
-  if (!need(args, {"--out"}, missing)) return usage(missing, help);
+  if (!args.error.empty()) return usageError(args.error, help);
+  if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), help);
+  if (!need(args, {"--out"}, missing)) return usageError(missing, help);
   auto key = store::SecretKey::generate();
-  if (!key) return failed(key.error());
-  if (auto w = key->writeNewFile(*args.get("--out")); !w) return failed(w.error());
+  if (!key) return commandFailed(key.error());
+  if (auto w = key->writeNewFile(*args.get("--out")); !w) return commandFailed(w.error());
   std::printf("wrote a new store key to %s (mode 0600)\n", args.get("--out")->c_str());
   return kExitOk;
 }
@@ -102,43 +92,43 @@ int cmdStore(const std::vector<std::string>& rest) {
       "  check  verify the key, every page, integrity and the schema version\n"
       "  rekey  --new-key-file NEW: re-encrypt with a new key (stop the kiosk and syncd first)\n"
       "  purge  [--days-ahead N]: remove synced rows outside the data window (default 3 days)\n";
-  if (rest.empty()) return usage("store needs a subcommand", help);
+  if (rest.empty()) return usageError("store needs a subcommand", help);
   const std::string sub = rest.front();
   const std::vector<std::string> tail(rest.begin() + 1, rest.end());
   if (sub == "--help" || sub == "-h") return std::fputs(help, stdout), kExitOk;
   const auto args = parseArgs(tail, {"--db", "--key-file", "--new-key-file", "--days-ahead"}, {});
   if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
-  if (!args.error.empty()) return usage(args.error, help);
-  if (!args.positional.empty()) return usage("unexpected argument " + args.positional.front(), help);
+  if (!args.error.empty()) return usageError(args.error, help);
+  if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), help);
   std::string missing;
-  if (!need(args, {"--db", "--key-file"}, missing)) return usage(missing, help);
+  if (!need(args, {"--db", "--key-file"}, missing)) return usageError(missing, help);
 
   if (sub == "init") {
     auto s = openStore(args, true);
-    if (!s) return failed(s.error());
+    if (!s) return commandFailed(s.error());
     auto info = s->info();
-    if (!info) return failed(info.error());
+    if (!info) return commandFailed(info.error());
     std::printf("store ready: %s (schema %d, SQLCipher %s)\n", args.get("--db")->c_str(), info->schemaVersion,
                 info->cipherVersion.c_str());
     return kExitOk;
   }
   if (sub == "check") {
     auto s = openStore(args, false);
-    if (!s) return failed(s.error());
-    if (auto c = s->checkIntegrity(); !c) return failed(c.error());
+    if (!s) return commandFailed(s.error());
+    if (auto c = s->checkIntegrity(); !c) return commandFailed(c.error());
     auto info = s->info();
-    if (!info) return failed(info.error());
+    if (!info) return commandFailed(info.error());
     printInfo(*info);
     std::printf("integrity:       ok\n");
     return kExitOk;
   }
   if (sub == "rekey") {
-    if (!need(args, {"--new-key-file"}, missing)) return usage(missing, help);
+    if (!need(args, {"--new-key-file"}, missing)) return usageError(missing, help);
     auto newKey = store::SecretKey::readFile(*args.get("--new-key-file"));
-    if (!newKey) return failed(newKey.error());
+    if (!newKey) return commandFailed(newKey.error());
     auto s = openStore(args, false);
-    if (!s) return failed(s.error());
-    if (auto r = s->rekey(*newKey); !r) return failed(r.error());
+    if (!s) return commandFailed(s.error());
+    if (auto r = s->rekey(*newKey); !r) return commandFailed(r.error());
     std::printf("store re-encrypted with the key in %s\n", args.get("--new-key-file")->c_str());
     return kExitOk;
   }
@@ -148,21 +138,21 @@ int cmdStore(const std::vector<std::string>& rest) {
       try {
         daysAhead = std::stoi(*d);
       } catch (...) {
-        return usage("--days-ahead must be a number of days", help);
+        return usageError("--days-ahead must be a number of days", help);
       }
-      if (daysAhead < 0 || daysAhead > 60) return usage("--days-ahead must be between 0 and 60", help);
+      if (daysAhead < 0 || daysAhead > 60) return usageError("--days-ahead must be between 0 and 60", help);
     }
     auto s = openStore(args, false);
-    if (!s) return failed(s.error());
+    if (!s) return commandFailed(s.error());
     auto report = s->purgeOutsideWindow(nowUtc(), daysAhead);
-    if (!report) return failed(report.error());
+    if (!report) return commandFailed(report.error());
     for (const auto& [table, n] : report->removed) {
       std::printf("removed %-20s %lld\n", table.c_str(), static_cast<long long>(n));
     }
     std::printf("kept for pending sync: %lld outbox change(s)\n", static_cast<long long>(report->keptForPendingSync));
     return kExitOk;
   }
-  return usage("unknown store subcommand '" + sub + "'", help);
+  return usageError("unknown store subcommand '" + sub + "'", help);
 }
 
 int cmdDemo(const std::vector<std::string>& rest) {
@@ -172,15 +162,15 @@ int cmdDemo(const std::vector<std::string>& rest) {
       "  specialties, modalities and weekly hours, N invented patients, today's appointments,\n"
       "  open slots, two waitlists with entries, and two demo staff users. The same seed\n"
       "  gives the same practice.\n";
-  if (rest.empty()) return usage("demo needs a subcommand", help);
+  if (rest.empty()) return usageError("demo needs a subcommand", help);
   if (rest.front() == "--help" || rest.front() == "-h") return std::fputs(help, stdout), kExitOk;
-  if (rest.front() != "seed") return usage("unknown demo subcommand '" + rest.front() + "'", help);
+  if (rest.front() != "seed") return usageError("unknown demo subcommand '" + rest.front() + "'", help);
   const auto args = parseArgs({rest.begin() + 1, rest.end()}, {"--db", "--key-file", "--patients", "--seed"}, {});
   if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
-  if (!args.error.empty()) return usage(args.error, help);
-  if (!args.positional.empty()) return usage("unexpected argument " + args.positional.front(), help);
+  if (!args.error.empty()) return usageError(args.error, help);
+  if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), help);
   std::string missing;
-  if (!need(args, {"--db", "--key-file", "--patients"}, missing)) return usage(missing, help);
+  if (!need(args, {"--db", "--key-file", "--patients"}, missing)) return usageError(missing, help);
   SeedOptions options;
   try {
     std::size_t used = 0;
@@ -191,14 +181,14 @@ int cmdDemo(const std::vector<std::string>& rest) {
       if (used != s->size()) throw std::invalid_argument("seed");
     }
   } catch (...) {
-    return usage("--patients and --seed take whole numbers", help);
+    return usageError("--patients and --seed take whole numbers", help);
   }
   if (options.patients < 1 || options.patients > 1000000)
-    return usage("--patients must be between 1 and 1000000", help);
+    return usageError("--patients must be between 1 and 1000000", help);
   auto s = openStore(args, true);
-  if (!s) return failed(s.error());
+  if (!s) return commandFailed(s.error());
   auto summary = seedDemo(*s, options);
-  if (!summary) return failed(summary.error());
+  if (!summary) return commandFailed(summary.error());
   std::printf("demo practice seeded: %d providers, %d patients, %d appointments today, %d open slots, "
               "%d waitlists with %d entries, %d staff\n",
               summary->providers, summary->patients, summary->appointmentsToday, summary->openSlots,
@@ -211,7 +201,7 @@ int cmdDemo(const std::vector<std::string>& rest) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) return usage("no command given", kTopHelp);
+  if (args.empty()) return usageError("no command given", kTopHelp);
   const std::string command = args.front();
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "--help" || command == "-h" || command == "help") return std::fputs(kTopHelp, stdout), kExitOk;
@@ -220,5 +210,5 @@ int main(int argc, char** argv) {
   if (command == "demo") return cmdDemo(rest);
   if (command == "waitlist") return cmdWaitlist(rest);
   if (command == "central") return cmdCentral(rest);
-  return usage("unknown command '" + command + "'", kTopHelp);
+  return usageError("unknown command '" + command + "'", kTopHelp);
 }

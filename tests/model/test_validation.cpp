@@ -331,3 +331,11 @@ TEST_CASE("check-in codes") {
   CHECK(makeCheckInCode(0) == "AAAAAA");
   CHECK(makeCheckInCode(1) == "BAAAAA");
 }
+
+TEST_CASE("minimal disclosure keeps a multi-byte initial whole") {
+  CHECK(initialOf("Ñúñez") == "Ñ.");
+  CHECK(initialOf("O'Brien") == "O.");
+  CHECK(initialOf("") == "");
+  CHECK(firstNameLastInitial("Lucía", "Ñúñez") == "Lucía Ñ.");
+  CHECK(firstNameLastInitial("Ana", "") == "Ana");
+}

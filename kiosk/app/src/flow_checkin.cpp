@@ -17,20 +17,6 @@ std::string checkInCodeFor(const Uuid& appointmentId) {
   return makeCheckInCode(bits);
 }
 
-namespace {
-
-
-std::string initialOf(const std::string& name) {
-  if (name.empty()) return {};
-  std::size_t len = 1;
-  const auto lead = static_cast<unsigned char>(name[0]);
-  if (lead >= 0xF0) len = 4;
-  else if (lead >= 0xE0) len = 3;
-  else if (lead >= 0xC0) len = 2;
-  return name.substr(0, std::min(len, name.size())) + ".";
-}
-
-}  // namespace
 
 void KioskApp::State::pressCheckIn(const std::string& id) {
   switch (screen) {

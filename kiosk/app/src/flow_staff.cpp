@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "anteroom/model/validation.hpp"
 #include "anteroom/store/pin.hpp"
 #include "anteroom/store/waitlist_service.hpp"
 #include "app_state.hpp"
@@ -36,9 +37,7 @@ void writeLockout(store::Store& store, const StaffUser& u, const Lockout& l) {
   (void)store.setSyncValue(lockKey(u), std::to_string(l.failures) + "|" + (l.until ? formatInstant(*l.until) : ""));
 }
 
-std::string shortName(const Patient& p) {
-  return p.firstName + " " + (p.lastName.empty() ? std::string() : p.lastName.substr(0, 1)) + ".";
-}
+std::string shortName(const Patient& p) { return firstNameLastInitial(p.firstName, p.lastName); }
 
 }  // namespace
 

@@ -419,4 +419,17 @@ std::string makeCheckInCode(std::uint64_t randomBits) {
   return code;
 }
 
+std::string initialOf(std::string_view name) {
+  if (name.empty()) return {};
+  std::size_t n = 1;
+  while (n < name.size() && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80) ++n;
+  return std::string(name.substr(0, n)) + ".";
+}
+
+std::string firstNameLastInitial(std::string_view firstName, std::string_view lastName) {
+  std::string out(firstName);
+  if (!lastName.empty()) out += " " + initialOf(lastName);
+  return out;
+}
+
 }  // namespace anteroom

@@ -29,6 +29,11 @@ Result<std::string> normalizeName(std::string_view input);
 // finds "Peña-Ruiz". Accepted letters without an ASCII base are kept as they are.
 std::string nameLookupKey(std::string_view normalizedName);
 
+// Minimal disclosure for screens and reports: "Ñ." (the first code point, never half of one)
+// and "Lucía Ñ.".
+std::string initialOf(std::string_view name);
+std::string firstNameLastInitial(std::string_view firstName, std::string_view lastName);
+
 // Lower-cased address. Codes: validation.email.empty, validation.email.invalid,
 // validation.email.too_long.
 Result<std::string> normalizeEmail(std::string_view input);
