@@ -5,6 +5,8 @@
 #include <set>
 
 #include "anteroom/model/json.hpp"
+#include <sqlite3.h>
+
 #include "anteroom/kiosk/out_of_service.hpp"
 #include "kiosk_fixture.hpp"
 
@@ -593,4 +595,41 @@ TEST_CASE("out of service: a kind screen in either language, and a retry every 3
   oos.retried(now + seconds{30});
   CHECK_FALSE(oos.retryDue());
   CHECK(*oos.nextDeadline() == now + seconds{60});
+}
+
+TEST_CASE("a check-in while another process holds the store is refused kindly, loses nothing, and works after") {
+  KioskFixture fx;
+  // A kiosk whose store gives up waiting for the write lock quickly.
+  store::OpenOptions options;
+  options.path = fx.dir / "store.db";
+  options.busyTimeout = std::chrono::milliseconds{100};
+  auto impatient = store::Store::open(options, fx.key);
+  REQUIRE(impatient.has_value());
+  kiosk::KioskApp app(*impatient, translations(), kiosk::KioskConfig{}, fx.now);
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type("Peña-Thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.confirm");
+
+  // The sync daemon (here: a raw connection) holds the write lock.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((fx.dir / "store.db").c_str(), &db) == SQLITE_OK);
+  const store::SecretKey::RawKeyText text(fx.key);
+  REQUIRE(sqlite3_key(db, text.data(), text.size()) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA cipher_page_size = 4096; BEGIN IMMEDIATE;", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  d.press("checkin.confirm");
+  CHECK(d.screen() == "checkin.confirm");  // still there, so the patient can try again
+  CHECK(d.error().find("front desk") != std::string::npos);
+  sqlite3_exec(db, "ROLLBACK;", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::Scheduled);
+  CHECK(fx.store.pendingOutboxCount().value() == 0);
+
+  d.press("checkin.confirm");
+  CHECK(d.screen() == "checkin.done");
+  CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::CheckedIn);
 }

@@ -9,16 +9,6 @@ namespace anteroom::kiosk::ui {
 
 namespace {
 
-void drawError(DrawContext& ctx, const std::string& error) {
-  if (error.empty()) return;
-  const ImVec4 colour = ctx.highContrast ? ImVec4(1.0f, 0.55f, 0.55f, 1.0f) : ImVec4(0.62f, 0.16f, 0.12f, 1.0f);
-  ImGui::PushStyleColor(ImGuiCol_Text, colour);
-  paragraph(error);
-  ImGui::PopStyleColor();
-  ImGui::SetItemAllowOverlap();
-  record(ctx, "screen.error");
-}
-
 // The question in large type, then the answer box (the hint shows inside it while empty).
 void drawField(DrawContext& ctx, const FieldVm& field, float width) {
   ImGui::PushFont(ctx.fonts.title);
@@ -71,7 +61,7 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
     // One question per screen: the question is the heading.
     for (const auto& line : screen.body) paragraph(line);
     drawField(ctx, *screen.field, width);
-    drawError(ctx, screen.error);
+    errorText(ctx, screen.error);
     ImGui::Spacing();
     const float keyboardH = height - ImGui::GetCursorPosY() - actionsH;
     if (screen.field->keyboard != KeyboardKind::None)
@@ -84,7 +74,7 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
     for (const auto& line : screen.body) paragraph(line);
     if (!screen.notice.empty()) paragraph(screen.notice);
     ImGui::Spacing();
-    drawError(ctx, screen.error);
+    errorText(ctx, screen.error);
     const float available = height - ImGui::GetCursorPosY() - actionsH - ImGui::GetStyle().ItemSpacing.y;
     if (!screen.choices.empty()) drawChoices(ctx, screen, width, std::max(available, 120.0f));
   }

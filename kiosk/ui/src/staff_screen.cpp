@@ -68,11 +68,7 @@ void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
   record(ctx, "screen.title");
   for (const auto& line : screen.body) paragraph(line);
   if (!screen.notice.empty()) paragraph(screen.notice);
-  if (!screen.error.empty()) {
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.16f, 0.12f, 1.0f));
-    paragraph(screen.error);
-    ImGui::PopStyleColor();
-  }
+  errorText(ctx, screen.error);
 
   if (screen.field) {
     // Staff PIN entry and name selection use the same field + keypad as patient screens.

@@ -63,6 +63,15 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {
   return pressed;
 }
 
+void errorText(DrawContext& ctx, const std::string& error) {
+  if (error.empty()) return;
+  const ImVec4 colour = ctx.highContrast ? ImVec4(1.0f, 0.55f, 0.55f, 1.0f) : ImVec4(0.62f, 0.16f, 0.12f, 1.0f);
+  ImGui::PushStyleColor(ImGuiCol_Text, colour);
+  paragraph(error);
+  ImGui::PopStyleColor();
+  record(ctx, "screen.error");
+}
+
 void paragraph(const std::string& text) {
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextUnformatted(text.c_str());

@@ -23,6 +23,10 @@ struct DrawContext {
 bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size);
 void record(DrawContext& ctx, const std::string& id);
 
+// An error under a question: kind words in a colour that reads in both themes. Recorded as
+// "screen.error".
+void errorText(DrawContext& ctx, const std::string& error);
+
 // Wrapped paragraph text in the current font.
 void paragraph(const std::string& text);
 
