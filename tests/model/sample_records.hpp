@@ -1,10 +1,15 @@
 // One synthetic record of each synced type with every field set away from its default (optionals
-// filled), for the row JSON and sync rule tests. Names and contacts are invented.
+// filled), and a record type's synced columns, for the row JSON and sync rule tests. Names and
+// contacts are invented.
 #pragma once
 
 #include <chrono>
+#include <string>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
+#include "anteroom/model/fields.hpp"
 #include "anteroom/model/records.hpp"
 #include "anteroom/model/uuid.hpp"
 
@@ -174,6 +179,24 @@ inline StaffUser staff() {
 inline auto all() {
   return std::make_tuple(practice(), provider(), patient(), waitlist(), entry(), slot(), request(), appointment(),
                          notification(), staff());
+}
+
+struct ColumnNames {
+  std::vector<std::string> names;
+  template <class V>
+  void operator()(std::string_view col, const V&) {
+    names.emplace_back(col);
+  }
+  void local(std::string_view, const std::string&) {}
+};
+
+// The synced columns of T's field list in order, without the local-only ones.
+template <class T>
+std::vector<std::string> syncedColumns() {
+  T record{};
+  ColumnNames v;
+  Fields<T>::fields(record, v);
+  return v.names;
 }
 
 }  // namespace anteroom::samples

@@ -16,22 +16,10 @@ using namespace std::chrono;
 
 namespace {
 
-// Synced column names of a field list, without the local-only ones.
-struct SyncedColumns {
-  std::set<std::string> names;
-  template <class V>
-  void operator()(std::string_view col, const V&) {
-    names.insert(std::string(col));
-  }
-  void local(std::string_view, const std::string&) {}
-};
-
 template <class T>
 std::set<std::string> syncedColumnsOf() {
-  T record{};
-  SyncedColumns c;
-  Fields<T>::fields(record, c);
-  return c.names;
+  const auto columns = samples::syncedColumns<T>();
+  return {columns.begin(), columns.end()};
 }
 
 std::set<std::string> keysOf(const Json::Object& row) {
