@@ -135,6 +135,21 @@ TEST_CASE("a column of the wrong type is refused, naming the column and not the 
   }
 }
 
+TEST_CASE("a JSON column of the wrong shape names the column and the path inside it") {
+  Json::Object patient = toRowJson(samples::patient());
+  patient.insert_or_assign("insurance_info", Json(Json::Object{{"payer", 5}}));
+  auto p = fromRowJson<Patient>(patient);
+  REQUIRE_FALSE(p.has_value());
+  CHECK(p.error().message == "column insurance_info.payer must be a string");
+
+  Json::Object provider = toRowJson(samples::provider());
+  provider.insert_or_assign("specialties", Json("anxiety"));
+  auto r = fromRowJson<Provider>(provider);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == "json.column");
+  CHECK(r.error().message == "column specialties: tags must be an array of strings");
+}
+
 TEST_CASE("numbers, booleans and enums are strict") {
   struct Case {
     const char* column;

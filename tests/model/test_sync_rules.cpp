@@ -203,10 +203,26 @@ TEST_CASE("an update merges per column by class") {
        {}, {}, {}, {}, "sync.status.hub_only"},
       {"a status the machine does not know is rejected",
        Entity::Appointment, {{"status", "scheduled"}}, {{"status", "arrived"}}, {{"status", "scheduled"}},
-       {}, {}, {}, {}, "sync.status.unknown"},
+       {}, {}, {}, {}, "sync.row.type", "column status must be one of its known values"},
       {"a status of the wrong type is rejected",
        Entity::Appointment, {{"status", "scheduled"}}, {{"status", 2}}, {{"status", "scheduled"}},
-       {}, {}, {}, {}, "sync.status.unknown"},
+       {}, {}, {}, {}, "sync.row.type"},
+      // Values of the wrong type, whatever their class
+      {"a phone that is not text is rejected naming the column",
+       Entity::Patient, {}, {{"phone", 5415551234}}, {{"phone", "+15415551234"}},
+       {}, {}, {}, {}, "sync.row.type", "column phone must be a string"},
+      {"insurance that is not an object is rejected",
+       Entity::Patient, {}, {{"insurance_info", "Aetna"}}, {{"insurance_info", Json::Object{}}},
+       {}, {}, {}, {}, "json.column", "column insurance_info must be an object"},
+      {"an unreadable date of birth is rejected, not filed for review",
+       Entity::Patient, {{"date_of_birth", "1986-04-12"}}, {{"date_of_birth", "12/04/1986"}},
+       {{"date_of_birth", "1986-01-01"}}, {}, {}, {}, {}, "sync.row.type"},
+      {"a required column cleared is rejected",
+       Entity::Patient, {}, {{"last_name", nullptr}}, {{"last_name", "Peña-Ruiz"}},
+       {}, {}, {}, {}, "sync.row.type", "column last_name must not be null"},
+      {"a bad server-owned value is ignored with the column",
+       Entity::WaitlistEntry, {}, {{"priority_score", "high"}}, {{"priority_score", 42.5}},
+       {}, {}, {}, {"priority_score"}},
       // Mergeable
       {"a phone edit unchanged centrally applies",
        Entity::Patient, {{"phone", "+15415551234"}}, {{"phone", "+15415550000"}}, {{"phone", "+15415551234"}},
@@ -336,6 +352,8 @@ TEST_CASE("a new row: server-owned columns are dropped, and only a device's kind
        "sync.status.initial"},
       {"an entry cannot arrive scheduled", Entity::WaitlistEntry, {{"status", "scheduled"}}, {},
        "sync.status.initial"},
+      {"a new row with a value of the wrong type", Entity::Patient, {{"phone", 12}}, {}, "sync.row.type"},
+      {"a new row without a required column", Entity::Patient, {{"first_name", nullptr}}, {}, "sync.row.type"},
       {"a device never creates an appointment", Entity::Appointment, {}, {}, "sync.not_writable"},
       {"a device never creates a slot", Entity::AppointmentSlot, {}, {}, "sync.not_writable"},
       {"a device never enrols staff", Entity::StaffUser, {}, {}, "sync.not_writable"},
@@ -358,6 +376,12 @@ TEST_CASE("a new row: server-owned columns are dropped, and only a device's kind
     CHECK(plan.toWrite.size() + plan.ignored.size() == row.size());
     for (const auto& column : plan.ignored) CHECK(plan.toWrite.find(column) == plan.toWrite.end());
   }
+  Json::Object partial = toRowJson(samples::patient());
+  partial.erase("first_name");
+  const MergePlan plan = planInsert(Entity::Patient, partial);
+  REQUIRE(plan.rejection.has_value());
+  CHECK(plan.rejection->code == "sync.row.missing");
+  CHECK(plan.rejection->message == "column first_name is missing");
 }
 
 // [SECTION] Walk-in identity
@@ -486,6 +510,10 @@ TEST_CASE("the hub confirms a request or rejects it with a reason") {
       {"an entry scheduled meanwhile",
        [](RequestInputs& in) { in.entry->status = WaitlistEntryStatus::Scheduled; }, "request.entry_inactive"},
       {"an entry that is gone", [](RequestInputs& in) { in.entry.reset(); }, "request.entry_inactive"},
+      {"an entry of another patient", [](RequestInputs& in) { in.entry->patientId = samples::id(90); },
+       "request.entry_mismatch"},
+      {"a same-day request for a slot held for an offer",
+       [](RequestInputs& in) { in.request.status = RequestStatus::Pending; }, "request.slot_held"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);

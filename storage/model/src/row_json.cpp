@@ -160,7 +160,9 @@ class RowReader {
     auto parsed = fromJson<T>(j);
     if (!parsed) {
       Error e = std::move(parsed.error());
-      e.message = "column " + std::string(col) + ": " + e.message;
+      // fromJson names the path inside the column ("insurance_info.payer ..."), except for tags.
+      e.message = e.message.starts_with(col) ? "column " + e.message
+                                             : "column " + std::string(col) + ": " + e.message;
       m_error = std::move(e);
       return;
     }

@@ -255,6 +255,18 @@ MergePlan notWritable(Entity entity, MutationKind kind) {
   return rejected("sync.not_writable", std::move(message));
 }
 
+// The row as it would be with the device's values in it must read back as its record type, so
+// that a value of the wrong type is refused naming its column before anything is decided.
+std::optional<MergePlan> badValues(Entity entity, const Json::Object& row) {
+  auto error = visitEntity(entity, [&](auto record) -> std::optional<Error> {
+    auto read = fromRowJson<decltype(record)>(row);
+    if (read) return std::nullopt;
+    return std::move(read.error());
+  });
+  if (!error) return std::nullopt;
+  return rejected(std::move(error->code), std::move(error->message));
+}
+
 const Json& valueIn(const Json::Object& row, const std::string& column) {
   static const Json kNull;
   const auto it = row.find(column);
@@ -290,6 +302,10 @@ constexpr RequestRule kRequestRules[] = {
      [](const RequestContext& c) {
        return c.slot.status != SlotStatus::Open && c.slot.status != SlotStatus::Held;
      }},
+    {"request.slot_held", "that time slot is held for a patient who was offered it",
+     [](const RequestContext& c) {
+       return c.slot.status == SlotStatus::Held && c.request.status != RequestStatus::Accepted;
+     }},
     {"request.slot_past", "that time slot has already started",
      [](const RequestContext& c) { return c.slot.startTime <= c.now; }},
     {"request.other_provider", "that time slot belongs to a different provider than the one requested",
@@ -307,6 +323,8 @@ constexpr RequestRule kRequestRules[] = {
        return !c.entry || c.entry->entryId != *c.request.waitlistEntryId || c.entry->sync.deleted ||
               !isActive(c.entry->status);
      }},
+    {"request.entry_mismatch", "the waitlist entry belongs to another patient",
+     [](const RequestContext& c) { return c.request.waitlistEntryId && c.entry->patientId != c.request.patientId; }},
 };
 
 RequestRejection rejectRequest(const AppointmentRequest& request, Instant now, std::string code, std::string message) {
@@ -378,6 +396,11 @@ bool MergePlan::merged() const noexcept {
 MergePlan planUpdate(Entity entity, const Json::Object& central, const Json::Object& changes,
                      const Json::Object& prior) {
   if (!deviceMay(entity, MutationKind::Update)) return notWritable(entity, MutationKind::Update);
+  Json::Object withChanges = central;
+  for (const auto& [column, change] : changes)
+    if (columnClass(entity, column) != ColumnClass::ServerOwned) withChanges.insert_or_assign(column, change);
+  if (auto bad = badValues(entity, withChanges)) return std::move(*bad);
+
   MergePlan plan;
   for (const auto& [column, change] : changes) {
     const auto cls = findColumnClass(entity, column);
@@ -422,6 +445,7 @@ MergePlan planUpdate(Entity entity, const Json::Object& central, const Json::Obj
 
 MergePlan planInsert(Entity entity, const Json::Object& row) {
   if (!deviceMay(entity, MutationKind::Insert)) return notWritable(entity, MutationKind::Insert);
+  if (auto bad = badValues(entity, row)) return std::move(*bad);
   MergePlan plan;
   for (const auto& [column, value] : row) {
     const auto cls = findColumnClass(entity, column);

@@ -107,14 +107,16 @@ struct MergePlan {
 //                             sets (a request's confirmed/rejected, an entry's scheduled) rejects
 //                             ("sync.status.hub_only")
 // A column missing from `prior` counts as "not what central holds". An entity the device may not
-// update rejects ("sync.not_writable").
+// update rejects ("sync.not_writable"); so does a value of the wrong type for its column, with the
+// codes and messages of fromRowJson (e.g. "sync.row.type", "column phone must be a string").
 MergePlan planUpdate(Entity entity, const Json::Object& central, const Json::Object& changes,
                      const Json::Object& prior);
 
 // A device's new row: server-owned and unknown columns are ignored (the hub sets them, clamping
 // created_at to receipt time), the rest is written. Rejects an entity the device may not insert
 // ("sync.not_writable") and a status a new row of it cannot start in ("sync.status.initial":
-// requests start pending or offered, waitlist entries waiting, notifications pending).
+// requests start pending or offered, waitlist entries waiting, notifications pending). The row
+// must read as its record type (fromRowJson's errors, every column present).
 MergePlan planInsert(Entity entity, const Json::Object& row);
 
 // [SECTION] Walk-in identity
@@ -159,10 +161,12 @@ using RequestDecision = std::variant<RequestConfirmation, RequestRejection>;
 // Rejects, in this order, when: the request cannot be confirmed (the request machine: only a
 // pending request or an accepted offer; code "request.not_open"), names another slot
 // ("request.wrong_slot"), the slot was deleted ("request.slot_gone") or is not open or held
-// ("request.slot_taken"), has started ("request.slot_past"), belongs to another provider
+// ("request.slot_taken"), is held for an offer and this is not an accepted offer
+// ("request.slot_held"), has started ("request.slot_past"), belongs to another provider
 // ("request.other_provider"), overlaps a live (not cancelled, not no-show) appointment of the
 // provider ("request.overlap"), or the request's waitlist entry is missing or not active
-// ("request.entry_inactive"). Times written are `now`.
+// ("request.entry_inactive") or is another patient's ("request.entry_mismatch"). Times written
+// are `now`.
 RequestDecision decideRequest(const AppointmentRequest& request, const AppointmentSlot& slot,
                               std::span<const Appointment> providerAppointmentsOverlappingSlot,
                               const std::optional<WaitlistEntry>& entry, Instant now,
