@@ -463,12 +463,8 @@ MergePlan planInsert(Entity entity, const Json::Object& row) {
 // [SECTION] Walk-in identity
 
 WalkinIdentity foldIdentity(std::string_view firstName, std::string_view lastName, Date dateOfBirth) {
-  // The kiosk folds names it has normalised; a name that does not normalise folds as given.
-  const auto fold = [](std::string_view name) {
-    auto normalized = normalizeName(name);
-    return nameLookupKey(normalized ? std::string_view(*normalized) : name);
-  };
-  return {fold(firstName), fold(lastName), dateOfBirth};
+  // The kiosk's lookup key (and central's anteroom_fold_name, kept in parity with it).
+  return {nameLookupKey(firstName), nameLookupKey(lastName), dateOfBirth};
 }
 
 bool sameIdentity(const WalkinIdentity& a, const WalkinIdentity& b) noexcept {
