@@ -62,12 +62,17 @@ void actFor(pqxx::transaction_base& tx, const std::string& practice) {
 
 void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
                    const std::string& email) {
+  insertPatient(tx, patientId, firstName, "Example", email, "1988-04-02");
+}
+
+void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
+                   const std::string& lastName, const std::string& email, const std::string& dateOfBirth) {
   tx.exec_params(
       "INSERT INTO patient (patient_id, first_name, last_name, email, phone, date_of_birth, insurance_info, "
-      "preferences, email_hash) VALUES ($1, pii_encrypt($2, $4), pii_encrypt('Example', $4), pii_encrypt($3, $4), "
-      "pii_encrypt('+15415550199', $4), pii_encrypt('1988-04-02', $4), '{\"payer\":\"Invented Mutual\"}', "
+      "preferences, email_hash) VALUES ($1, pii_encrypt($2, $4), pii_encrypt($6, $4), pii_encrypt($3, $4), "
+      "pii_encrypt('+15415550199', $4), pii_encrypt($7, $4), '{\"payer\":\"Invented Mutual\"}', "
       "pii_encrypt('{\"mode\":\"either\"}', $4), pii_lookup_hash($3, $5))",
-      patientId, firstName, email, kPiiKey, kHashKey);
+      patientId, firstName, email, kPiiKey, kHashKey, lastName, dateOfBirth);
 }
 
 std::string errorAs(pqxx::connection& c, const std::string& practice,

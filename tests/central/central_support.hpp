@@ -37,6 +37,9 @@ void seedTwoPractices(const std::string& superDsn);
 // kPiiKey through bind parameters only.
 void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
                    const std::string& email);
+// The same with every identity field chosen (last name "Example" and 1988-04-02 above).
+void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
+                   const std::string& lastName, const std::string& email, const std::string& dateOfBirth);
 
 // Starts a hub transaction working for `practice` (empty = no practice set).
 void actFor(pqxx::transaction_base& tx, const std::string& practice);
