@@ -90,7 +90,7 @@ SyncSession::SyncSession(store::Store& store, Transport& transport, SessionOptio
   if (m_options.pushBatch == 0) m_options.pushBatch = 1;
 }
 
-Instant SyncSession::now() const { return m_options.clock ? m_options.clock() : Clock::now(); }
+Instant SyncSession::now() const { return m_options.clock ? m_options.clock() : std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
 Result<void> SyncSession::recordError(const Error& error) {
   // Best effort: the error is also returned, and the store may be the thing that failed.

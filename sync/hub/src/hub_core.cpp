@@ -53,7 +53,7 @@ struct Params {
   }
 };
 
-pqxx::result run(pqxx::transaction_base& tx, const std::string& sql, const Params& params) {
+pqxx::result run(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
   const auto ptrs = params.pointers();
   return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
 }
@@ -87,9 +87,9 @@ struct HubCore::Impl {
   std::unique_ptr<pqxx::connection> conn;
   HybridLogicalClock clock{"hub"};
   std::mutex clockMutex;
-  UuidGenerator ids;
+  UuidGenerator uuids;
 
-  Instant now() const { return options.clock ? options.clock() : Clock::now(); }
+  Instant now() const { return options.clock ? options.clock() : std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
   std::string tick() {
     std::lock_guard lock(clockMutex);
@@ -112,13 +112,13 @@ struct HubCore::Impl {
     }
   }
 
-  static void scope(pqxx::transaction_base& tx, const DeviceContext& device) {
+  static void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
     tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
                    device.practiceId.toString(), "device:" + device.deviceId.toString());
   }
 
   // [SECTION] Rows
-  std::vector<CentralRow> readRows(pqxx::transaction_base& tx, const EntitySpec& spec, const std::vector<Uuid>& ids,
+  std::vector<CentralRow> readRows(pqxx::dbtransaction& tx, const EntitySpec& spec, const std::vector<Uuid>& ids,
                                    bool forUpdate) {
     std::vector<CentralRow> out;
     if (ids.empty()) return out;
@@ -145,7 +145,7 @@ struct HubCore::Impl {
     return out;
   }
 
-  std::optional<CentralRow> readRow(pqxx::transaction_base& tx, const EntitySpec& spec, const Uuid& id, bool forUpdate) {
+  std::optional<CentralRow> readRow(pqxx::dbtransaction& tx, const EntitySpec& spec, const Uuid& id, bool forUpdate) {
     auto rows = readRows(tx, spec, {id}, forUpdate);
     if (rows.empty()) return std::nullopt;
     return std::move(rows.front());
@@ -162,7 +162,7 @@ struct HubCore::Impl {
   }
 
   // Writes `values` (row JSON, server-owned columns already removed) as an INSERT or UPDATE.
-  void writeRow(pqxx::transaction_base& tx, const EntitySpec& spec, const Uuid& id, const Json::Object& values, bool insert) {
+  void writeRow(pqxx::dbtransaction& tx, const EntitySpec& spec, const Uuid& id, const Json::Object& values, bool insert) {
     Params p;
     const int key = spec.hasPii ? p.add(options.piiKey) : 0;
     std::vector<std::pair<std::string, std::string>> assignments;  // column, expression
@@ -204,14 +204,14 @@ struct HubCore::Impl {
   }
 
   // [SECTION] Ids: aliases made by walk-in links, and rows held for staff review
-  std::optional<Uuid> aliasOf(pqxx::transaction_base& tx, std::string_view entity, const Uuid& localId) {
+  std::optional<Uuid> aliasOf(pqxx::dbtransaction& tx, std::string_view entity, const Uuid& localId) {
     auto r = tx.exec_params("SELECT central_id::text FROM id_alias WHERE entity = $1 AND local_id = $2::uuid",
                             std::string(entity), localId.toString());
     if (r.empty()) return std::nullopt;
     return Uuid::parse(r[0][0].c_str());
   }
 
-  std::optional<Uuid> openReviewFor(pqxx::transaction_base& tx, const Uuid& localPatientId) {
+  std::optional<Uuid> openReviewFor(pqxx::dbtransaction& tx, const Uuid& localPatientId) {
     auto r = tx.exec_params(
         "SELECT review_id::text FROM walkin_review WHERE local_patient_id = $1::uuid AND status = 'open'",
         localPatientId.toString());
@@ -225,7 +225,7 @@ struct HubCore::Impl {
     std::optional<Uuid> heldBy;  // review the mutation waits on
   };
 
-  Applied applyOne(pqxx::transaction_base& tx, const DeviceContext& device, Mutation m) {
+  Applied applyOne(pqxx::dbtransaction& tx, const DeviceContext& device, Mutation m) {
     Applied out;
     out.result.mutationId = m.mutationId;
     out.result.deviceSeq = m.deviceSeq;
@@ -236,7 +236,7 @@ struct HubCore::Impl {
                                         : m.kind == MutationKind::Update ? anteroom::MutationKind::Update
                                                                          : anteroom::MutationKind::Delete;
     if (!deviceMay(*entity, kind))
-      refuse("sync.not_allowed", "a kiosk may not " + std::string(toString(m.kind)) + " " + m.entity + " records");
+      refuse("sync.not_writable", "a kiosk may not " + std::string(toString(m.kind)) + " " + m.entity + " records");
 
     // Ids the device made that centrally became others (walk-in links), and rows held for review.
     if (auto central = aliasOf(tx, m.entity, m.id)) m.id = *central;
@@ -279,7 +279,7 @@ struct HubCore::Impl {
     return out;
   }
 
-  void insertOne(pqxx::transaction_base& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
+  void insertOne(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
                  const Mutation& m, Applied& out) {
     if (auto existing = readRow(tx, spec, m.id, false)) {
       // The same id again under a new mutation id: only a replay of identical values is fine.
@@ -310,7 +310,7 @@ struct HubCore::Impl {
 
   // A walk-in: link to an existing central patient with the same email, name and date of
   // birth (remap), hold it for review when the email belongs to someone else, else insert.
-  bool insertWalkin(pqxx::transaction_base& tx, const DeviceContext& device, const EntitySpec&, const Mutation& m,
+  bool insertWalkin(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec&, const Mutation& m,
                     const Json::Object& values, Applied& out) {
     auto str = [&](const char* col) -> std::string {
       auto it = values.find(col);
@@ -337,7 +337,7 @@ struct HubCore::Impl {
       return true;
     }
     // mismatch: the email is someone else's. Never merged, never duplicated: staff decide.
-    const Uuid review = ids.v7(now());
+    const Uuid review = uuids.v7(now());
     tx.exec_params(
         "INSERT INTO walkin_review (review_id, practice_id, device_id, local_patient_id, mutation_id, reason, payload,"
         " status, created_at) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, 'email_in_use',"
@@ -351,7 +351,7 @@ struct HubCore::Impl {
     return true;
   }
 
-  void updateOne(pqxx::transaction_base& tx, const EntitySpec& spec, Entity entity, const Mutation& m, Applied& out) {
+  void updateOne(pqxx::dbtransaction& tx, const EntitySpec& spec, Entity entity, const Mutation& m, Applied& out) {
     auto current = readRow(tx, spec, m.id, true);
     if (!current) refuse("sync.not_found", "this " + spec.table + " record is not known centrally");
     if (current->deleted) refuse("sync.deleted", "this " + spec.table + " record was deleted centrally");
@@ -371,7 +371,7 @@ struct HubCore::Impl {
     if (entity == Entity::AppointmentRequest) confirmRequest(tx, m.id, out);
   }
 
-  void deleteOne(pqxx::transaction_base& tx, const EntitySpec& spec, const Mutation& m, Applied&) {
+  void deleteOne(pqxx::dbtransaction& tx, const EntitySpec& spec, const Mutation& m, Applied&) {
     auto current = readRow(tx, spec, m.id, true);
     if (!current) refuse("sync.not_found", "this " + spec.table + " record is not known centrally");
     if (current->deleted) return;  // already a tombstone: a repeat
@@ -379,13 +379,13 @@ struct HubCore::Impl {
   }
 
   // [SECTION] Server-owned values: priority scores and slot booking
-  void rescore(pqxx::transaction_base& tx, const Uuid& entryId);
-  void rescoreFor(pqxx::transaction_base& tx, Entity entity, const Uuid& id);
-  void confirmRequest(pqxx::transaction_base& tx, const Uuid& requestId, Applied& out);
+  void rescore(pqxx::dbtransaction& tx, const Uuid& entryId);
+  void rescoreFor(pqxx::dbtransaction& tx, Entity entity, const Uuid& id);
+  void confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out);
 
   // [SECTION] Push: results kept for repeats
   static std::string resultRecord(const MutationResult& r);
-  MutationResult storedResult(pqxx::transaction_base& tx, const Mutation& m, std::string_view record);
+  MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
   static std::string constraintWords(const pqxx::sql_error& e);
 
   // [SECTION] Push: batches
@@ -398,7 +398,7 @@ struct HubCore::Impl {
 
 // [SECTION] Server-owned values
 
-void HubCore::Impl::rescore(pqxx::transaction_base& tx, const Uuid& entryId) {
+void HubCore::Impl::rescore(pqxx::dbtransaction& tx, const Uuid& entryId) {
   auto entryRow = readRow(tx, *hub::entitySpec("waitlist_entry"), entryId, false);
   if (!entryRow) return;
   auto entry = fromRowJson<WaitlistEntry>(entryRow->row);
@@ -422,7 +422,7 @@ void HubCore::Impl::rescore(pqxx::transaction_base& tx, const Uuid& entryId) {
                  Json(score).dump(), entryId.toString());
 }
 
-void HubCore::Impl::rescoreFor(pqxx::transaction_base& tx, Entity entity, const Uuid& id) {
+void HubCore::Impl::rescoreFor(pqxx::dbtransaction& tx, Entity entity, const Uuid& id) {
   if (entity == Entity::WaitlistEntry) {
     rescore(tx, id);
     return;
@@ -437,7 +437,7 @@ void HubCore::Impl::rescoreFor(pqxx::transaction_base& tx, Entity entity, const 
 // Devices never book (DESIGN 5.3): a pending request, or an offer the patient accepted, is
 // confirmed here or rejected, in the pushing transaction, with the exclusion constraint on
 // appointments as the last word.
-void HubCore::Impl::confirmRequest(pqxx::transaction_base& tx, const Uuid& requestId, Applied& out) {
+void HubCore::Impl::confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out) {
   const EntitySpec& requests = *hub::entitySpec("appointment_request");
   const EntitySpec& slots = *hub::entitySpec("appointment_slot");
   const EntitySpec& appointments = *hub::entitySpec("appointment");
@@ -482,7 +482,7 @@ void HubCore::Impl::confirmRequest(pqxx::transaction_base& tx, const Uuid& reque
       }
     }
   }
-  NewAppointment fresh{ids.v7(now()), AppointmentType::InPerson};
+  NewAppointment fresh{uuids.v7(now()), AppointmentType::InPerson};
   if (auto patientRow = readRow(tx, *hub::entitySpec("patient"), request->patientId, false)) {
     if (auto patient = fromRowJson<Patient>(patientRow->row); patient && patient->preferences.mode == VisitMode::Telehealth)
       fresh.type = AppointmentType::Telehealth;
@@ -553,6 +553,8 @@ Result<PushResponse> HubCore::Impl::push(const DeviceContext& device, const Push
       } catch (const pqxx::in_doubt_error&) {
         conn.reset();
         return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
+      } catch (const pqxx::failure&) {
+        return fail(ErrorDomain::Internal, "hub.internal", "the hub could not apply the changes; nothing of this batch was kept");
       }
     }
   }
@@ -666,7 +668,7 @@ std::string HubCore::Impl::resultRecord(const MutationResult& r) {
   return Json(std::move(o)).dump();
 }
 
-MutationResult HubCore::Impl::storedResult(pqxx::transaction_base& tx, const Mutation& m, std::string_view record) {
+MutationResult HubCore::Impl::storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record) {
   MutationResult r;
   r.mutationId = m.mutationId;
   r.deviceSeq = m.deviceSeq;
@@ -733,12 +735,6 @@ Window windowAt(Instant now, int daysAhead) {
   return w;
 }
 
-std::optional<Instant> instantAt(const Json::Object& row, const char* col) {
-  auto it = row.find(col);
-  if (it == row.end() || !it->second.isString()) return std::nullopt;
-  return parseInstant(it->second.asString());
-}
-
 std::optional<Uuid> uuidAt(const Json::Object& row, const char* col) {
   auto it = row.find(col);
   if (it == row.end() || !it->second.isString()) return std::nullopt;
@@ -783,7 +779,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       static_cast<std::size_t>(std::clamp(req.limit, 1, static_cast<int>(options.limits.maxChangesPerPage)));
   if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
   try {
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::write_policy::read_only> tx(*conn);
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
     scope(tx, device);
     auto settings = tx.exec(
         "SELECT coalesce((settings->>'data_window_days_ahead')::int, 3) FROM practice WHERE practice_id = current_practice_id()");
@@ -794,7 +790,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
     Cursor next = *cursor;
     const bool starting = req.after.empty();
     if (starting) {
-      auto last = tx.exec("SELECT coalesce(max(last_seq), 0) FROM practice_change_counter WHERE practice_id = current_practice_id()");
+      auto last = tx.exec("SELECT coalesce(max(seq), 0) FROM change_log WHERE practice_id = current_practice_id()");
       next.seq = last[0][0].as<std::int64_t>();
       next.snapshot = SnapshotPosition{};
       next.windowThrough = window.throughDay;
@@ -977,6 +973,9 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
     return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
   } catch (const pqxx::transaction_rollback&) {
     return fail(ErrorDomain::Network, "hub.busy", "the central database is busy; try again shortly", true);
+  } catch (const pqxx::failure&) {
+    // No detail: a database message can quote values.
+    return fail(ErrorDomain::Internal, "hub.internal", "the hub could not read the changes; the error is in its log");
   }
 }
 
@@ -1008,6 +1007,8 @@ Result<DeviceContext> HubCore::deviceForFingerprint(std::string_view sha256Hex) 
   } catch (const pqxx::broken_connection&) {
     m_impl->conn.reset();
     return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
+  } catch (const pqxx::failure&) {
+    return fail(ErrorDomain::Internal, "hub.internal", "the hub could not look the device up");
   }
 }
 
