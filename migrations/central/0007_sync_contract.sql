@@ -394,6 +394,7 @@ DECLARE
   op text;
   sees uuid[];
   left_behind uuid[] := ARRAY[]::uuid[];
+  moved boolean := false;
   change record;
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.row_version = OLD.row_version THEN
@@ -406,8 +407,24 @@ BEGIN
     r := to_jsonb(NEW);
     op := CASE WHEN (r ->> 'deleted')::boolean THEN 'delete' ELSE 'upsert' END;
   END IF;
-  sees := row_practices(TG_TABLE_NAME, r);
+  -- Only a change of the column that places the row can move it out of a practice's sight;
+  -- checking that first keeps an ordinary update as cheap as before (one row_practices call).
   IF TG_OP = 'UPDATE' THEN
+    CASE TG_TABLE_NAME
+      WHEN 'provider', 'waitlist', 'staff_user' THEN
+        moved := NEW.practice_id IS DISTINCT FROM OLD.practice_id;
+      WHEN 'appointment_slot', 'appointment', 'appointment_request' THEN
+        moved := NEW.provider_id IS DISTINCT FROM OLD.provider_id;
+      WHEN 'waitlist_entry' THEN
+        moved := NEW.waitlist_id IS DISTINCT FROM OLD.waitlist_id;
+      WHEN 'notification' THEN
+        moved := (NEW.recipient_id, NEW.recipient_type) IS DISTINCT FROM (OLD.recipient_id, OLD.recipient_type);
+      ELSE
+        moved := false;  -- practice (its own id) and patient (placed by links, not by a column)
+    END CASE;
+  END IF;
+  sees := row_practices(TG_TABLE_NAME, r);
+  IF moved THEN
     SELECT coalesce(array_agg(p), ARRAY[]::uuid[]) INTO left_behind
       FROM unnest(row_practices(TG_TABLE_NAME, to_jsonb(OLD))) p WHERE p <> ALL (sees);
   END IF;

@@ -543,6 +543,15 @@ TEST_CASE("a row that moves out of a practice's sight gives that practice a 'lea
                            appointment + "'") == "");
   CHECK(valueAs(hub, kPracticeA, changes) == "upsert:1,leave:2,upsert:4");
   CHECK(valueAs(hub, kPracticeB, changes) == "upsert:2,upsert:3,leave:4");
+  // A front-desk notification readdressed from A to B is a leave for A too.
+  const std::string notification = "33000000-0000-4000-8000-000000000001";
+  REQUIRE(errorOf(dsn, "INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status) "
+                       "VALUES ('" + notification + "', '" + kPracticeA + "', 'front_desk', 'patient_arrived', '{}', "
+                       "'pending')") == "");
+  REQUIRE(errorOf(dsn, std::string("UPDATE notification SET recipient_id = '") + kPracticeB + "'") == "");
+  const std::string notices = "SELECT string_agg(op, ',' ORDER BY seq) FROM change_log WHERE entity = 'notification'";
+  CHECK(valueAs(hub, kPracticeA, notices) == "upsert,leave");
+  CHECK(valueAs(hub, kPracticeB, notices) == "upsert");
   // Nor can it be given a patient its practice does not know.
   REQUIRE(errorOf(dsn, "UPDATE appointment SET patient_id = '" + std::string(kPatientB) + "' WHERE appointment_id = '" +
                            appointment + "'")
