@@ -125,7 +125,8 @@ CREATE TABLE walkin_review (
   CONSTRAINT walkin_review_payload_ciphertext CHECK (octet_length(payload) BETWEEN 40 AND 1048576 AND get_byte(payload, 0) = 195),
   CONSTRAINT walkin_review_resolution CHECK ((status = 'open') = (resolved_at IS NULL)),
   CONSTRAINT walkin_review_resolved_after_created CHECK (resolved_at IS NULL OR resolved_at >= created_at),
-  CONSTRAINT walkin_review_resolved_by_length CHECK (resolved_by IS NULL OR length(resolved_by) BETWEEN 1 AND 64)
+  -- The shape of app.actor ('staff:<id>'), so a name can never be stored here.
+  CONSTRAINT walkin_review_resolved_by_format CHECK (resolved_by IS NULL OR resolved_by ~ '^[a-z_]{1,20}:[0-9A-Za-z._-]{1,64}$')
 );
 CREATE INDEX walkin_review_practice_status_idx ON walkin_review (practice_id, status);
 
@@ -279,7 +280,7 @@ CREATE FUNCTION retention_rules_in_order() RETURNS SETOF retention_policy
   AS $$
     SELECT rp.* FROM retention_policy rp
      ORDER BY array_position(ARRAY['change_log', 'idempotency_record', 'audit_event', 'archived_row',
-                'notification', 'appointment_request', 'appointment', 'waitlist_entry', 'appointment_slot',
+                'id_alias', 'walkin_review', 'notification', 'appointment_request', 'appointment', 'waitlist_entry', 'appointment_slot',
                 'staff_user', 'device', 'waitlist', 'provider', 'patient', 'practice'], rp.table_name), rp.policy_id
   $$;
 
@@ -358,6 +359,19 @@ GRANT SELECT, INSERT, UPDATE ON walkin_review, walkin_review_held TO anteroom_hu
 REVOKE ALL ON id_alias, walkin_review, walkin_review_held FROM PUBLIC;
 
 RESET ROLE;
+
+-- [SECTION] retention of the new tables
+-- Written as the superuser: retention_policy has no policies, only superusers change it.
+-- Rules: aliases live as long as the idempotency records of the pushes that
+-- made them; a resolved review (its encrypted payload) 90 days after resolution, its held
+-- mutations with it (ON DELETE CASCADE). Open reviews stay until staff resolve them.
+ALTER TABLE retention_policy DROP CONSTRAINT retention_policy_table_valid;
+ALTER TABLE retention_policy ADD CONSTRAINT retention_policy_table_valid CHECK (table_name IN ('practice', 'provider',
+  'patient', 'waitlist', 'waitlist_entry', 'appointment_slot', 'appointment_request', 'appointment', 'notification',
+  'staff_user', 'device', 'idempotency_record', 'change_log', 'audit_event', 'archived_row', 'id_alias', 'walkin_review'));
+INSERT INTO retention_policy (table_name, age_column, keep_for, action, only_tombstones, note) VALUES
+  ('id_alias',      'created_at',  interval '90 days', 'purge', false, 'remaps; as long as the idempotency records'),
+  ('walkin_review', 'resolved_at', interval '90 days', 'purge', false, 'resolved walk-in reviews; open ones stay');
 
 -- [SECTION] functions owned by anteroom_internal
 -- Everything below reads or writes across practices, so it runs as anteroom_internal

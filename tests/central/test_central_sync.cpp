@@ -238,6 +238,12 @@ TEST_CASE("id aliases: the hub records and reads its own practice's, and only th
   CHECK(errorAs(hub, kPracticeA, "DELETE FROM id_alias").find("permission denied") != std::string::npos);
   CHECK(errorAs(hub, kPracticeA, "UPDATE id_alias SET central_id = gen_random_uuid()").find("permission denied") !=
         std::string::npos);
+  // Kept as long as the idempotency records: gone after 90 days.
+  const std::string dsn = cluster().dsn("sync_alias");
+  REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '89 days')") == "");
+  CHECK(superValue(dsn, "SELECT count(*) FROM id_alias") == "1");
+  REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '91 days')") == "");
+  CHECK(superValue(dsn, "SELECT count(*) FROM id_alias") == "0");
 }
 
 TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to the practice") {
@@ -315,6 +321,13 @@ TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to t
   CHECK(superValue(dsn, "SELECT string_agg(operation || ':' || coalesce(array_to_string(changed_columns, ','), ''), ' ' "
                         "ORDER BY event_id) FROM audit_event WHERE table_name = 'walkin_review' AND row_id = '" +
                             review + "'") == "INSERT: UPDATE:resolved_at,resolved_by,status");
+  CHECK(errorAs(hub, kPracticeB, "UPDATE walkin_review SET status = 'created', resolved_at = now() AT TIME ZONE 'UTC', "
+                                 "resolved_by = 'Xanthippe Q'")
+            .find("walkin_review_resolved_by_format") != std::string::npos);  // never a name
+  // Retention: a resolved review goes 90 days after resolution, with its held mutations; an open one stays.
+  REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '91 days')") == "");
+  CHECK(superValue(dsn, "SELECT string_agg(status, ',') FROM walkin_review") == "open");
+  CHECK(superValue(dsn, "SELECT count(*) FROM walkin_review_held") == "0");
 }
 
 TEST_CASE("anteroom_fold_name folds exactly as the model's nameLookupKey") {
