@@ -45,12 +45,32 @@ Result<std::map<int, Recorded>> readRecorded(pqxx::transaction_base& tx) {
   return recorded;
 }
 
+// Numbers only grow. A gap is allowed: files are written on parallel branches (0006 and 0007 at
+// once) and one may arrive first; refuseOutOfOrder keeps the applied history forward-only.
 Result<void> checkBundle(std::span<const Migration> migrations) {
-  for (std::size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i) + 1) {
+  int previous = 0;
+  for (const auto& m : migrations) {
+    if (m.version <= previous) {
       return fail(ErrorDomain::Migration, "central.migration.numbering",
-                  "central migrations must be numbered 1, 2, 3... without gaps; " + migrations[i].name +
+                  "central migrations must be numbered 1, 2, 3... in increasing order; " + m.name +
                       " is out of sequence");
+    }
+    previous = m.version;
+  }
+  return {};
+}
+
+// A pending file numbered below an applied one would run after its successor: refused, since
+// the successor was written and tested without it.
+Result<void> refuseOutOfOrder(std::span<const Migration> migrations, const std::map<int, Recorded>& recorded) {
+  if (recorded.empty()) return {};
+  const auto& [newestVersion, newest] = *recorded.rbegin();
+  for (const auto& m : migrations) {
+    if (m.version < newestVersion && !recorded.contains(m.version)) {
+      return fail(ErrorDomain::Migration, "central.migration.out_of_order",
+                  "migration " + m.name + " is pending but the later " + newest.name +
+                      " is already applied; migrations run in number order only: restore the database "
+                      "from before " + newest.name + " or renumber the new file after it");
     }
   }
   return {};
@@ -180,6 +200,7 @@ Result<MigrateReport> centralMigrate(const std::string& dsn, std::span<const Mig
     if (!recorded) return std::unexpected(recorded.error());
     const CentralStatus status = compare(migrations, *recorded);
     if (auto ok = refuseDrift(status); !ok) return std::unexpected(ok.error());
+    if (auto ok = refuseOutOfOrder(migrations, *recorded); !ok) return std::unexpected(ok.error());
     report.alreadyApplied = status.applied;
     for (const auto& m : migrations) {
       if (recorded->contains(m.version)) continue;

@@ -95,12 +95,17 @@ void actFor(pqxx::transaction_base& tx, const std::string& practice) {
 
 void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
                    const std::string& email) {
+  insertPatient(tx, patientId, firstName, "Examplewright", email, "1988-04-02");
+}
+
+void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
+                   const std::string& lastName, const std::string& email, const std::string& dateOfBirth) {
   tx.exec_params(
       "INSERT INTO patient (patient_id, first_name, last_name, email, phone, date_of_birth, insurance_info, "
       "preferences, email_hash) VALUES ($1, pii_encrypt($2, $4), pii_encrypt($6, $4), pii_encrypt($3, $4), "
       "pii_encrypt($7, $4), pii_encrypt($8, $4), $9::jsonb, pii_encrypt($10, $4), pii_lookup_hash($3, $5))",
-      patientId, patientValue(firstName), patientValue(email), kPiiKey, kHashKey, patientValue("Examplewright"),
-      patientValue("+15415550199"), patientValue("1988-04-02"), std::string("{\"payer\":\"Invented Mutual\"}"),
+      patientId, patientValue(firstName), patientValue(email), kPiiKey, kHashKey, patientValue(lastName),
+      patientValue("+15415550199"), patientValue(dateOfBirth), std::string("{\"payer\":\"Invented Mutual\"}"),
       std::string("{\"mode\":\"either\",\"concerns\":[\"sentinel-concern\"]}"));
   patientValue("sentinel-concern");
 }

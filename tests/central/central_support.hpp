@@ -61,6 +61,9 @@ std::vector<std::string> patientValuesIn(const std::string& log);
 // through bind parameters only, and recorded with patientValue().
 void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
                    const std::string& email);
+// The same with every identity field chosen (last name "Examplewright" and 1988-04-02 above).
+void insertPatient(pqxx::transaction_base& tx, const std::string& patientId, const std::string& firstName,
+                   const std::string& lastName, const std::string& email, const std::string& dateOfBirth);
 
 // Starts a hub transaction working for `practice` (empty = no practice set).
 void actFor(pqxx::transaction_base& tx, const std::string& practice);

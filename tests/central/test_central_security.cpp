@@ -104,12 +104,24 @@ TEST_CASE("a patient reaches a second practice only through a link, which sends 
   seededDatabase("rls_link");
   pqxx::connection hub(cluster().dsn("rls_link", "anteroom_hub"));
   CHECK(countAs(hub, kPracticeB, "patient") == 1);
+  // Knowing A's patient's id is not enough: B can neither link it nor name it in an entry.
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kPatientA);
+        }).find("permission denied") != std::string::npos);
+  const std::string entry = "INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
+                            "VALUES (gen_random_uuid(), $1, $2, 1, 'waiting')";
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) { tx.exec_params(entry, kWaitlistB, kPatientA); })
+            .find("patient is not known to this practice") != std::string::npos);
+  CHECK(countAs(hub, kPracticeB, "patient") == 1);
+  // The walk-in match with A's patient's email, names and date of birth links it.
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
-    tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
-                   "VALUES (gen_random_uuid(), $1, $2, 1, 'waiting')",
-                   kWaitlistB, kPatientA);
+    const auto match = tx.exec_params1("SELECT outcome, patient_id::text FROM sync_match_walkin($1, $2, $3, $4, $5, $6)",
+                                       "invented.a@example.org", "inventeda", "example", "1988-04-02", kPiiKey, kHashKey);
+    CHECK(match[0].as<std::string>() == "linked");
+    CHECK(match[1].as<std::string>() == kPatientA);
+    tx.exec_params(entry, kWaitlistB, kPatientA);
     tx.commit();
   }
   CHECK(countAs(hub, kPracticeB, "patient") == 2);
@@ -296,8 +308,9 @@ TEST_CASE("a device is found by its certificate fingerprint before the practice 
   CHECK_FALSE(found[0][1].as<bool>());
   actFor(tx, kPracticeA);
   tx.exec("UPDATE device SET last_seen_at = now() AT TIME ZONE 'UTC'");
-  tx.exec_params("INSERT INTO idempotency_record (device_id, mutation_id, practice_id, result) VALUES "
-                 "('50000000-0000-4000-8000-000000000001', gen_random_uuid(), $1, '{\"status\":\"applied\"}')",
+  tx.exec_params("INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result) VALUES "
+                 "('50000000-0000-4000-8000-000000000001', gen_random_uuid(), $1, 1, "
+                 "'{\"status\":\"applied\",\"row_version\":1}')",
                  kPracticeA);
   tx.commit();
 }
