@@ -73,8 +73,8 @@ TEST_CASE("every JSON column has a ceiling the database enforces") {
     tx.exec_params("INSERT INTO device (device_id, practice_id, name, cert_fingerprint) VALUES "
                    "('50000000-0000-4000-8000-000000000001', $1, 'Lobby tablet', $2)",
                    kPracticeA, std::string(64, 'c'));
-    tx.exec_params("INSERT INTO idempotency_record (device_id, mutation_id, practice_id, result) VALUES "
-                   "('50000000-0000-4000-8000-000000000001', gen_random_uuid(), $1, '{}')",
+    tx.exec_params("INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result) VALUES "
+                   "('50000000-0000-4000-8000-000000000001', gen_random_uuid(), $1, 1, '{\"status\":\"applied\",\"row_version\":1}')",
                    kPracticeA);
     tx.exec("INSERT INTO archived_row (table_name, row_id, row_data) VALUES ('appointment', 'x', '{}')");
     tx.commit();
@@ -95,11 +95,14 @@ TEST_CASE("every JSON column has a ceiling the database enforces") {
   for (const auto& col : columns) {
     CAPTURE(col.table);
     CAPTURE(col.column);
+    // An idempotency result must also have its shape (0007): a status and a row version.
+    const bool result = std::string(col.table) == "idempotency_record";
     const std::string build = std::string(col.wrap) == "array" ? "jsonb_build_array(repeat('a', $1))"
-                                                              : "jsonb_build_object('x', repeat('a', $1))";
+                              : result ? "jsonb_build_object('x', repeat('a', $1), 'status', 'applied', 'row_version', 1)"
+                                       : "jsonb_build_object('x', repeat('a', $1))";
     const std::string sql = std::string("UPDATE ") + col.table + " SET " + col.column + " = " + build;
     // {"x": "aaa"} is 9 bytes of framing; ["aaa"] is 4.
-    const int framing = std::string(col.wrap) == "array" ? 4 : 9;
+    const int framing = std::string(col.wrap) == "array" ? 4 : result ? 48 : 9;
     pqxx::connection c(dsn);
     const auto run = [&](int n) {
       try {

@@ -118,7 +118,7 @@ TEST_CASE("a patient reaches a second practice only through a link, which sends 
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
     const auto match = tx.exec_params1("SELECT outcome, patient_id::text FROM sync_match_walkin($1, $2, $3, $4, $5, $6)",
-                                       "invented.a@example.org", "inventeda", "example", "1988-04-02", kPiiKey, kHashKey);
+                                       "invented.a@example.org", "inventeda", "examplewright", "1988-04-02", kPiiKey, kHashKey);
     CHECK(match[0].as<std::string>() == "linked");
     CHECK(match[1].as<std::string>() == kPatientA);
     tx.exec_params(entry, kWaitlistB, kPatientA);

@@ -22,8 +22,8 @@ namespace {
 
 constexpr const char* kDeviceA = "50000000-0000-4000-8000-00000000000a";
 constexpr const char* kDeviceB = "50000000-0000-4000-8000-00000000000b";
-constexpr const char* kPatientA = "20000000-0000-4000-8000-0000000000a1";
-constexpr const char* kPatientB = "20000000-0000-4000-8000-0000000000b1";
+constexpr const char* kSyncPatientA = "20000000-0000-4000-8000-0000000000a1";
+constexpr const char* kSyncPatientB = "20000000-0000-4000-8000-0000000000b1";
 constexpr const char* kLuciaEmail = "lucia.penaruiz@invented.example";
 
 // Two practices with a provider, a waitlist and a device each; A has registered Lucía
@@ -43,13 +43,13 @@ std::string syncDatabase(const std::string& name) {
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeA);
-    insertPatient(tx, kPatientA, "Lucía", "Peña-Ruiz", kLuciaEmail, "1990-07-14");
+    insertPatient(tx, kSyncPatientA, "Lucía", "Peña-Ruiz", kLuciaEmail, "1990-07-14");
     tx.commit();
   }
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
-    insertPatient(tx, kPatientB, "Bartholomew", "Quade", "bart.quade@invented.example", "1975-01-30");
+    insertPatient(tx, kSyncPatientB, "Bartholomew", "Quade", "bart.quade@invented.example", "1975-01-30");
     tx.commit();
   }
   return dsn;
@@ -216,19 +216,19 @@ TEST_CASE("id aliases: the hub records and reads its own practice's, and only th
                             "VALUES ($1, 'patient', $2, $3, $4)";
   const std::string local = "70000000-0000-4000-8000-000000000001";
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeA, local, kPatientA, kDeviceA);
+          tx.exec_params(alias, kPracticeA, local, kSyncPatientA, kDeviceA);
         }) == "");
   CHECK(valueAs(hub, kPracticeA, "SELECT central_id::text FROM id_alias WHERE entity = 'patient' AND local_id = '" +
-                                     local + "'") == kPatientA);
+                                     local + "'") == kSyncPatientA);
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM id_alias") == "0");
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeA, local, kPatientB, kDeviceA);
+          tx.exec_params(alias, kPracticeA, local, kSyncPatientB, kDeviceA);
         }).find("id_alias_pkey") != std::string::npos);  // one central id per local id
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeA, "70000000-0000-4000-8000-000000000002", kPatientA, kDeviceA);
+          tx.exec_params(alias, kPracticeA, "70000000-0000-4000-8000-000000000002", kSyncPatientA, kDeviceA);
         }).find("row-level security") != std::string::npos);
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeB, "70000000-0000-4000-8000-000000000003", kPatientB, kDeviceA);
+          tx.exec_params(alias, kPracticeB, "70000000-0000-4000-8000-000000000003", kSyncPatientB, kDeviceA);
         }).find("id_alias_device_fkey") != std::string::npos);  // A's device is not B's
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
           tx.exec_params("INSERT INTO id_alias (practice_id, entity, local_id, central_id, device_id) "
@@ -385,7 +385,7 @@ TEST_CASE("walk-in match: absent, linked on same names and date of birth, mismat
   }
   // A mismatch linked nothing.
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM patient") == "1");
-  CHECK(superValue(dsn, std::string("SELECT count(*) FROM practice_patient WHERE patient_id = '") + kPatientA + "'") ==
+  CHECK(superValue(dsn, std::string("SELECT count(*) FROM practice_patient WHERE patient_id = '") + kSyncPatientA + "'") ==
         "1");
   {
     // Typed differently on the kiosk (case, spaces, no accents, no hyphen): still the same person.
@@ -393,13 +393,13 @@ TEST_CASE("walk-in match: absent, linked on same names and date of birth, mismat
     actFor(tx, kPracticeB);
     const Match linked = matchWalkin(tx, "  Lucia.PenaRuiz@Invented.Example ", "LUCIA", "pena ruiz", "1990-07-14");
     CHECK(linked.outcome == "linked");
-    CHECK(linked.patientId == kPatientA);
-    tx.exec_params(kEntry, kWaitlistB, kPatientA);
+    CHECK(linked.patientId == kSyncPatientA);
+    tx.exec_params(kEntry, kWaitlistB, kSyncPatientA);
     tx.commit();
   }
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM patient") == "2");
   CHECK(valueAs(hub, kPracticeB, std::string("SELECT count(*) FROM change_log WHERE entity = 'patient' AND "
-                                             "entity_id = '") + kPatientA + "'") == "1");
+                                             "entity_id = '") + kSyncPatientA + "'") == "1");
   {
     // A repeat links nothing new and sends the row once.
     pqxx::work tx(hub);
@@ -408,13 +408,13 @@ TEST_CASE("walk-in match: absent, linked on same names and date of birth, mismat
     tx.commit();
   }
   CHECK(valueAs(hub, kPracticeB, std::string("SELECT count(*) FROM change_log WHERE entity = 'patient' AND "
-                                             "entity_id = '") + kPatientA + "'") == "1");
+                                             "entity_id = '") + kSyncPatientA + "'") == "1");
 
   SUBCASE("a deleted patient is never linked again") {
     {
       pqxx::work tx(hub);
       actFor(tx, kPracticeB);
-      tx.exec_params("UPDATE patient SET deleted = true WHERE patient_id = $1", kPatientB);
+      tx.exec_params("UPDATE patient SET deleted = true WHERE patient_id = $1", kSyncPatientB);
       tx.commit();
     }
     pqxx::work tx(hub);
@@ -449,11 +449,11 @@ TEST_CASE("a practice cannot reach another's patient by id; refusals do not tell
   const std::string dsn = syncDatabase("sync_links");
   auto hub = hubOf("sync_links");
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kPatientA);
+          tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kSyncPatientA);
         }).find("permission denied") != std::string::npos);
   const std::string nobody = "20000000-0000-4000-8000-00000000dead";
   std::vector<std::string> refusals;
-  for (const std::string& patient : {std::string(kPatientA), nobody}) {
+  for (const std::string& patient : {std::string(kSyncPatientA), nobody}) {
     const std::vector<std::function<void(pqxx::transaction_base&)>> statements = {
              [&](pqxx::transaction_base& tx) { tx.exec_params(kEntry, kWaitlistB, patient); },
              [&](pqxx::transaction_base& tx) {
@@ -487,27 +487,27 @@ TEST_CASE("a practice cannot reach another's patient by id; refusals do not tell
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
-    tx.exec_params(kEntry, kWaitlistB, kPatientB);
+    tx.exec_params(kEntry, kWaitlistB, kSyncPatientB);
     tx.commit();
   }
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params("UPDATE waitlist_entry SET patient_id = $1", kPatientA);
+          tx.exec_params("UPDATE waitlist_entry SET patient_id = $1", kSyncPatientA);
         }).find("patient is not known to this practice") != std::string::npos);
   // Editing the entry otherwise is untouched by the rule.
   CHECK(errorAs(hub, kPracticeB, "UPDATE waitlist_entry SET notes = 'prefers mornings'") == "");
   // A row aimed at another practice's waitlist is refused by row-level security whatever the
   // patient, so it cannot be used to ask whether A knows a patient.
-  for (const std::string& patient : {std::string(kPatientB), std::string(kPatientA), nobody}) {
+  for (const std::string& patient : {std::string(kSyncPatientB), std::string(kSyncPatientA), nobody}) {
     CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) { tx.exec_params(kEntry, kWaitlistA, patient); })
               .find("row-level security") != std::string::npos);
   }
   // Another system writing straight into PostgreSQL obeys the same rule, and may link explicitly.
   CHECK(errorOf(dsn, std::string("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, "
                                  "status) VALUES (gen_random_uuid(), '") +
-                         kWaitlistB + "', '" + kPatientA + "', 1, 'waiting')")
+                         kWaitlistB + "', '" + kSyncPatientA + "', 1, 'waiting')")
             .find("patient is not known to this practice") != std::string::npos);
   CHECK(errorOf(dsn, std::string("INSERT INTO practice_patient (practice_id, patient_id) VALUES ('") + kPracticeB +
-                         "', '" + kPatientA + "')") == "");
+                         "', '" + kSyncPatientA + "')") == "");
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM patient") == "2");
   // Registering a new patient still links it to the practice that registers it.
   {
@@ -534,7 +534,7 @@ TEST_CASE("a row that moves out of a practice's sight gives that practice a 'lea
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeA);
-    tx.exec_params(kAppointment, appointment, kProviderA, kPatientA, "2030-05-04 09:00", "2030-05-04 09:50");
+    tx.exec_params(kAppointment, appointment, kProviderA, kSyncPatientA, "2030-05-04 09:00", "2030-05-04 09:50");
     tx.commit();
   }
   // The hub of A cannot give its appointment away: A could no longer see it.
@@ -566,7 +566,7 @@ TEST_CASE("a row that moves out of a practice's sight gives that practice a 'lea
   CHECK(valueAs(hub, kPracticeA, notices) == "upsert,leave");
   CHECK(valueAs(hub, kPracticeB, notices) == "upsert");
   // Nor can it be given a patient its practice does not know.
-  REQUIRE(errorOf(dsn, "UPDATE appointment SET patient_id = '" + std::string(kPatientB) + "' WHERE appointment_id = '" +
+  REQUIRE(errorOf(dsn, "UPDATE appointment SET patient_id = '" + std::string(kSyncPatientB) + "' WHERE appointment_id = '" +
                            appointment + "'")
               .find("patient is not known to this practice") != std::string::npos);
 }
@@ -582,7 +582,7 @@ TEST_CASE("one NOTIFY per practice per commit, on the anteroom_changes channel")
     actFor(tx, kPracticeA);
     tx.exec("UPDATE provider SET experience = experience + 1");
     tx.exec("UPDATE waitlist SET description = 'mornings'");
-    tx.exec_params(kEntry, kWaitlistA, kPatientA);
+    tx.exec_params(kEntry, kWaitlistA, kSyncPatientA);
     tx.commit();
   }
   CHECK(drain(listening, listener) == std::vector<std::string>{kPracticeA});
@@ -635,8 +635,8 @@ TEST_CASE("batched retention purges and archives the same rows as apply_retentio
       const std::string n = std::to_string(10 + i);
       tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status, deleted) "
                      "VALUES ($1, $2, $3, 1, 'removed', false)",
-                     "40000000-0000-4000-8000-0000000000" + n, kWaitlistA, kPatientA);
-      tx.exec_params(kAppointment, "30000000-0000-4000-8000-0000000000" + n, kProviderA, kPatientA,
+                     "40000000-0000-4000-8000-0000000000" + n, kWaitlistA, kSyncPatientA);
+      tx.exec_params(kAppointment, "30000000-0000-4000-8000-0000000000" + n, kProviderA, kSyncPatientA,
                      "2030-05-" + n + " 09:00", "2030-05-" + n + " 09:50");
     }
     tx.exec("UPDATE waitlist_entry SET deleted = true");
@@ -726,7 +726,7 @@ TEST_CASE("confirming a request books its slot once: a second confirmation fails
                    "VALUES ($1, $2, '2030-06-01 10:00', '2030-06-01 10:50', 'open')",
                    slot, kProviderA);
     for (const auto& [req, patient, entry] :
-         {std::tuple{first, std::string(kPatientA), std::string("41000000-0000-4000-8000-000000000001")},
+         {std::tuple{first, std::string(kSyncPatientA), std::string("41000000-0000-4000-8000-000000000001")},
           std::tuple{second, std::string("20000000-0000-4000-8000-0000000000a2"),
                      std::string("41000000-0000-4000-8000-000000000002")}}) {
       tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
