@@ -16,6 +16,7 @@
 --   apply_retention_batched      retention that commits every batch
 --   appointment_request_slot_confirmed_once   a slot is confirmed to one request at most
 --   hub and reporting sessions   in UTC whatever the database or server default says
+--   retention rules              id aliases and resolved reviews; one-column keys found by index
 
 SET LOCAL ROLE anteroom_owner;
 

@@ -453,6 +453,20 @@ TEST_CASE("a practice cannot reach another's patient by id; refusals do not tell
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
           tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kPatientA);
         }).find("permission denied") != std::string::npos);
+  // Nor through the functions behind the triggers, nor by writing the change log itself.
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("SELECT link_patient_to_practice($1, $2)", kPracticeB, kPatientA);
+        }).find("permission denied") != std::string::npos);
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("SELECT sync_append_change($1, 'patient', $2, 'upsert', 1)", kPracticeB, kPatientA);
+        }).find("permission denied") != std::string::npos);
+  {
+    // Reporting reads; it never matches or links.
+    pqxx::connection reporting(cluster().dsn("sync_links", "anteroom_reporting"));
+    CHECK(errorAs(reporting, kPracticeB, [&](pqxx::transaction_base& tx) {
+            matchWalkin(tx, kLuciaEmail, "Lucía", "Peña-Ruiz", "1990-07-14");
+          }).find("permission denied") != std::string::npos);
+  }
   const std::string nobody = "20000000-0000-4000-8000-00000000dead";
   std::vector<std::string> refusals;
   for (const std::string& patient : {std::string(kPatientA), nobody}) {
