@@ -16,6 +16,7 @@
 --   apply_retention_batched      retention that commits every batch
 --   appointment_request_slot_confirmed_once   a slot is confirmed to one request at most
 --   hub and reporting sessions   in UTC whatever the database or server default says
+--   retention rules              id aliases and resolved reviews; one-column keys found by index
 
 SET LOCAL ROLE anteroom_owner;
 
@@ -221,6 +222,9 @@ CREATE FUNCTION retention_rule_batch(rule_id integer, as_of timestamp, batch_lim
 DECLARE
   rule retention_policy;
   pk_cols text;
+  pk_only text;
+  pk_count integer;
+  key_expr text;
   cond text;
   target text;
   k text;
@@ -250,19 +254,24 @@ BEGIN
     more := batch_limit IS NOT NULL AND removed >= batch_limit;
     RETURN;
   END IF;
-  SELECT string_agg(format('%I', a.attname), ' || '':'' || ' ORDER BY array_position(i.indkey, a.attnum))
-    INTO pk_cols
+  SELECT string_agg(format('%I', a.attname), ' || '':'' || ' ORDER BY array_position(i.indkey, a.attnum)),
+         min(format('%I', a.attname)), count(*)
+    INTO pk_cols, pk_only, pk_count
     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
    WHERE i.indrelid = rule.table_name::regclass AND i.indisprimary;
-  FOR k IN EXECUTE format('SELECT (%s)::text AS k FROM %I WHERE %s AND (%s)::text > %L ORDER BY 1 LIMIT %s',
-                          pk_cols, rule.table_name, cond, pk_cols, coalesce(after_key, ''),
-                          coalesce(batch_limit::text, 'ALL')) LOOP
+  -- A one-column key (every table here but id_alias) is compared as itself, so the primary key
+  -- index finds each row; its text sorts as the uuid does, so the key order is the same.
+  key_expr := CASE WHEN pk_count = 1 THEN pk_only ELSE format('(%s)::text', pk_cols) END;
+  FOR k IN EXECUTE format('SELECT (%s)::text AS k FROM %I WHERE %s AND %s ORDER BY %s LIMIT %s',
+                          pk_cols, rule.table_name, cond,
+                          CASE WHEN after_key IS NULL THEN 'true' ELSE format('%s > %L', key_expr, after_key) END,
+                          key_expr, coalesce(batch_limit::text, 'ALL')) LOOP
     BEGIN
       IF rule.action = 'archive' THEN
-        EXECUTE format('INSERT INTO archived_row (table_name, row_id, row_data) SELECT %L, %L, to_jsonb(t) FROM %I t WHERE (%s)::text = %L',
-                       rule.table_name, k, rule.table_name, pk_cols, k);
+        EXECUTE format('INSERT INTO archived_row (table_name, row_id, row_data) SELECT %L, %L, to_jsonb(t) FROM %I t WHERE %s = %L',
+                       rule.table_name, k, rule.table_name, key_expr, k);
       END IF;
-      EXECUTE format('DELETE FROM %I WHERE (%s)::text = %L', rule.table_name, pk_cols, k);
+      EXECUTE format('DELETE FROM %I WHERE %s = %L', rule.table_name, key_expr, k);
       removed := removed + 1;
     EXCEPTION WHEN foreign_key_violation THEN
       skipped := skipped + 1;

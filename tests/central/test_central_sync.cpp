@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <pqxx/notification>
 #include <string>
 #include <vector>
@@ -451,6 +453,20 @@ TEST_CASE("a practice cannot reach another's patient by id; refusals do not tell
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
           tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kSyncPatientA);
         }).find("permission denied") != std::string::npos);
+  // Nor through the functions behind the triggers, nor by writing the change log itself.
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("SELECT link_patient_to_practice($1, $2)", kPracticeB, kSyncPatientA);
+        }).find("permission denied") != std::string::npos);
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("SELECT sync_append_change($1, 'patient', $2, 'upsert', 1)", kPracticeB, kSyncPatientA);
+        }).find("permission denied") != std::string::npos);
+  {
+    // Reporting reads; it never matches or links.
+    pqxx::connection reporting(cluster().dsn("sync_links", "anteroom_reporting"));
+    CHECK(errorAs(reporting, kPracticeB, [&](pqxx::transaction_base& tx) {
+            matchWalkin(tx, kLuciaEmail, "Lucía", "Peña-Ruiz", "1990-07-14");
+          }).find("permission denied") != std::string::npos);
+  }
   const std::string nobody = "20000000-0000-4000-8000-00000000dead";
   std::vector<std::string> refusals;
   for (const std::string& patient : {std::string(kSyncPatientA), nobody}) {
@@ -708,63 +724,107 @@ TEST_CASE("hub and reporting sessions run in UTC whatever the database default s
   CHECK(zoneOf("anteroom_reporting") == "UTC");
 }
 
-TEST_CASE("confirming a request books its slot once: a second confirmation fails on a named constraint") {
-  const std::string dsn = syncDatabase("sync_slots");
-  auto hub = hubOf("sync_slots");
-  const std::string slot = "31000000-0000-4000-8000-0000000000f1";
-  const std::string first = "32000000-0000-4000-8000-000000000001";
-  const std::string second = "32000000-0000-4000-8000-000000000002";
-  const std::string request = "INSERT INTO appointment_request (request_id, patient_id, provider_id, waitlist_entry_id, "
-                              "appointment_slot_id, status, requested_time) VALUES ($1, $2, $3, $4, $5, 'accepted', "
-                              "'2030-06-01 10:00')";
-  {
-    pqxx::work tx(hub);
-    actFor(tx, kPracticeA);
-    insertPatient(tx, "20000000-0000-4000-8000-0000000000a2", "Desmond", "Larkspur", "desmond.l@invented.example",
-                  "1982-02-02");
-    tx.exec_params("INSERT INTO appointment_slot (slot_id, provider_id, start_time, end_time, status) "
-                   "VALUES ($1, $2, '2030-06-01 10:00', '2030-06-01 10:50', 'open')",
-                   slot, kProviderA);
-    for (const auto& [req, patient, entry] :
-         {std::tuple{first, std::string(kSyncPatientA), std::string("41000000-0000-4000-8000-000000000001")},
-          std::tuple{second, std::string("20000000-0000-4000-8000-0000000000a2"),
-                     std::string("41000000-0000-4000-8000-000000000002")}}) {
-      tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
-                     "VALUES ($1, $2, $3, 1, 'offered')",
-                     entry, kWaitlistA, patient);
-      tx.exec_params(request, req, patient, kProviderA, entry, slot);
-    }
-    tx.commit();
+namespace {
+
+constexpr const char* kSlot = "31000000-0000-4000-8000-0000000000f1";
+constexpr const char* kFirstRequest = "32000000-0000-4000-8000-000000000001";
+constexpr const char* kSecondRequest = "32000000-0000-4000-8000-000000000002";
+
+// One open slot of A's provider and two accepted requests for it (two devices offered it to two
+// patients while offline), each with its offered waitlist entry.
+void seedSlotRequests(const std::string& database) {
+  syncDatabase(database);
+  auto hub = hubOf(database);
+  pqxx::work tx(hub);
+  actFor(tx, kPracticeA);
+  insertPatient(tx, "20000000-0000-4000-8000-0000000000a2", "Desmond", "Larkspur", "desmond.l@invented.example",
+                "1982-02-02");
+  tx.exec_params("INSERT INTO appointment_slot (slot_id, provider_id, start_time, end_time, status) "
+                 "VALUES ($1, $2, '2030-06-01 10:00', '2030-06-01 10:50', 'open')",
+                 kSlot, kProviderA);
+  for (const auto& [request, patient, entry] :
+       {std::tuple{kFirstRequest, kSyncPatientA, "41000000-0000-4000-8000-000000000001"},
+        std::tuple{kSecondRequest, "20000000-0000-4000-8000-0000000000a2", "41000000-0000-4000-8000-000000000002"}}) {
+    tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
+                   "VALUES ($1, $2, $3, 1, 'offered')",
+                   entry, kWaitlistA, patient);
+    tx.exec_params("INSERT INTO appointment_request (request_id, patient_id, provider_id, waitlist_entry_id, "
+                   "appointment_slot_id, status, requested_time) VALUES ($1, $2, $3, $4, $5, 'accepted', "
+                   "'2030-06-01 10:00')",
+                   request, patient, kProviderA, entry, kSlot);
   }
-  // The hub's confirmation, in one transaction.
-  const auto confirm = [&](const std::string& req, bool appointmentFirst) {
-    return errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-      const auto r = tx.exec_params1("SELECT patient_id::text, waitlist_entry_id::text FROM appointment_request "
-                                     "WHERE request_id = $1",
-                                     req);
-      const auto book = [&] {
-        tx.exec_params("UPDATE appointment_slot SET status = 'booked' WHERE slot_id = $1", slot);
-        tx.exec_params("UPDATE appointment_request SET status = 'confirmed' WHERE request_id = $1", req);
-      };
-      if (!appointmentFirst) book();
-      tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, waitlist_entry_id, start_time, "
-                     "end_time, status, type) SELECT gen_random_uuid(), s.provider_id, $2, $3, s.start_time, "
-                     "s.end_time, 'scheduled', 'in_person' FROM appointment_slot s WHERE s.slot_id = $1",
-                     slot, r[0].as<std::string>(), r[1].as<std::string>());
-      if (appointmentFirst) book();
-      tx.exec_params("UPDATE waitlist_entry SET status = 'scheduled' WHERE entry_id = $1", r[1].as<std::string>());
-    });
+  tx.commit();
+}
+
+// The hub's confirmation of a request, all in the caller's transaction: the appointment at the
+// slot's times, the slot booked, the request confirmed, the entry scheduled.
+void confirmRequest(pqxx::transaction_base& tx, const std::string& request, bool appointmentFirst) {
+  const auto r = tx.exec_params1("SELECT patient_id::text, waitlist_entry_id::text FROM appointment_request "
+                                 "WHERE request_id = $1",
+                                 request);
+  const auto book = [&] {
+    tx.exec_params("UPDATE appointment_slot SET status = 'booked' WHERE slot_id = $1", kSlot);
+    tx.exec_params("UPDATE appointment_request SET status = 'confirmed' WHERE request_id = $1", request);
   };
-  CHECK(confirm(first, true) == "");
-  CHECK(confirm(second, true).find("appointment_no_overlap") != std::string::npos);
-  CHECK(confirm(second, false).find("appointment_request_slot_confirmed_once") != std::string::npos);
-  // Nothing of the refused confirmations remains.
+  if (!appointmentFirst) book();
+  tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, waitlist_entry_id, start_time, "
+                 "end_time, status, type) SELECT gen_random_uuid(), s.provider_id, $2, $3, s.start_time, "
+                 "s.end_time, 'scheduled', 'in_person' FROM appointment_slot s WHERE s.slot_id = $1",
+                 kSlot, r[0].as<std::string>(), r[1].as<std::string>());
+  if (appointmentFirst) book();
+  tx.exec_params("UPDATE waitlist_entry SET status = 'scheduled' WHERE entry_id = $1", r[1].as<std::string>());
+}
+
+// What a person at the front desk would see: appointments, requests, entries and the slot.
+void checkOneBooking(pqxx::connection& hub) {
   CHECK(valueAs(hub, kPracticeA, "SELECT count(*) FROM appointment") == "1");
   CHECK(valueAs(hub, kPracticeA, "SELECT string_agg(status, ',' ORDER BY request_id) FROM appointment_request") ==
         "confirmed,accepted");
   CHECK(valueAs(hub, kPracticeA, "SELECT string_agg(status, ',' ORDER BY entry_id) FROM waitlist_entry "
                                  "WHERE entry_id::text LIKE '41%'") == "scheduled,offered");
-  CHECK(valueAs(hub, kPracticeA, "SELECT status FROM appointment_slot WHERE slot_id = '" + slot + "'") == "booked");
+  CHECK(valueAs(hub, kPracticeA, std::string("SELECT status FROM appointment_slot WHERE slot_id = '") + kSlot + "'") ==
+        "booked");
+}
+
+}  // namespace
+
+TEST_CASE("confirming a request books its slot once: a second confirmation fails on a named constraint") {
+  seedSlotRequests("sync_slots");
+  auto hub = hubOf("sync_slots");
+  const auto confirm = [&](const std::string& request, bool appointmentFirst) {
+    return errorAs(hub, kPracticeA,
+                   [&](pqxx::transaction_base& tx) { confirmRequest(tx, request, appointmentFirst); });
+  };
+  CHECK(confirm(kFirstRequest, true) == "");
+  CHECK(confirm(kSecondRequest, true).find("appointment_no_overlap") != std::string::npos);
+  CHECK(confirm(kSecondRequest, false).find("appointment_request_slot_confirmed_once") != std::string::npos);
+  // Nothing of the refused confirmations remains.
+  checkOneBooking(hub);
+}
+
+TEST_CASE("two hubs confirming the same slot at once: the second waits for the first, then fails") {
+  for (const bool appointmentFirst : {true, false}) {
+    INFO("the second writes its appointment first: " << appointmentFirst);
+    const std::string database = appointmentFirst ? "sync_race_appointment" : "sync_race_request";
+    seedSlotRequests(database);
+    auto hub = hubOf(database);
+    pqxx::work first(hub);
+    actFor(first, kPracticeA);
+    confirmRequest(first, kFirstRequest, true);
+    auto racing = std::async(std::launch::async, [&] {
+      auto other = hubOf(database);
+      return errorAs(other, kPracticeA, [&](pqxx::transaction_base& tx) {
+        tx.exec("SET LOCAL statement_timeout = '20s'");
+        confirmRequest(tx, kSecondRequest, appointmentFirst);
+      });
+    });
+    CHECK(racing.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    first.commit();
+    const std::string refused = racing.get();
+    CHECK(refused.find(appointmentFirst ? "appointment_no_overlap" : "appointment_request_slot_confirmed_once") !=
+          std::string::npos);
+    checkOneBooking(hub);
+  }
 }
 
 TEST_CASE("the walk-in match leaves no key, email, name or date of birth in the PostgreSQL log") {
