@@ -9,6 +9,8 @@
 #include <map>
 #include <pqxx/pqxx>
 
+#include "central_connection.hpp"
+
 namespace anteroom::admin::central {
 
 namespace {
@@ -23,15 +25,6 @@ constexpr const char* kCreateBookkeeping =
     " checksum text NOT NULL,"
     " applied_at timestamptz NOT NULL DEFAULT now())";
 
-// libpq messages start with "ERROR:  " and may carry DETAIL/HINT lines; one line is enough, and
-// the server's message never contains parameter values (we send none but the checksum).
-std::string firstLine(std::string_view text) {
-  std::string_view line = text.substr(0, text.find('\n'));
-  for (std::string_view prefix : {"ERROR:  ", "FATAL:  "}) {
-    if (line.starts_with(prefix)) line.remove_prefix(prefix.size());
-  }
-  return std::string(line);
-}
 
 struct Recorded {
   std::string name;
@@ -110,10 +103,6 @@ CentralStatus compare(std::span<const Migration> migrations, const std::map<int,
   return status;
 }
 
-std::unexpected<Error> connectFailed(const std::exception& e) {
-  return fail(ErrorDomain::Network, "central.connect", "cannot connect to the central database: " + firstLine(e.what()),
-              true);
-}
 
 // The first changed or unknown migration, as the error that stops a migrate run.
 Result<void> refuseDrift(const CentralStatus& status) {
@@ -133,6 +122,21 @@ Result<void> refuseDrift(const CentralStatus& status) {
 }
 
 }  // namespace
+
+// libpq messages start with "ERROR:  " and may carry DETAIL/HINT lines; one line is enough, and
+// the server's message never contains parameter values (we send none but the checksum).
+std::string firstLine(std::string_view text) {
+  std::string_view line = text.substr(0, text.find('\n'));
+  for (std::string_view prefix : {"ERROR:  ", "FATAL:  "}) {
+    if (line.starts_with(prefix)) line.remove_prefix(prefix.size());
+  }
+  return std::string(line);
+}
+
+std::unexpected<Error> connectFailed(const std::exception& e) {
+  return fail(ErrorDomain::Network, "central.connect", "cannot connect to the central database: " + firstLine(e.what()),
+              true);
+}
 
 std::string checksumOf(std::string_view sql) {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
@@ -154,12 +158,9 @@ std::string_view toString(MigrationState state) noexcept {
 
 Result<CentralStatus> centralStatus(const std::string& dsn, std::span<const Migration> migrations) {
   if (auto ok = checkBundle(migrations); !ok) return std::unexpected(ok.error());
-  std::unique_ptr<pqxx::connection> conn;
-  try {
-    conn = std::make_unique<pqxx::connection>(dsn);
-  } catch (const std::exception& e) {
-    return connectFailed(e);
-  }
+  auto connected = connectCentral(dsn);
+  if (!connected) return std::unexpected(connected.error());
+  auto& conn = *connected;
   try {
     pqxx::read_transaction tx(*conn);
     auto recorded = readRecorded(tx);
@@ -177,12 +178,9 @@ Result<CentralStatus> centralStatus(const std::string& dsn, std::span<const Migr
 
 Result<MigrateReport> centralMigrate(const std::string& dsn, std::span<const Migration> migrations) {
   if (auto ok = checkBundle(migrations); !ok) return std::unexpected(ok.error());
-  std::unique_ptr<pqxx::connection> conn;
-  try {
-    conn = std::make_unique<pqxx::connection>(dsn);
-  } catch (const std::exception& e) {
-    return connectFailed(e);
-  }
+  auto connected = connectCentral(dsn);
+  if (!connected) return std::unexpected(connected.error());
+  auto& conn = *connected;
   MigrateReport report;
   std::string current = "(setup)";
   try {

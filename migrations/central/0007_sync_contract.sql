@@ -16,6 +16,7 @@
 --   apply_retention_batched      retention that commits every batch
 --   appointment_request_slot_confirmed_once   a slot is confirmed to one request at most
 --   hub and reporting sessions   in UTC whatever the database or server default says
+--   retention rules              id aliases and resolved reviews; one-column keys found by index
 
 SET LOCAL ROLE anteroom_owner;
 
@@ -125,7 +126,8 @@ CREATE TABLE walkin_review (
   CONSTRAINT walkin_review_payload_ciphertext CHECK (octet_length(payload) BETWEEN 40 AND 1048576 AND get_byte(payload, 0) = 195),
   CONSTRAINT walkin_review_resolution CHECK ((status = 'open') = (resolved_at IS NULL)),
   CONSTRAINT walkin_review_resolved_after_created CHECK (resolved_at IS NULL OR resolved_at >= created_at),
-  CONSTRAINT walkin_review_resolved_by_length CHECK (resolved_by IS NULL OR length(resolved_by) BETWEEN 1 AND 64)
+  -- The shape of app.actor ('staff:<id>'), so a name can never be stored here.
+  CONSTRAINT walkin_review_resolved_by_format CHECK (resolved_by IS NULL OR resolved_by ~ '^[a-z_]{1,20}:[0-9A-Za-z._-]{1,64}$')
 );
 CREATE INDEX walkin_review_practice_status_idx ON walkin_review (practice_id, status);
 
@@ -220,6 +222,9 @@ CREATE FUNCTION retention_rule_batch(rule_id integer, as_of timestamp, batch_lim
 DECLARE
   rule retention_policy;
   pk_cols text;
+  pk_only text;
+  pk_count integer;
+  key_expr text;
   cond text;
   target text;
   k text;
@@ -249,19 +254,24 @@ BEGIN
     more := batch_limit IS NOT NULL AND removed >= batch_limit;
     RETURN;
   END IF;
-  SELECT string_agg(format('%I', a.attname), ' || '':'' || ' ORDER BY array_position(i.indkey, a.attnum))
-    INTO pk_cols
+  SELECT string_agg(format('%I', a.attname), ' || '':'' || ' ORDER BY array_position(i.indkey, a.attnum)),
+         min(format('%I', a.attname)), count(*)
+    INTO pk_cols, pk_only, pk_count
     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
    WHERE i.indrelid = rule.table_name::regclass AND i.indisprimary;
-  FOR k IN EXECUTE format('SELECT (%s)::text AS k FROM %I WHERE %s AND (%s)::text > %L ORDER BY 1 LIMIT %s',
-                          pk_cols, rule.table_name, cond, pk_cols, coalesce(after_key, ''),
-                          coalesce(batch_limit::text, 'ALL')) LOOP
+  -- A one-column key (every table here but id_alias) is compared as itself, so the primary key
+  -- index finds each row; its text sorts as the uuid does, so the key order is the same.
+  key_expr := CASE WHEN pk_count = 1 THEN pk_only ELSE format('(%s)::text', pk_cols) END;
+  FOR k IN EXECUTE format('SELECT (%s)::text AS k FROM %I WHERE %s AND %s ORDER BY %s LIMIT %s',
+                          pk_cols, rule.table_name, cond,
+                          CASE WHEN after_key IS NULL THEN 'true' ELSE format('%s > %L', key_expr, after_key) END,
+                          key_expr, coalesce(batch_limit::text, 'ALL')) LOOP
     BEGIN
       IF rule.action = 'archive' THEN
-        EXECUTE format('INSERT INTO archived_row (table_name, row_id, row_data) SELECT %L, %L, to_jsonb(t) FROM %I t WHERE (%s)::text = %L',
-                       rule.table_name, k, rule.table_name, pk_cols, k);
+        EXECUTE format('INSERT INTO archived_row (table_name, row_id, row_data) SELECT %L, %L, to_jsonb(t) FROM %I t WHERE %s = %L',
+                       rule.table_name, k, rule.table_name, key_expr, k);
       END IF;
-      EXECUTE format('DELETE FROM %I WHERE (%s)::text = %L', rule.table_name, pk_cols, k);
+      EXECUTE format('DELETE FROM %I WHERE %s = %L', rule.table_name, key_expr, k);
       removed := removed + 1;
     EXCEPTION WHEN foreign_key_violation THEN
       skipped := skipped + 1;
@@ -279,7 +289,7 @@ CREATE FUNCTION retention_rules_in_order() RETURNS SETOF retention_policy
   AS $$
     SELECT rp.* FROM retention_policy rp
      ORDER BY array_position(ARRAY['change_log', 'idempotency_record', 'audit_event', 'archived_row',
-                'notification', 'appointment_request', 'appointment', 'waitlist_entry', 'appointment_slot',
+                'id_alias', 'walkin_review', 'notification', 'appointment_request', 'appointment', 'waitlist_entry', 'appointment_slot',
                 'staff_user', 'device', 'waitlist', 'provider', 'patient', 'practice'], rp.table_name), rp.policy_id
   $$;
 
@@ -359,6 +369,19 @@ REVOKE ALL ON id_alias, walkin_review, walkin_review_held FROM PUBLIC;
 
 RESET ROLE;
 
+-- [SECTION] retention of the new tables
+-- Written as the superuser: retention_policy has no policies, only superusers change it.
+-- Rules: aliases live as long as the idempotency records of the pushes that
+-- made them; a resolved review (its encrypted payload) 90 days after resolution, its held
+-- mutations with it (ON DELETE CASCADE). Open reviews stay until staff resolve them.
+ALTER TABLE retention_policy DROP CONSTRAINT retention_policy_table_valid;
+ALTER TABLE retention_policy ADD CONSTRAINT retention_policy_table_valid CHECK (table_name IN ('practice', 'provider',
+  'patient', 'waitlist', 'waitlist_entry', 'appointment_slot', 'appointment_request', 'appointment', 'notification',
+  'staff_user', 'device', 'idempotency_record', 'change_log', 'audit_event', 'archived_row', 'id_alias', 'walkin_review'));
+INSERT INTO retention_policy (table_name, age_column, keep_for, action, only_tombstones, note) VALUES
+  ('id_alias',      'created_at',  interval '90 days', 'purge', false, 'remaps; as long as the idempotency records'),
+  ('walkin_review', 'resolved_at', interval '90 days', 'purge', false, 'resolved walk-in reviews; open ones stay');
+
 -- [SECTION] functions owned by anteroom_internal
 -- Everything below reads or writes across practices, so it runs as anteroom_internal
 -- (SECURITY DEFINER) with that role's narrow policies; CREATE OR REPLACE keeps the owner.
@@ -394,6 +417,7 @@ DECLARE
   op text;
   sees uuid[];
   left_behind uuid[] := ARRAY[]::uuid[];
+  moved boolean := false;
   change record;
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.row_version = OLD.row_version THEN
@@ -406,8 +430,24 @@ BEGIN
     r := to_jsonb(NEW);
     op := CASE WHEN (r ->> 'deleted')::boolean THEN 'delete' ELSE 'upsert' END;
   END IF;
-  sees := row_practices(TG_TABLE_NAME, r);
+  -- Only a change of the column that places the row can move it out of a practice's sight;
+  -- checking that first keeps an ordinary update as cheap as before (one row_practices call).
   IF TG_OP = 'UPDATE' THEN
+    CASE TG_TABLE_NAME
+      WHEN 'provider', 'waitlist', 'staff_user' THEN
+        moved := NEW.practice_id IS DISTINCT FROM OLD.practice_id;
+      WHEN 'appointment_slot', 'appointment', 'appointment_request' THEN
+        moved := NEW.provider_id IS DISTINCT FROM OLD.provider_id;
+      WHEN 'waitlist_entry' THEN
+        moved := NEW.waitlist_id IS DISTINCT FROM OLD.waitlist_id;
+      WHEN 'notification' THEN
+        moved := (NEW.recipient_id, NEW.recipient_type) IS DISTINCT FROM (OLD.recipient_id, OLD.recipient_type);
+      ELSE
+        moved := false;  -- practice (its own id) and patient (placed by links, not by a column)
+    END CASE;
+  END IF;
+  sees := row_practices(TG_TABLE_NAME, r);
+  IF moved THEN
     SELECT coalesce(array_agg(p), ARRAY[]::uuid[]) INTO left_behind
       FROM unnest(row_practices(TG_TABLE_NAME, to_jsonb(OLD))) p WHERE p <> ALL (sees);
   END IF;

@@ -15,29 +15,6 @@ namespace central = anteroom::admin::central;
 
 namespace {
 
-struct CommandResult {
-  int exitCode = -1;
-  std::string output;
-};
-
-// Runs a shell command the way an operator would, stdout and stderr together.
-CommandResult runCommand(const std::string& command) {
-  CommandResult r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe)) r.output += buffer.data();
-  const int status = pclose(pipe);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 long long count(const std::string& dsn, const std::string& sql) {
   pqxx::connection c(dsn);
   pqxx::read_transaction tx(c);

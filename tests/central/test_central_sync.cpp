@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <pqxx/notification>
 #include <string>
 #include <vector>
@@ -22,8 +24,8 @@ namespace {
 
 constexpr const char* kDeviceA = "50000000-0000-4000-8000-00000000000a";
 constexpr const char* kDeviceB = "50000000-0000-4000-8000-00000000000b";
-constexpr const char* kPatientA = "20000000-0000-4000-8000-0000000000a1";
-constexpr const char* kPatientB = "20000000-0000-4000-8000-0000000000b1";
+constexpr const char* kSyncPatientA = "20000000-0000-4000-8000-0000000000a1";
+constexpr const char* kSyncPatientB = "20000000-0000-4000-8000-0000000000b1";
 constexpr const char* kLuciaEmail = "lucia.penaruiz@invented.example";
 
 // Two practices with a provider, a waitlist and a device each; A has registered Lucía
@@ -43,13 +45,13 @@ std::string syncDatabase(const std::string& name) {
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeA);
-    insertPatient(tx, kPatientA, "Lucía", "Peña-Ruiz", kLuciaEmail, "1990-07-14");
+    insertPatient(tx, kSyncPatientA, "Lucía", "Peña-Ruiz", kLuciaEmail, "1990-07-14");
     tx.commit();
   }
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
-    insertPatient(tx, kPatientB, "Bartholomew", "Quade", "bart.quade@invented.example", "1975-01-30");
+    insertPatient(tx, kSyncPatientB, "Bartholomew", "Quade", "bart.quade@invented.example", "1975-01-30");
     tx.commit();
   }
   return dsn;
@@ -216,19 +218,19 @@ TEST_CASE("id aliases: the hub records and reads its own practice's, and only th
                             "VALUES ($1, 'patient', $2, $3, $4)";
   const std::string local = "70000000-0000-4000-8000-000000000001";
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeA, local, kPatientA, kDeviceA);
+          tx.exec_params(alias, kPracticeA, local, kSyncPatientA, kDeviceA);
         }) == "");
   CHECK(valueAs(hub, kPracticeA, "SELECT central_id::text FROM id_alias WHERE entity = 'patient' AND local_id = '" +
-                                     local + "'") == kPatientA);
+                                     local + "'") == kSyncPatientA);
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM id_alias") == "0");
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeA, local, kPatientB, kDeviceA);
+          tx.exec_params(alias, kPracticeA, local, kSyncPatientB, kDeviceA);
         }).find("id_alias_pkey") != std::string::npos);  // one central id per local id
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeA, "70000000-0000-4000-8000-000000000002", kPatientA, kDeviceA);
+          tx.exec_params(alias, kPracticeA, "70000000-0000-4000-8000-000000000002", kSyncPatientA, kDeviceA);
         }).find("row-level security") != std::string::npos);
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params(alias, kPracticeB, "70000000-0000-4000-8000-000000000003", kPatientB, kDeviceA);
+          tx.exec_params(alias, kPracticeB, "70000000-0000-4000-8000-000000000003", kSyncPatientB, kDeviceA);
         }).find("id_alias_device_fkey") != std::string::npos);  // A's device is not B's
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
           tx.exec_params("INSERT INTO id_alias (practice_id, entity, local_id, central_id, device_id) "
@@ -238,6 +240,12 @@ TEST_CASE("id aliases: the hub records and reads its own practice's, and only th
   CHECK(errorAs(hub, kPracticeA, "DELETE FROM id_alias").find("permission denied") != std::string::npos);
   CHECK(errorAs(hub, kPracticeA, "UPDATE id_alias SET central_id = gen_random_uuid()").find("permission denied") !=
         std::string::npos);
+  // Kept as long as the idempotency records: gone after 90 days.
+  const std::string dsn = cluster().dsn("sync_alias");
+  REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '89 days')") == "");
+  CHECK(superValue(dsn, "SELECT count(*) FROM id_alias") == "1");
+  REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '91 days')") == "");
+  CHECK(superValue(dsn, "SELECT count(*) FROM id_alias") == "0");
 }
 
 TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to the practice") {
@@ -315,6 +323,13 @@ TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to t
   CHECK(superValue(dsn, "SELECT string_agg(operation || ':' || coalesce(array_to_string(changed_columns, ','), ''), ' ' "
                         "ORDER BY event_id) FROM audit_event WHERE table_name = 'walkin_review' AND row_id = '" +
                             review + "'") == "INSERT: UPDATE:resolved_at,resolved_by,status");
+  CHECK(errorAs(hub, kPracticeB, "UPDATE walkin_review SET status = 'created', resolved_at = now() AT TIME ZONE 'UTC', "
+                                 "resolved_by = 'Xanthippe Q'")
+            .find("walkin_review_resolved_by_format") != std::string::npos);  // never a name
+  // Retention: a resolved review goes 90 days after resolution, with its held mutations; an open one stays.
+  REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '91 days')") == "");
+  CHECK(superValue(dsn, "SELECT string_agg(status, ',') FROM walkin_review") == "open");
+  CHECK(superValue(dsn, "SELECT count(*) FROM walkin_review_held") == "0");
 }
 
 TEST_CASE("anteroom_fold_name folds exactly as the model's nameLookupKey") {
@@ -372,7 +387,7 @@ TEST_CASE("walk-in match: absent, linked on same names and date of birth, mismat
   }
   // A mismatch linked nothing.
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM patient") == "1");
-  CHECK(superValue(dsn, std::string("SELECT count(*) FROM practice_patient WHERE patient_id = '") + kPatientA + "'") ==
+  CHECK(superValue(dsn, std::string("SELECT count(*) FROM practice_patient WHERE patient_id = '") + kSyncPatientA + "'") ==
         "1");
   {
     // Typed differently on the kiosk (case, spaces, no accents, no hyphen): still the same person.
@@ -380,13 +395,13 @@ TEST_CASE("walk-in match: absent, linked on same names and date of birth, mismat
     actFor(tx, kPracticeB);
     const Match linked = matchWalkin(tx, "  Lucia.PenaRuiz@Invented.Example ", "LUCIA", "pena ruiz", "1990-07-14");
     CHECK(linked.outcome == "linked");
-    CHECK(linked.patientId == kPatientA);
-    tx.exec_params(kEntry, kWaitlistB, kPatientA);
+    CHECK(linked.patientId == kSyncPatientA);
+    tx.exec_params(kEntry, kWaitlistB, kSyncPatientA);
     tx.commit();
   }
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM patient") == "2");
   CHECK(valueAs(hub, kPracticeB, std::string("SELECT count(*) FROM change_log WHERE entity = 'patient' AND "
-                                             "entity_id = '") + kPatientA + "'") == "1");
+                                             "entity_id = '") + kSyncPatientA + "'") == "1");
   {
     // A repeat links nothing new and sends the row once.
     pqxx::work tx(hub);
@@ -395,13 +410,13 @@ TEST_CASE("walk-in match: absent, linked on same names and date of birth, mismat
     tx.commit();
   }
   CHECK(valueAs(hub, kPracticeB, std::string("SELECT count(*) FROM change_log WHERE entity = 'patient' AND "
-                                             "entity_id = '") + kPatientA + "'") == "1");
+                                             "entity_id = '") + kSyncPatientA + "'") == "1");
 
   SUBCASE("a deleted patient is never linked again") {
     {
       pqxx::work tx(hub);
       actFor(tx, kPracticeB);
-      tx.exec_params("UPDATE patient SET deleted = true WHERE patient_id = $1", kPatientB);
+      tx.exec_params("UPDATE patient SET deleted = true WHERE patient_id = $1", kSyncPatientB);
       tx.commit();
     }
     pqxx::work tx(hub);
@@ -436,11 +451,25 @@ TEST_CASE("a practice cannot reach another's patient by id; refusals do not tell
   const std::string dsn = syncDatabase("sync_links");
   auto hub = hubOf("sync_links");
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kPatientA);
+          tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kSyncPatientA);
         }).find("permission denied") != std::string::npos);
+  // Nor through the functions behind the triggers, nor by writing the change log itself.
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("SELECT link_patient_to_practice($1, $2)", kPracticeB, kSyncPatientA);
+        }).find("permission denied") != std::string::npos);
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("SELECT sync_append_change($1, 'patient', $2, 'upsert', 1)", kPracticeB, kSyncPatientA);
+        }).find("permission denied") != std::string::npos);
+  {
+    // Reporting reads; it never matches or links.
+    pqxx::connection reporting(cluster().dsn("sync_links", "anteroom_reporting"));
+    CHECK(errorAs(reporting, kPracticeB, [&](pqxx::transaction_base& tx) {
+            matchWalkin(tx, kLuciaEmail, "Lucía", "Peña-Ruiz", "1990-07-14");
+          }).find("permission denied") != std::string::npos);
+  }
   const std::string nobody = "20000000-0000-4000-8000-00000000dead";
   std::vector<std::string> refusals;
-  for (const std::string& patient : {std::string(kPatientA), nobody}) {
+  for (const std::string& patient : {std::string(kSyncPatientA), nobody}) {
     const std::vector<std::function<void(pqxx::transaction_base&)>> statements = {
              [&](pqxx::transaction_base& tx) { tx.exec_params(kEntry, kWaitlistB, patient); },
              [&](pqxx::transaction_base& tx) {
@@ -474,27 +503,27 @@ TEST_CASE("a practice cannot reach another's patient by id; refusals do not tell
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
-    tx.exec_params(kEntry, kWaitlistB, kPatientB);
+    tx.exec_params(kEntry, kWaitlistB, kSyncPatientB);
     tx.commit();
   }
   CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
-          tx.exec_params("UPDATE waitlist_entry SET patient_id = $1", kPatientA);
+          tx.exec_params("UPDATE waitlist_entry SET patient_id = $1", kSyncPatientA);
         }).find("patient is not known to this practice") != std::string::npos);
   // Editing the entry otherwise is untouched by the rule.
   CHECK(errorAs(hub, kPracticeB, "UPDATE waitlist_entry SET notes = 'prefers mornings'") == "");
   // A row aimed at another practice's waitlist is refused by row-level security whatever the
   // patient, so it cannot be used to ask whether A knows a patient.
-  for (const std::string& patient : {std::string(kPatientB), std::string(kPatientA), nobody}) {
+  for (const std::string& patient : {std::string(kSyncPatientB), std::string(kSyncPatientA), nobody}) {
     CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) { tx.exec_params(kEntry, kWaitlistA, patient); })
               .find("row-level security") != std::string::npos);
   }
   // Another system writing straight into PostgreSQL obeys the same rule, and may link explicitly.
   CHECK(errorOf(dsn, std::string("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, "
                                  "status) VALUES (gen_random_uuid(), '") +
-                         kWaitlistB + "', '" + kPatientA + "', 1, 'waiting')")
+                         kWaitlistB + "', '" + kSyncPatientA + "', 1, 'waiting')")
             .find("patient is not known to this practice") != std::string::npos);
   CHECK(errorOf(dsn, std::string("INSERT INTO practice_patient (practice_id, patient_id) VALUES ('") + kPracticeB +
-                         "', '" + kPatientA + "')") == "");
+                         "', '" + kSyncPatientA + "')") == "");
   CHECK(valueAs(hub, kPracticeB, "SELECT count(*) FROM patient") == "2");
   // Registering a new patient still links it to the practice that registers it.
   {
@@ -521,7 +550,7 @@ TEST_CASE("a row that moves out of a practice's sight gives that practice a 'lea
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeA);
-    tx.exec_params(kAppointment, appointment, kProviderA, kPatientA, "2030-05-04 09:00", "2030-05-04 09:50");
+    tx.exec_params(kAppointment, appointment, kProviderA, kSyncPatientA, "2030-05-04 09:00", "2030-05-04 09:50");
     tx.commit();
   }
   // The hub of A cannot give its appointment away: A could no longer see it.
@@ -543,8 +572,17 @@ TEST_CASE("a row that moves out of a practice's sight gives that practice a 'lea
                            appointment + "'") == "");
   CHECK(valueAs(hub, kPracticeA, changes) == "upsert:1,leave:2,upsert:4");
   CHECK(valueAs(hub, kPracticeB, changes) == "upsert:2,upsert:3,leave:4");
+  // A front-desk notification readdressed from A to B is a leave for A too.
+  const std::string notification = "33000000-0000-4000-8000-000000000001";
+  REQUIRE(errorOf(dsn, "INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status) "
+                       "VALUES ('" + notification + "', '" + kPracticeA + "', 'front_desk', 'patient_arrived', '{}', "
+                       "'pending')") == "");
+  REQUIRE(errorOf(dsn, std::string("UPDATE notification SET recipient_id = '") + kPracticeB + "'") == "");
+  const std::string notices = "SELECT string_agg(op, ',' ORDER BY seq) FROM change_log WHERE entity = 'notification'";
+  CHECK(valueAs(hub, kPracticeA, notices) == "upsert,leave");
+  CHECK(valueAs(hub, kPracticeB, notices) == "upsert");
   // Nor can it be given a patient its practice does not know.
-  REQUIRE(errorOf(dsn, "UPDATE appointment SET patient_id = '" + std::string(kPatientB) + "' WHERE appointment_id = '" +
+  REQUIRE(errorOf(dsn, "UPDATE appointment SET patient_id = '" + std::string(kSyncPatientB) + "' WHERE appointment_id = '" +
                            appointment + "'")
               .find("patient is not known to this practice") != std::string::npos);
 }
@@ -560,7 +598,7 @@ TEST_CASE("one NOTIFY per practice per commit, on the anteroom_changes channel")
     actFor(tx, kPracticeA);
     tx.exec("UPDATE provider SET experience = experience + 1");
     tx.exec("UPDATE waitlist SET description = 'mornings'");
-    tx.exec_params(kEntry, kWaitlistA, kPatientA);
+    tx.exec_params(kEntry, kWaitlistA, kSyncPatientA);
     tx.commit();
   }
   CHECK(drain(listening, listener) == std::vector<std::string>{kPracticeA});
@@ -613,8 +651,8 @@ TEST_CASE("batched retention purges and archives the same rows as apply_retentio
       const std::string n = std::to_string(10 + i);
       tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status, deleted) "
                      "VALUES ($1, $2, $3, 1, 'removed', false)",
-                     "40000000-0000-4000-8000-0000000000" + n, kWaitlistA, kPatientA);
-      tx.exec_params(kAppointment, "30000000-0000-4000-8000-0000000000" + n, kProviderA, kPatientA,
+                     "40000000-0000-4000-8000-0000000000" + n, kWaitlistA, kSyncPatientA);
+      tx.exec_params(kAppointment, "30000000-0000-4000-8000-0000000000" + n, kProviderA, kSyncPatientA,
                      "2030-05-" + n + " 09:00", "2030-05-" + n + " 09:50");
     }
     tx.exec("UPDATE waitlist_entry SET deleted = true");
@@ -686,63 +724,107 @@ TEST_CASE("hub and reporting sessions run in UTC whatever the database default s
   CHECK(zoneOf("anteroom_reporting") == "UTC");
 }
 
-TEST_CASE("confirming a request books its slot once: a second confirmation fails on a named constraint") {
-  const std::string dsn = syncDatabase("sync_slots");
-  auto hub = hubOf("sync_slots");
-  const std::string slot = "31000000-0000-4000-8000-0000000000f1";
-  const std::string first = "32000000-0000-4000-8000-000000000001";
-  const std::string second = "32000000-0000-4000-8000-000000000002";
-  const std::string request = "INSERT INTO appointment_request (request_id, patient_id, provider_id, waitlist_entry_id, "
-                              "appointment_slot_id, status, requested_time) VALUES ($1, $2, $3, $4, $5, 'accepted', "
-                              "'2030-06-01 10:00')";
-  {
-    pqxx::work tx(hub);
-    actFor(tx, kPracticeA);
-    insertPatient(tx, "20000000-0000-4000-8000-0000000000a2", "Desmond", "Larkspur", "desmond.l@invented.example",
-                  "1982-02-02");
-    tx.exec_params("INSERT INTO appointment_slot (slot_id, provider_id, start_time, end_time, status) "
-                   "VALUES ($1, $2, '2030-06-01 10:00', '2030-06-01 10:50', 'open')",
-                   slot, kProviderA);
-    for (const auto& [req, patient, entry] :
-         {std::tuple{first, std::string(kPatientA), std::string("41000000-0000-4000-8000-000000000001")},
-          std::tuple{second, std::string("20000000-0000-4000-8000-0000000000a2"),
-                     std::string("41000000-0000-4000-8000-000000000002")}}) {
-      tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
-                     "VALUES ($1, $2, $3, 1, 'offered')",
-                     entry, kWaitlistA, patient);
-      tx.exec_params(request, req, patient, kProviderA, entry, slot);
-    }
-    tx.commit();
+namespace {
+
+constexpr const char* kSlot = "31000000-0000-4000-8000-0000000000f1";
+constexpr const char* kFirstRequest = "32000000-0000-4000-8000-000000000001";
+constexpr const char* kSecondRequest = "32000000-0000-4000-8000-000000000002";
+
+// One open slot of A's provider and two accepted requests for it (two devices offered it to two
+// patients while offline), each with its offered waitlist entry.
+void seedSlotRequests(const std::string& database) {
+  syncDatabase(database);
+  auto hub = hubOf(database);
+  pqxx::work tx(hub);
+  actFor(tx, kPracticeA);
+  insertPatient(tx, "20000000-0000-4000-8000-0000000000a2", "Desmond", "Larkspur", "desmond.l@invented.example",
+                "1982-02-02");
+  tx.exec_params("INSERT INTO appointment_slot (slot_id, provider_id, start_time, end_time, status) "
+                 "VALUES ($1, $2, '2030-06-01 10:00', '2030-06-01 10:50', 'open')",
+                 kSlot, kProviderA);
+  for (const auto& [request, patient, entry] :
+       {std::tuple{kFirstRequest, kSyncPatientA, "41000000-0000-4000-8000-000000000001"},
+        std::tuple{kSecondRequest, "20000000-0000-4000-8000-0000000000a2", "41000000-0000-4000-8000-000000000002"}}) {
+    tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
+                   "VALUES ($1, $2, $3, 1, 'offered')",
+                   entry, kWaitlistA, patient);
+    tx.exec_params("INSERT INTO appointment_request (request_id, patient_id, provider_id, waitlist_entry_id, "
+                   "appointment_slot_id, status, requested_time) VALUES ($1, $2, $3, $4, $5, 'accepted', "
+                   "'2030-06-01 10:00')",
+                   request, patient, kProviderA, entry, kSlot);
   }
-  // The hub's confirmation, in one transaction.
-  const auto confirm = [&](const std::string& req, bool appointmentFirst) {
-    return errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-      const auto r = tx.exec_params1("SELECT patient_id::text, waitlist_entry_id::text FROM appointment_request "
-                                     "WHERE request_id = $1",
-                                     req);
-      const auto book = [&] {
-        tx.exec_params("UPDATE appointment_slot SET status = 'booked' WHERE slot_id = $1", slot);
-        tx.exec_params("UPDATE appointment_request SET status = 'confirmed' WHERE request_id = $1", req);
-      };
-      if (!appointmentFirst) book();
-      tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, waitlist_entry_id, start_time, "
-                     "end_time, status, type) SELECT gen_random_uuid(), s.provider_id, $2, $3, s.start_time, "
-                     "s.end_time, 'scheduled', 'in_person' FROM appointment_slot s WHERE s.slot_id = $1",
-                     slot, r[0].as<std::string>(), r[1].as<std::string>());
-      if (appointmentFirst) book();
-      tx.exec_params("UPDATE waitlist_entry SET status = 'scheduled' WHERE entry_id = $1", r[1].as<std::string>());
-    });
+  tx.commit();
+}
+
+// The hub's confirmation of a request, all in the caller's transaction: the appointment at the
+// slot's times, the slot booked, the request confirmed, the entry scheduled.
+void confirmRequest(pqxx::transaction_base& tx, const std::string& request, bool appointmentFirst) {
+  const auto r = tx.exec_params1("SELECT patient_id::text, waitlist_entry_id::text FROM appointment_request "
+                                 "WHERE request_id = $1",
+                                 request);
+  const auto book = [&] {
+    tx.exec_params("UPDATE appointment_slot SET status = 'booked' WHERE slot_id = $1", kSlot);
+    tx.exec_params("UPDATE appointment_request SET status = 'confirmed' WHERE request_id = $1", request);
   };
-  CHECK(confirm(first, true) == "");
-  CHECK(confirm(second, true).find("appointment_no_overlap") != std::string::npos);
-  CHECK(confirm(second, false).find("appointment_request_slot_confirmed_once") != std::string::npos);
-  // Nothing of the refused confirmations remains.
+  if (!appointmentFirst) book();
+  tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, waitlist_entry_id, start_time, "
+                 "end_time, status, type) SELECT gen_random_uuid(), s.provider_id, $2, $3, s.start_time, "
+                 "s.end_time, 'scheduled', 'in_person' FROM appointment_slot s WHERE s.slot_id = $1",
+                 kSlot, r[0].as<std::string>(), r[1].as<std::string>());
+  if (appointmentFirst) book();
+  tx.exec_params("UPDATE waitlist_entry SET status = 'scheduled' WHERE entry_id = $1", r[1].as<std::string>());
+}
+
+// What a person at the front desk would see: appointments, requests, entries and the slot.
+void checkOneBooking(pqxx::connection& hub) {
   CHECK(valueAs(hub, kPracticeA, "SELECT count(*) FROM appointment") == "1");
   CHECK(valueAs(hub, kPracticeA, "SELECT string_agg(status, ',' ORDER BY request_id) FROM appointment_request") ==
         "confirmed,accepted");
   CHECK(valueAs(hub, kPracticeA, "SELECT string_agg(status, ',' ORDER BY entry_id) FROM waitlist_entry "
                                  "WHERE entry_id::text LIKE '41%'") == "scheduled,offered");
-  CHECK(valueAs(hub, kPracticeA, "SELECT status FROM appointment_slot WHERE slot_id = '" + slot + "'") == "booked");
+  CHECK(valueAs(hub, kPracticeA, std::string("SELECT status FROM appointment_slot WHERE slot_id = '") + kSlot + "'") ==
+        "booked");
+}
+
+}  // namespace
+
+TEST_CASE("confirming a request books its slot once: a second confirmation fails on a named constraint") {
+  seedSlotRequests("sync_slots");
+  auto hub = hubOf("sync_slots");
+  const auto confirm = [&](const std::string& request, bool appointmentFirst) {
+    return errorAs(hub, kPracticeA,
+                   [&](pqxx::transaction_base& tx) { confirmRequest(tx, request, appointmentFirst); });
+  };
+  CHECK(confirm(kFirstRequest, true) == "");
+  CHECK(confirm(kSecondRequest, true).find("appointment_no_overlap") != std::string::npos);
+  CHECK(confirm(kSecondRequest, false).find("appointment_request_slot_confirmed_once") != std::string::npos);
+  // Nothing of the refused confirmations remains.
+  checkOneBooking(hub);
+}
+
+TEST_CASE("two hubs confirming the same slot at once: the second waits for the first, then fails") {
+  for (const bool appointmentFirst : {true, false}) {
+    INFO("the second writes its appointment first: " << appointmentFirst);
+    const std::string database = appointmentFirst ? "sync_race_appointment" : "sync_race_request";
+    seedSlotRequests(database);
+    auto hub = hubOf(database);
+    pqxx::work first(hub);
+    actFor(first, kPracticeA);
+    confirmRequest(first, kFirstRequest, true);
+    auto racing = std::async(std::launch::async, [&] {
+      auto other = hubOf(database);
+      return errorAs(other, kPracticeA, [&](pqxx::transaction_base& tx) {
+        tx.exec("SET LOCAL statement_timeout = '20s'");
+        confirmRequest(tx, kSecondRequest, appointmentFirst);
+      });
+    });
+    CHECK(racing.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    first.commit();
+    const std::string refused = racing.get();
+    CHECK(refused.find(appointmentFirst ? "appointment_no_overlap" : "appointment_request_slot_confirmed_once") !=
+          std::string::npos);
+    checkOneBooking(hub);
+  }
 }
 
 TEST_CASE("the walk-in match leaves no key, email, name or date of birth in the PostgreSQL log") {

@@ -123,6 +123,16 @@ TEST_CASE("a device writes what the kiosk writes, and never books") {
     CHECK(deviceMay(c.entity, MutationKind::Update) == c.update);
     CHECK(deviceMay(c.entity, MutationKind::Delete) == c.remove);
   }
+  // A delete is refused with a reason a person can read.
+  for (const Entity e : allEntities()) {
+    CAPTURE(tableOf(e));
+    const MergePlan plan = planDelete(e);
+    REQUIRE(plan.rejection.has_value());
+    CHECK(plan.rejection->code == "sync.not_writable");
+    CHECK(plan.rejection->message.starts_with("a device may not delete " + std::string(nounOf(e)) + " records: "));
+  }
+  CHECK(planDelete(Entity::Patient).rejection->message ==
+        "a device may not delete patient records: patient records are never deleted from a kiosk");
   for (const auto kind : {MutationKind::Insert, MutationKind::Update, MutationKind::Delete})
     CHECK((parseMutationKind(toString(kind)) == kind));
   CHECK(toString(MutationKind::Delete) == "delete");

@@ -460,6 +460,11 @@ MergePlan planInsert(Entity entity, const Json::Object& row) {
   return plan;
 }
 
+MergePlan planDelete(Entity entity) {
+  if (!deviceMay(entity, MutationKind::Delete)) return notWritable(entity, MutationKind::Delete);
+  return {};
+}
+
 // [SECTION] Walk-in identity
 
 WalkinIdentity foldIdentity(std::string_view firstName, std::string_view lastName, Date dateOfBirth) {

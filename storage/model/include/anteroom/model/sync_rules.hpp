@@ -119,6 +119,11 @@ MergePlan planUpdate(Entity entity, const Json::Object& central, const Json::Obj
 // must read as its record type (fromRowJson's errors, every column present).
 MergePlan planInsert(Entity entity, const Json::Object& row);
 
+// A device's delete: a tombstone written centrally when deviceMay allows it (today no entity),
+// else rejected ("sync.not_writable") with the reason, e.g. "a device may not delete patient
+// records: patient records are never deleted from a kiosk".
+MergePlan planDelete(Entity entity);
+
 // [SECTION] Walk-in identity
 
 // Names folded as the kiosk folds them for lookup (nameLookupKey: case, accents, punctuation).
