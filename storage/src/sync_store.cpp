@@ -423,11 +423,16 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
     if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held) {
       sql::Value serverValue = std::monostate{};
       if (ack.row) serverValue = Json(ack.row->row).dump();
+      // Staff must always read something they can act on, even when the server gave no words.
+      const std::string reason = !ack.message.empty() ? ack.message
+                                 : ack.status == AckStatus::Held
+                                     ? "the server is holding this change for review by staff"
+                                     : "the server refused this change without giving a reason";
       if (auto r = run(m_impl,
                        "INSERT INTO sync_conflict (mutation_id, entity, entity_id, reason, code, local_value,"
                        " server_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       {ack.mutationId, (*queued)->entity, (*queued)->entityId, ack.message, ack.code,
-                        (*queued)->changes, serverValue, formatInstant(m_now)},
+                       {ack.mutationId, (*queued)->entity, (*queued)->entityId, reason, ack.code, (*queued)->changes,
+                        serverValue, formatInstant(m_now)},
                        "recording a conflict for staff");
           !r)
         return r;

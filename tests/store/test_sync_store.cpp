@@ -445,6 +445,18 @@ TEST_CASE("a walk-in held for review is a conflict with no server row") {
   CHECK(conflicts[0].serverValue.empty());
   CHECK(s.get<Patient>(d.patient.patientId).value().has_value());  // the walk-in stays on the device
   CHECK(s.pendingOutboxCount().value() == 0);
+
+  // A refusal without words still reads as something staff can act on.
+  Patient edited = d.patient;
+  edited.phone = "+15415559876";
+  REQUIRE(s.update(edited, store::Actor::kiosk()).has_value());
+  MutationAck silent = ack(s.pendingOutbox(1).value().at(0), AckStatus::Rejected);
+  silent.code = "patient.refused";
+  REQUIRE(acknowledge(s, {silent}).has_value());
+  const auto both = s.openConflicts(10).value();
+  REQUIRE(both.size() == 2);
+  CHECK(both[1].code == "patient.refused");
+  CHECK(both[1].reason == "the server refused this change without giving a reason");
 }
 
 TEST_CASE("a remap rewrites the row, its children, pending outbox rows and conflicts") {
