@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/json.hpp"
@@ -19,6 +20,7 @@
 #include "integrity.hpp"
 #include "migrations.hpp"
 #include "sqlite.hpp"
+#include "store_internal.hpp"
 
 namespace anteroom::store {
 
@@ -27,7 +29,8 @@ namespace anteroom::store {
 struct Store::Impl {
   sql::Connection conn;
   Uuid deviceId;
-  std::optional<HybridLogicalClock> clock;
+  std::optional<HybridLogicalClock> clock;  // node id: device id + a suffix of this open
+  HlcTimestamp clockAtBegin;
   UuidGenerator ids;
   std::size_t outboxCeiling = 0;
   std::int64_t outboxCountCache = -1;
@@ -60,8 +63,36 @@ struct Store::Impl {
     return clock->encode(clock->now(ms));
   }
 
-  Result<void> persistClock(Instant now) {
+  // The kiosk and the sync daemon are two processes on one file, each with its own clock (and
+  // node id): a transaction first adopts the persisted clock, so its timestamps follow every
+  // commit before it, and persists its own at the end if it moved.
+  Result<void> adoptPersistedClock() {
+    auto persisted = getState("hlc");
+    if (!persisted) return std::unexpected(persisted.error());
+    if (*persisted) {
+      if (auto decoded = HybridLogicalClock::decode(**persisted)) clock->restore(decoded->first);
+    }
+    clockAtBegin = clock->last();
+    return {};
+  }
+
+  Result<void> persistClockIfMoved(Instant now) {
+    if (clock->last() <= clockAtBegin) return {};
     return putState("hlc", clock->encode(clock->last()), now);
+  }
+
+  // BEGIN IMMEDIATE; clock adopted; fn; clock persisted; COMMIT. Rolled back unless all succeed.
+  // A damaged store takes no writes; damage seen inside one marks the store (watch).
+  Result<void> transact(Instant now, const std::function<Result<void>()>& fn) {
+    if (damage) return std::unexpected(integrity::damagedStoreError(damage->message));
+    auto tx = sql::Transaction::begin(conn);
+    if (!tx) return watch(Result<void>(std::unexpected(tx.error())));
+    auto r = adoptPersistedClock();
+    if (r) r = fn();
+    if (r) r = persistClockIfMoved(now);
+    if (r) r = tx->commit();
+    if (!r) outboxCountCache = -1;  // rolled back: recount next time
+    return watch(std::move(r));
   }
 
   Result<void> putState(std::string_view key, std::string_view value, Instant now) {
@@ -90,8 +121,8 @@ struct Store::Impl {
   }
 
   Result<void> appendOutbox(std::string_view entity, const Uuid& id, std::string_view kind,
-                            const std::string& changes, std::int64_t baseVersion, Instant now,
-                            const std::string& hlc) {
+                            const std::string& changes, const std::string& prior, std::int64_t baseVersion,
+                            Instant now, const std::string& hlc) {
     if (outboxCountCache < 0 || outboxCountCache >= static_cast<std::int64_t>(outboxCeiling)) {
       auto n = countOutbox();
       if (!n) return std::unexpected(n.error());
@@ -104,8 +135,8 @@ struct Store::Impl {
       }
     }
     auto stmt = conn.cached(
-        "INSERT INTO outbox (mutation_id, entity, entity_id, kind, changes, base_version, hlc, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO outbox (mutation_id, entity, entity_id, kind, changes, prior, base_version, hlc, created_at,"
+        " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!stmt) return std::unexpected(stmt.error());
     auto& s = **stmt;
     s.bindText(1, ids.v7(now).toString());
@@ -113,9 +144,11 @@ struct Store::Impl {
     s.bindText(3, id.toString());
     s.bindText(4, kind);
     s.bindText(5, changes);
-    s.bindInt(6, baseVersion);
-    s.bindText(7, hlc);
-    s.bindText(8, formatInstant(now));
+    s.bindText(6, prior);
+    s.bindInt(7, baseVersion);
+    s.bindText(8, hlc);
+    s.bindText(9, formatInstant(now));
+    s.bindInt(10, schemaVersion);
     if (auto r = step(s, "queueing a change for sync"); !r) return r;
     ++outboxCountCache;
     return {};
@@ -250,10 +283,17 @@ std::string joinNames(const std::vector<const Cell*>& cells) {
   return out;
 }
 
+// Server-owned columns (DESIGN.md 5.3) are kept current on the device for its own screens but
+// never sent: the hub derives them. The model's column classes will name them (issue 9, item 1).
+bool serverOwned(std::string_view column) { return column == "priority_score"; }
+
+// Whether a column of a local change travels in the outbox mutation.
+bool synced(const Cell& c) { return !c.localOnly && !serverOwned(c.column); }
+
 std::string changesJson(const std::vector<const Cell*>& cells) {
   Json::Object obj;
   for (const Cell* c : cells) {
-    if (!c->localOnly) obj.emplace(std::string(c->column), c->json);
+    if (synced(*c)) obj.emplace(std::string(c->column), c->json);
   }
   return Json(std::move(obj)).dump();
 }
@@ -263,6 +303,40 @@ std::vector<Cell> cellsOf(const T& r) {
   RowWriter w;
   Codec<T>::fields(r, w);
   return std::move(w.cells);
+}
+
+// A server row: every column rewritten (insert or replace), its row_version and tombstone flag
+// taken from the record. No outbox row, no audit row: callers decide what to record.
+template <class T>
+Result<void> writeServerRow(Store::Impl& impl, const T& record) {
+  const Uuid& id = record.*Codec<T>::idMember;
+  const std::vector<Cell> cells = cellsOf(record);
+  static const std::string updateSql = [] {
+    std::string s = "UPDATE " + std::string(Codec<T>::table) + " SET ";
+    for (auto c : columnsOf<T>()) s += std::string(c) + " = ?, ";
+    return s + "row_version = ?, deleted = ? WHERE " + std::string(Codec<T>::idColumn) + " = ?";
+  }();
+  auto bindAll = [&](sql::Stmt& s) {
+    int i = 1;
+    for (const auto& c : cells) s.bind(i++, c.value);
+    s.bindInt(i++, record.sync.rowVersion);
+    s.bindInt(i++, record.sync.deleted ? 1 : 0);
+    return i;
+  };
+  {
+    auto stmt = impl.conn.cached(updateSql);
+    if (!stmt) return std::unexpected(stmt.error());
+    const int i = bindAll(**stmt);
+    (*stmt)->bindText(i, id.toString());
+    if (auto s = impl.step(**stmt, "applying a server change"); !s) return s;
+  }
+  if (sqlite3_changes(impl.conn.raw()) == 0) {
+    auto stmt = impl.conn.cached(insertSql<T>(true));
+    if (!stmt) return std::unexpected(stmt.error());
+    bindAll(**stmt);
+    if (auto s = impl.step(**stmt, "applying a server change"); !s) return s;
+  }
+  return {};
 }
 
 std::string tableNotFound(std::string_view table) {
@@ -330,9 +404,8 @@ Result<void> WriteTx::insert(const T& record) {
   for (const auto& c : cells) all.push_back(&c);
   const std::string hlc = impl.nextHlc(m_now);
   const Uuid& id = r.*Codec<T>::idMember;
-  if (auto o = impl.appendOutbox(Codec<T>::table, id, "insert", changesJson(all), 0, m_now, hlc); !o) return o;
-  if (auto a = impl.appendAudit(m_actor, "create", Codec<T>::table, id.toString(), "", m_now, hlc); !a) return a;
-  return impl.persistClock(m_now);
+  if (auto o = impl.appendOutbox(Codec<T>::table, id, "insert", changesJson(all), "{}", 0, m_now, hlc); !o) return o;
+  return impl.appendAudit(m_actor, "create", Codec<T>::table, id.toString(), "", m_now, hlc);
 }
 
 template <class T>
@@ -358,8 +431,13 @@ Result<void> WriteTx::update(const T& record) {
   const std::vector<Cell> before = cellsOf(**current);
   const std::vector<Cell> after = cellsOf(next);
   std::vector<const Cell*> changed;
+  std::vector<const Cell*> priorValues;  // what the changed columns held before, for the hub's compare
+  bool anySynced = false;
   for (std::size_t k = 0; k < after.size(); ++k) {
-    if (after[k].value != before[k].value) changed.push_back(&after[k]);
+    if (after[k].value == before[k].value) continue;
+    changed.push_back(&after[k]);
+    priorValues.push_back(&before[k]);
+    anySynced = anySynced || synced(after[k]);
   }
   if (changed.empty()) return {};
 
@@ -375,13 +453,15 @@ Result<void> WriteTx::update(const T& record) {
   if (auto s = impl.step(**stmt, "saving a change"); !s) return s;
 
   const std::string hlc = impl.nextHlc(m_now);
-  if (auto o = impl.appendOutbox(Codec<T>::table, id, "update", changesJson(changed),
-                                 (*current)->sync.rowVersion, m_now, hlc);
-      !o)
-    return o;
+  // A change of server-owned columns only (a re-score) stays on the device.
+  if (anySynced) {
+    if (auto o = impl.appendOutbox(Codec<T>::table, id, "update", changesJson(changed), changesJson(priorValues),
+                                   (*current)->sync.rowVersion, m_now, hlc);
+        !o)
+      return o;
+  }
   if (auto a = impl.appendAudit(m_actor, "update", Codec<T>::table, id.toString(), joinNames(changed), m_now, hlc); !a)
     return a;
-  if (auto c = impl.persistClock(m_now); !c) return c;
 
   // A change to a priority input re-scores the entries it feeds, in this transaction.
   if constexpr (std::is_same_v<T, Patient> || std::is_same_v<T, Waitlist>) {
@@ -416,10 +496,10 @@ Result<void> WriteTx::remove(const Uuid& id) {
   (*stmt)->bindText(2, id.toString());
   if (auto s = impl.step(**stmt, "deleting a record"); !s) return s;
   const std::string hlc = impl.nextHlc(m_now);
-  if (auto o = impl.appendOutbox(Codec<T>::table, id, "delete", "{}", (*current)->sync.rowVersion, m_now, hlc); !o)
+  if (auto o = impl.appendOutbox(Codec<T>::table, id, "delete", "{}", "{}", (*current)->sync.rowVersion, m_now, hlc);
+      !o)
     return o;
-  if (auto a = impl.appendAudit(m_actor, "delete", Codec<T>::table, id.toString(), "", m_now, hlc); !a) return a;
-  return impl.persistClock(m_now);
+  return impl.appendAudit(m_actor, "delete", Codec<T>::table, id.toString(), "", m_now, hlc);
 }
 
 template <class T>
@@ -434,33 +514,7 @@ Result<ApplyOutcome> WriteTx::applyRemote(const T& record) {
   auto pending = impl.hasPendingMutation(Codec<T>::table, id);
   if (!pending) return std::unexpected(pending.error());
   if (*pending) return ApplyOutcome::SkippedPendingLocal;
-
-  const std::vector<Cell> cells = cellsOf(record);
-  static const std::string updateSql = [] {
-    std::string s = "UPDATE " + std::string(Codec<T>::table) + " SET ";
-    for (auto c : columnsOf<T>()) s += std::string(c) + " = ?, ";
-    return s + "row_version = ?, deleted = ? WHERE " + std::string(Codec<T>::idColumn) + " = ?";
-  }();
-  auto bindAll = [&](sql::Stmt& s) {
-    int i = 1;
-    for (const auto& c : cells) s.bind(i++, c.value);
-    s.bindInt(i++, record.sync.rowVersion);
-    s.bindInt(i++, record.sync.deleted ? 1 : 0);
-    return i;
-  };
-  {
-    auto stmt = impl.conn.cached(updateSql);
-    if (!stmt) return std::unexpected(stmt.error());
-    const int i = bindAll(**stmt);
-    (*stmt)->bindText(i, id.toString());
-    if (auto s = impl.step(**stmt, "applying a server change"); !s) return std::unexpected(s.error());
-  }
-  if (sqlite3_changes(impl.conn.raw()) == 0) {
-    auto stmt = impl.conn.cached(insertSql<T>(true));
-    if (!stmt) return std::unexpected(stmt.error());
-    bindAll(**stmt);
-    if (auto s = impl.step(**stmt, "applying a server change"); !s) return std::unexpected(s.error());
-  }
+  if (auto w = writeServerRow(impl, record); !w) return std::unexpected(w.error());
   const std::string hlc = impl.nextHlc(m_now);
   if (auto a = impl.appendAudit(m_actor, "apply_remote", Codec<T>::table, id.toString(), "", m_now, hlc); !a)
     return std::unexpected(a.error());
@@ -476,6 +530,15 @@ Result<void> WriteTx::recordAccess(std::string_view entity, const Uuid& id, std:
 // [SECTION] Opening
 
 namespace {
+
+// The kiosk and the sync daemon open one store: each open is its own clock node, so two
+// timestamps from one device never tie. Device id, then a random suffix for this open.
+std::string processNodeId(const Uuid& deviceId) {
+  std::random_device random;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, ".%08x", static_cast<unsigned>(random()));
+  return deviceId.toString() + suffix;
+}
 
 constexpr char kPlainSqliteHeader[] = "SQLite format 3";
 
@@ -598,7 +661,7 @@ Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
   const auto parsedId = Uuid::parse(**deviceId);
   if (!parsedId) return fail(ErrorDomain::Store, "store.bad_row", "the store's device id is unreadable");
   impl->deviceId = *parsedId;
-  impl->clock.emplace(impl->deviceId.toString());
+  impl->clock.emplace(processNodeId(impl->deviceId));
   auto lastClock = impl->getState("hlc");
   if (!lastClock) return std::unexpected(lastClock.error());
   if (*lastClock) {
@@ -738,17 +801,8 @@ Result<void> Store::write(const Actor& actor, const std::function<Result<void>(W
 }
 
 Result<void> Store::write(const Actor& actor, Instant now, const std::function<Result<void>(WriteTx&)>& fn) {
-  if (m_impl->damage) return std::unexpected(integrity::damagedStoreError(m_impl->damage->message));
-  auto tx = sql::Transaction::begin(m_impl->conn);
-  if (!tx) return m_impl->watch(Result<void>(std::unexpected(tx.error())));
   WriteTx writer(*this, actor, now);
-  if (auto r = fn(writer); !r) {
-    m_impl->outboxCountCache = -1;  // rolled back: recount next time
-    return m_impl->watch(std::move(r));
-  }
-  auto committed = tx->commit();
-  if (!committed) m_impl->outboxCountCache = -1;
-  return m_impl->watch(std::move(committed));
+  return m_impl->transact(now, [&] { return fn(writer); });
 }
 
 template <class T>
@@ -933,8 +987,8 @@ Result<Appointment> Store::setAppointmentStatus(const Uuid& appointmentId, Appoi
 
 Result<std::vector<OutboxMutation>> Store::pendingOutbox(std::size_t limit) {
   auto stmt = m_impl->conn.cached(
-      "SELECT device_seq, mutation_id, entity, entity_id, kind, changes, base_version, hlc, created_at"
-      " FROM outbox ORDER BY device_seq LIMIT ?");
+      "SELECT device_seq, mutation_id, entity, entity_id, kind, changes, base_version, hlc, created_at, prior,"
+      " schema_version FROM outbox ORDER BY device_seq LIMIT ?");
   if (!stmt) return std::unexpected(stmt.error());
   (*stmt)->bindInt(1, static_cast<std::int64_t>(limit));
   std::vector<OutboxMutation> out;
@@ -942,7 +996,7 @@ Result<std::vector<OutboxMutation>> Store::pendingOutbox(std::size_t limit) {
   while ((rc = (*stmt)->step()) == SQLITE_ROW) {
     auto& s = **stmt;
     out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3), s.getText(4), s.getText(5), s.getInt(6),
-                   s.getText(7), s.getText(8)});
+                   s.getText(7), s.getText(8), s.getText(9), static_cast<int>(s.getInt(10))});
   }
   if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(m_impl->conn.raw(), rc, "reading the outbox"));
   return out;
@@ -978,15 +1032,16 @@ const Uuid& Store::deviceId() const { return m_impl->deviceId; }
 
 Result<std::vector<SyncConflict>> Store::openConflicts(std::size_t limit) {
   auto stmt = m_impl->conn.cached(
-      "SELECT conflict_id, mutation_id, entity, entity_id, reason, created_at FROM sync_conflict"
-      " WHERE resolved_at IS NULL ORDER BY conflict_id LIMIT ?");
+      "SELECT conflict_id, mutation_id, entity, entity_id, reason, created_at, code, local_value, server_value"
+      " FROM sync_conflict WHERE resolved_at IS NULL ORDER BY conflict_id LIMIT ?");
   if (!stmt) return std::unexpected(stmt.error());
   (*stmt)->bindInt(1, static_cast<std::int64_t>(limit));
   std::vector<SyncConflict> out;
   int rc = 0;
   while ((rc = (*stmt)->step()) == SQLITE_ROW) {
     auto& s = **stmt;
-    out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3), s.getText(4), s.getText(5)});
+    out.push_back({s.getInt(0), s.getText(1), s.getText(2), s.getText(3), s.getText(4), s.getText(5), s.getText(6),
+                   s.getText(7), s.getText(8)});
   }
   if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(m_impl->conn.raw(), rc, "reading conflicts"));
   return out;
@@ -1080,6 +1135,39 @@ Result<PurgeReport> Store::purgeOutsideWindow(Instant now, int daysAhead) {
   return report;
 }
 
+// [SECTION] What sync_store.cpp uses of the internals (store_internal.hpp)
+
+namespace internal {
+
+sql::Connection& connection(Store::Impl& impl) { return impl.conn; }
+Result<void> step(Store::Impl& impl, sql::Stmt& stmt, std::string_view what) { return impl.step(stmt, what); }
+Result<void> transact(Store::Impl& impl, Instant now, const std::function<Result<void>()>& fn) {
+  return impl.transact(now, fn);
+}
+Result<std::optional<std::string>> getState(Store::Impl& impl, std::string_view key) { return impl.getState(key); }
+Result<void> putState(Store::Impl& impl, std::string_view key, std::string_view value, Instant now) {
+  return impl.putState(key, value, now);
+}
+Result<void> appendAudit(Store::Impl& impl, std::string_view action, std::string_view entity,
+                         std::string_view entityId, std::string_view fields, Instant now) {
+  return impl.appendAudit(Actor::sync(), action, entity, entityId, fields, now, impl.nextHlc(now));
+}
+Result<bool> hasPendingMutation(Store::Impl& impl, std::string_view entity, const Uuid& id) {
+  return impl.hasPendingMutation(entity, id);
+}
+Result<std::int64_t> countOutbox(Store::Impl& impl) { return impl.countOutbox(); }
+void outboxChanged(Store::Impl& impl) { impl.outboxCountCache = -1; }
+void observeClock(Store::Impl& impl, const HlcTimestamp& remote, Instant now) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  impl.clock->observe(remote, ms);
+}
+template <class T>
+Result<void> writeServerRow(Store::Impl& impl, const T& record) {
+  return store::writeServerRow(impl, record);
+}
+
+}  // namespace internal
+
 // [SECTION] Explicit instantiations for every record type
 
 #define ANTEROOM_INSTANTIATE(T)                                              \
@@ -1091,7 +1179,8 @@ Result<PurgeReport> Store::purgeOutsideWindow(Instant now, int daysAhead) {
   template Result<void> Store::insert<T>(const T&, const Actor&);            \
   template Result<void> Store::update<T>(const T&, const Actor&);            \
   template Result<ApplyOutcome> Store::applyRemote<T>(const T&, const Actor&); \
-  template Result<std::optional<T>> Store::get<T>(const Uuid&);
+  template Result<std::optional<T>> Store::get<T>(const Uuid&);            \
+  template Result<void> internal::writeServerRow<T>(Store::Impl&, const T&);
 
 ANTEROOM_INSTANTIATE(Practice)
 ANTEROOM_INSTANTIATE(Provider)

@@ -195,6 +195,11 @@ OpenOptions storeOptions(const fs::path& path, bool create) {
 
 // [SECTION] 1. Check-in transaction latency
 
+constexpr int kPageCountedCheckIns = 20;
+constexpr double kPageBytes = 4096;          // cipher_page_size
+constexpr double kWalHeaderBytes = 32;       // sqlite's WAL file header
+constexpr double kWalFrameHeaderBytes = 24;  // per frame
+
 // Returns the store's path, left behind for the open benchmark.
 fs::path benchCheckIn(const fs::path& dir, const SecretKey& key, const Sizes& sizes) {
   const fs::path path = dir / "checkin.db";
@@ -214,10 +219,10 @@ fs::path benchCheckIn(const fs::path& dir, const SecretKey& key, const Sizes& si
   std::mt19937_64 rng(11);
   UuidGenerator ids(11);
   std::vector<Uuid> appointments;
-  appointments.reserve(static_cast<std::size_t>(sizes.extraAppointments));
+  appointments.reserve(static_cast<std::size_t>(sizes.extraAppointments + kPageCountedCheckIns));
   need(store.write(Actor::admin(), now,
                    [&](WriteTx& tx) -> Result<void> {
-                     for (int i = 0; i < sizes.extraAppointments; ++i) {
+                     for (int i = 0; i < sizes.extraAppointments + kPageCountedCheckIns; ++i) {
                        const Patient patient = makePatient(rng, ids, i, "checkin", now);
                        if (auto r = tx.applyRemote(patient); !r) return std::unexpected(r.error());
                        Appointment appt;
@@ -236,6 +241,10 @@ fs::path benchCheckIn(const fs::path& dir, const SecretKey& key, const Sizes& si
                      return {};
                    }),
        "adding today's extra appointments");
+  // The last few check-ins are not timed: each starts on an empty WAL, so the WAL's size after
+  // its commit says how many pages (each encrypted, each fsync'd) one check-in writes.
+  const std::vector<Uuid> pageCounted(appointments.end() - kPageCountedCheckIns, appointments.end());
+  appointments.resize(appointments.size() - kPageCountedCheckIns);
   const auto today = need(store.appointmentsBetween(midnight, midnight + std::chrono::days{1}), "reading today");
   note("checkin: " + std::to_string(summary.patients + sizes.extraAppointments) + " patients, " +
        std::to_string(today.size()) + " appointments today; timing " + std::to_string(appointments.size()) +
@@ -257,6 +266,18 @@ fs::path benchCheckIn(const fs::path& dir, const SecretKey& key, const Sizes& si
   metric("checkin_txn_p50_ms", s.p50, "ms");
   metric("checkin_txn_p99_ms", s.p99, "ms");
   metric("checkin_txn_max_ms", s.max, "ms");
+
+  const fs::path wal = path.string() + "-wal";
+  double pages = 0;
+  for (const Uuid& id : pageCounted) {
+    need(store.checkpoint(), "emptying the WAL");
+    need(store.checkIn(id, Actor::kiosk(), anteroom::nowUtc()), "checking in");
+    const auto walBytes = static_cast<double>(fs::file_size(wal));
+    pages += (walBytes - kWalHeaderBytes) / (kPageBytes + kWalFrameHeaderBytes);
+  }
+  note("checkin_pages_per_commit: WAL frames of one check-in commit, mean of " +
+       std::to_string(kPageCountedCheckIns) + " (target: no heavier than about 11)");
+  metric("checkin_pages_per_commit", pages / kPageCountedCheckIns, "pages");
   return path;
 }
 

@@ -85,20 +85,23 @@ TEST_CASE("an update sends only the changed columns, based on the row's server v
   changed.phone = "+15415559876";
   changed.preferences.contactConsent = true;
   REQUIRE(s.update(changed, store::Actor::kiosk()).has_value());
-  auto all = s.pendingOutbox(10).value();
-  // The patient's change, then the re-score of their waiting entry (the server's 12.5 was
-  // computed at another time; the device recomputes whenever an input is written).
-  REQUIRE(all.size() == 2);
-  CHECK(all[1].entity == "waitlist_entry");
-  CHECK(Json::parse(all[1].changes).value().size() == 1);
-  CHECK(Json::parse(all[1].changes).value().find("priority_score") != nullptr);
-  std::vector<store::OutboxMutation> outbox(all.begin(), all.begin() + 1);
+  auto outbox = s.pendingOutbox(10).value();
+  // Only the patient's change: the device re-scores their waiting entry for its own screens
+  // (below), but priority_score is the server's and never travels.
+  REQUIRE(outbox.size() == 1);
   CHECK(outbox[0].kind == "update");
   CHECK(outbox[0].baseVersion == 7);
+  CHECK(outbox[0].schemaVersion == s.info().value().schemaVersion);
   auto changes = Json::parse(outbox[0].changes).value();
   CHECK(changes.size() == 2);
   CHECK(changes.find("phone")->asString() == "+15415559876");
   CHECK(changes.find("preferences")->isObject());
+  // prior: what those two columns held on the device before the change.
+  auto prior = Json::parse(outbox[0].prior).value();
+  CHECK(prior.size() == 2);
+  CHECK(prior.find("phone")->asString() == "+15415551234");
+  CHECK(prior.find("preferences")->find("contact_consent")->asBool() == false);
+  CHECK(s.get<WaitlistEntry>(d.entry.entryId).value()->priorityScore != d.entry.priorityScore);
 
   // The audit row names the fields, never their values.
   auto audit = s.auditTrail(2).value();  // newest first: the re-score, then the patient
@@ -110,7 +113,7 @@ TEST_CASE("an update sends only the changed columns, based on the row's server v
 
   // Writing the same values again is a no-op: no new mutation.
   REQUIRE(s.update(changed, store::Actor::kiosk()).has_value());
-  CHECK(s.pendingOutboxCount().value() == 2);
+  CHECK(s.pendingOutboxCount().value() == 1);
 
   // A later server version does not overwrite the pending local edit.
   Patient server = d.patient;
@@ -132,8 +135,8 @@ TEST_CASE("a failed write leaves neither the domain change nor its outbox row") 
   Patient second = d.patient;
   second.patientId = d.id();
   second.email = "second.person@patients.example";
-  Patient duplicate = d.patient;
-  duplicate.patientId = d.id();  // same email as the first patient: UNIQUE refuses it
+  Patient duplicate = second;
+  duplicate.email = "third.person@patients.example";  // same id as the second: the primary key refuses it
   auto r = s.write(store::Actor::kiosk(), [&](store::WriteTx& tx) -> Result<void> {
     if (auto a = tx.insert(second); !a) return a;
     return tx.insert(duplicate);
@@ -327,8 +330,11 @@ TEST_CASE("changing a waitlist's weights re-scores its waiting entries in the sa
   REQUIRE(s.update(heavier, store::Actor::admin()).has_value());
   const double after = s.get<WaitlistEntry>(d.entry.entryId).value()->priorityScore;
   CHECK(after > before);
+  // The entry's note and the list's weights travel; the re-score stays on the device.
   const auto outbox = s.pendingOutbox(10).value();
-  REQUIRE(outbox.size() == 3);
+  REQUIRE(outbox.size() == 2);
+  CHECK(outbox[0].entity == "waitlist_entry");
+  CHECK(Json::parse(outbox[0].changes).value().find("priority_score") == nullptr);
+  CHECK(Json::parse(outbox[0].prior).value().find("priority_score") == nullptr);
   CHECK(outbox[1].entity == "waitlist");
-  CHECK(outbox[2].entity == "waitlist_entry");
 }

@@ -110,7 +110,7 @@ std::vector<store::OutboxMutation> outboxFor(store::Store& s, std::string_view e
 
 }  // namespace
 
-TEST_CASE("staff set urgency: the score is recomputed in the same write and synced") {
+TEST_CASE("staff set urgency: the score is recomputed in the same write; urgency syncs, the score stays local") {
   Seeded d;
   auto svc = d.service();
   const auto before = d.entry(3);  // Dmitri: waited 40 days
@@ -127,7 +127,9 @@ TEST_CASE("staff set urgency: the score is recomputed in the same write and sync
   const auto outbox = outboxFor(*d.s, "waitlist_entry");
   REQUIRE(outbox.size() == 1);
   CHECK(outbox[0].kind == "update");
-  CHECK(outbox[0].changes.find("\"priority_score\":63.5") != std::string::npos);
+  // The score is kept current on the device but is the server's: it never travels.
+  CHECK(outbox[0].changes.find("priority_score") == std::string::npos);
+  CHECK(outbox[0].prior.find("priority_score") == std::string::npos);
   CHECK(outbox[0].changes.find("\"urgency\":2") != std::string::npos);
   CHECK(outbox[0].changes.find("urgency_set_by") != std::string::npos);
 
@@ -142,6 +144,7 @@ TEST_CASE("staff set urgency: the score is recomputed in the same write and sync
   REQUIRE(changed.has_value());
   CHECK(*changed == 4);
   CHECK(svc.recomputeAll(d.staff, d.now + days{1}).value() == 0);
+  CHECK(outboxFor(*d.s, "waitlist_entry").size() == 1);  // re-scores stay on the device
 
   // Urgency now puts Dmitri first.
   auto engine = svc.loadEngine(d.now);

@@ -62,10 +62,14 @@ struct OutboxMutation {
   std::string entity;      // table name
   std::string entityId;
   std::string kind;     // insert | update | delete
-  std::string changes;  // JSON object of changed columns
+  std::string changes;  // JSON object of the changed columns' new values
   std::int64_t baseVersion = 0;
   std::string hlc;
   std::string createdAt;
+  // JSON object of the values the changed columns had on the device before the change ("{}" for
+  // an insert or a delete), so the hub can compare-and-set per column (DESIGN.md 5.2).
+  std::string prior;
+  int schemaVersion = 0;  // the store's schema version when the mutation was written
 };
 
 struct AuditEvent {
@@ -87,6 +91,9 @@ struct SyncConflict {
   std::string entityId;
   std::string reason;  // the server's words, e.g. "a cancelled appointment cannot be checked in"
   std::string createdAt;
+  std::string code;         // the server's code, e.g. "appointment.illegal_transition"
+  std::string localValue;   // JSON: what the device wrote (the mutation's changes)
+  std::string serverValue;  // JSON: the server's row, or empty when it sent none
 };
 
 struct StoreInfo {
@@ -114,10 +121,12 @@ struct CheckInReceipt {
   bool alreadyCheckedIn = false;
 };
 
-// Whether a row applied from the server was written or held back for pending local edits.
-enum class ApplyOutcome { Applied, SkippedPendingLocal };
+// Whether a row applied from the server was written, held back for pending local edits (kept in
+// sync_held by SyncTx::apply), or older than what the device has (Stale: nothing written).
+enum class ApplyOutcome { Applied, SkippedPendingLocal, Stale };
 
 class Store;
+class SyncTx;  // sync_store.hpp
 
 // Writes inside one transaction. Obtained from Store::write(); each call appends
 // outbox and audit rows in the same transaction.
@@ -214,11 +223,22 @@ class Store {
   Result<Appointment> setAppointmentStatus(const Uuid& appointmentId, AppointmentStatus to,
                                            const Actor& actor, Instant now);
 
+  // [SECTION] Sync (sync_store.hpp): fn runs inside one IMMEDIATE transaction with the sync
+  // actor, committed iff it succeeds. Pull pages and acknowledgements go through here.
+  Result<void> syncWrite(const std::function<Result<void>(SyncTx&)>& fn);
+  Result<void> syncWrite(Instant now, const std::function<Result<void>(SyncTx&)>& fn);
+  // Resync after the hub's 409: refused (Conflict "store.outbox_not_empty") while local changes
+  // wait; otherwise removes every synced row, the held-back rows and the pull cursor, keeping
+  // conflicts, the audit log, the device id and the rest of the device's state.
+  Result<void> resetForResync();
+
   // [SECTION] Outbox, audit, sync state
   Result<std::vector<OutboxMutation>> pendingOutbox(std::size_t limit);
   Result<std::int64_t> pendingOutboxCount();
   Result<std::vector<AuditEvent>> auditTrail(std::size_t limit);
   Result<std::optional<std::string>> syncValue(std::string_view key);
+  // Commits on its own: for device settings. Sync state that must move with a page (the cursor)
+  // is written through SyncTx::setValue.
   Result<void> setSyncValue(std::string_view key, std::string_view value);
   [[nodiscard]] const Uuid& deviceId() const;
   Result<std::vector<SyncConflict>> openConflicts(std::size_t limit);

@@ -1,0 +1,560 @@
+// The device's side of sync: server rows applied with the version rule and held back over
+// pending mutations, the acknowledgement transaction (remaps, conflicts, authoritative rows),
+// sync state in the caller's transaction, and the resync reset.
+#include "anteroom/store/sync_store.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "anteroom/model/fields.hpp"
+#include "anteroom/model/hlc.hpp"
+#include "codec.hpp"
+#include "sqlite.hpp"
+#include "store_internal.hpp"
+
+namespace anteroom::store {
+
+// [SECTION] Wire names
+
+namespace {
+
+constexpr std::pair<ChangeOp, std::string_view> kChangeOps[] = {
+    {ChangeOp::Upsert, "upsert"}, {ChangeOp::Delete, "delete"}, {ChangeOp::Purge, "purge"}, {ChangeOp::Leave, "leave"}};
+constexpr std::pair<AckStatus, std::string_view> kAckStatuses[] = {{AckStatus::Applied, "applied"},
+                                                                   {AckStatus::Merged, "merged"},
+                                                                   {AckStatus::Rejected, "rejected"},
+                                                                   {AckStatus::Remapped, "remapped"},
+                                                                   {AckStatus::Held, "held"}};
+
+template <class E, std::size_t N>
+std::string_view nameOf(const std::pair<E, std::string_view> (&table)[N], E value) {
+  for (const auto& [v, name] : table)
+    if (v == value) return name;
+  return table[0].second;
+}
+
+template <class E, std::size_t N>
+std::optional<E> valueOf(const std::pair<E, std::string_view> (&table)[N], std::string_view text) {
+  for (const auto& [v, name] : table)
+    if (name == text) return v;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view toString(ChangeOp op) { return nameOf(kChangeOps, op); }
+std::optional<ChangeOp> parseChangeOp(std::string_view text) { return valueOf(kChangeOps, text); }
+std::string_view toString(AckStatus status) { return nameOf(kAckStatuses, status); }
+std::optional<AckStatus> parseAckStatus(std::string_view text) { return valueOf(kAckStatuses, text); }
+
+namespace {
+
+// [SECTION] Row JSON -> record (private until the model's fromRowJson<T> lands; same shape)
+
+// Reads every column of Fields<T> from a row object. Strict: a missing column or a value of
+// the wrong type is an error naming the column (never its value: rows carry PHI).
+class RowDecoder {
+ public:
+  RowDecoder(const Json::Object& row, std::string_view entity) : m_row(row), m_entity(entity) {}
+
+  void operator()(std::string_view col, Uuid& v) {
+    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, Uuid::parse(j->asString()));
+  }
+  void operator()(std::string_view col, std::optional<Uuid>& v) { optional(col, v); }
+  void operator()(std::string_view col, std::string& v) {
+    if (const Json* j = typed(col, Json::Type::String)) v = j->asString();
+  }
+  void operator()(std::string_view col, std::optional<std::string>& v) { optional(col, v); }
+  void operator()(std::string_view col, int& v) {
+    const Json* j = typed(col, Json::Type::Int);
+    if (j == nullptr) return;
+    if (j->asInt() < std::numeric_limits<int>::min() || j->asInt() > std::numeric_limits<int>::max())
+      bad(col);
+    else
+      v = static_cast<int>(j->asInt());
+  }
+  void operator()(std::string_view col, double& v) {
+    const Json* j = find(col);
+    if (j == nullptr) return;
+    if (!j->isNumber())
+      bad(col);
+    else
+      v = j->asDouble();
+  }
+  void operator()(std::string_view col, bool& v) {
+    if (const Json* j = typed(col, Json::Type::Bool)) v = j->asBool();
+  }
+  void operator()(std::string_view col, Instant& v) {
+    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, parseInstant(j->asString()));
+  }
+  void operator()(std::string_view col, std::optional<Instant>& v) { optional(col, v); }
+  void operator()(std::string_view col, Date& v) {
+    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, parseIsoDate(j->asString()));
+  }
+  template <class E>
+  requires std::is_enum_v<E>
+  void operator()(std::string_view col, E& v) {
+    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, parseEnum<E>(j->asString()));
+  }
+  template <JsonColumn T>
+  void operator()(std::string_view col, T& v) {
+    const Json* j = find(col);
+    if (j == nullptr) return;
+    auto parsed = fromJson<T>(*j);
+    if (!parsed)
+      bad(col);
+    else
+      v = std::move(*parsed);
+  }
+  void local(std::string_view, const std::string&) {}  // derived on the device, never sent
+
+  [[nodiscard]] const std::optional<Error>& error() const { return m_error; }
+
+ private:
+  const Json* find(std::string_view col) {
+    const auto it = m_row.find(col);
+    if (it == m_row.end()) {
+      fail("the server sent a " + std::string(m_entity) + " row without its " + std::string(col) + " column");
+      return nullptr;
+    }
+    return &it->second;
+  }
+  const Json* typed(std::string_view col, Json::Type type) {
+    const Json* j = find(col);
+    if (j != nullptr && j->type() != type) {
+      bad(col);
+      return nullptr;
+    }
+    return j;
+  }
+  template <class V>
+  void optional(std::string_view col, std::optional<V>& v) {
+    const auto it = m_row.find(col);
+    if (it != m_row.end() && it->second.isNull()) {
+      v.reset();
+      return;
+    }
+    V inner{};
+    (*this)(col, inner);
+    v = std::move(inner);
+  }
+  template <class V>
+  void assign(std::string_view col, V& v, std::optional<V> parsed) {
+    if (!parsed)
+      bad(col);
+    else
+      v = std::move(*parsed);
+  }
+  void bad(std::string_view col) {
+    fail("the server sent a " + std::string(m_entity) + " row with an unreadable " + std::string(col) + " value");
+  }
+  void fail(std::string message) {
+    if (!m_error) m_error = Error{ErrorDomain::Protocol, "sync.bad_row", std::move(message), false};
+  }
+
+  const Json::Object& m_row;
+  std::string_view m_entity;
+  std::optional<Error> m_error;
+};
+
+template <class T>
+Result<T> decodeRow(const RemoteChange& change) {
+  T record{};
+  RowDecoder decoder(change.row, change.entity);
+  Fields<T>::fields(record, decoder);
+  if (decoder.error()) return std::unexpected(*decoder.error());
+  if (record.*Fields<T>::idMember != change.id)
+    return fail(ErrorDomain::Protocol, "sync.bad_row",
+                "the server sent a " + change.entity + " row whose id is not the change's id");
+  bool deleted = change.op == ChangeOp::Delete;
+  if (const auto it = change.row.find("deleted"); it != change.row.end() && !it->second.isNull()) {
+    if (!it->second.isBool())
+      return fail(ErrorDomain::Protocol, "sync.bad_row",
+                  "the server sent a " + change.entity + " row with an unreadable deleted value");
+    deleted = deleted || it->second.asBool();
+  }
+  record.sync.rowVersion = change.rowVersion;
+  record.sync.deleted = deleted;
+  return record;
+}
+
+// [SECTION] Entities: one row per record type (fields.hpp), found by table name
+
+struct Entity {
+  std::string_view table;
+  std::string_view idColumn;
+  Result<void> (*write)(Store::Impl&, const RemoteChange&);  // decode the row, write every column
+};
+
+template <class T>
+Result<void> writeRowOf(Store::Impl& impl, const RemoteChange& change) {
+  auto record = decodeRow<T>(change);
+  if (!record) return std::unexpected(record.error());
+  return internal::writeServerRow(impl, *record);
+}
+
+const std::vector<Entity>& entities() {
+  static const std::vector<Entity> all = [] {
+    std::vector<Entity> v;
+    forEachRecordType([&](const auto& sample) {
+      using T = std::decay_t<decltype(sample)>;
+      v.push_back({Fields<T>::table, Fields<T>::idColumn, &writeRowOf<T>});
+    });
+    return v;
+  }();
+  return all;
+}
+
+Result<const Entity*> entityNamed(std::string_view table) {
+  for (const auto& e : entities())
+    if (e.table == table) return &e;
+  return fail(ErrorDomain::Protocol, "sync.unknown_entity",
+              "the server sent a change for '" + std::string(table) + "', which this device does not keep");
+}
+
+// Columns of other tables that hold an entity's id; a remap rewrites them. Notifications name
+// their recipient by id and type.
+struct Reference {
+  std::string_view parent;
+  std::string_view table;
+  std::string_view column;
+  std::string_view condition;
+};
+constexpr Reference kReferences[] = {
+    {"practice", "provider", "practice_id", ""},
+    {"practice", "waitlist", "practice_id", ""},
+    {"practice", "staff_user", "practice_id", ""},
+    {"provider", "waitlist_entry", "provider_id", ""},
+    {"provider", "appointment_slot", "provider_id", ""},
+    {"provider", "appointment_request", "provider_id", ""},
+    {"provider", "appointment", "provider_id", ""},
+    {"provider", "notification", "recipient_id", " AND recipient_type = 'provider'"},
+    {"patient", "waitlist_entry", "patient_id", ""},
+    {"patient", "appointment_request", "patient_id", ""},
+    {"patient", "appointment", "patient_id", ""},
+    {"patient", "notification", "recipient_id", " AND recipient_type = 'patient'"},
+    {"waitlist", "waitlist_entry", "waitlist_id", ""},
+    {"waitlist_entry", "appointment_request", "waitlist_entry_id", ""},
+    {"waitlist_entry", "appointment", "waitlist_entry_id", ""},
+    {"appointment_slot", "appointment_request", "appointment_slot_id", ""},
+    {"staff_user", "waitlist_entry", "urgency_set_by", ""},
+};
+
+std::string quoted(const Uuid& id) { return "\"" + id.toString() + "\""; }
+
+// [SECTION] Small statements
+
+Result<void> run(Store::Impl& impl, const std::string& sqlText, std::initializer_list<sql::Value> params,
+                 std::string_view what) {
+  auto stmt = internal::connection(impl).cached(sqlText);
+  if (!stmt) return std::unexpected(stmt.error());
+  int i = 1;
+  for (const auto& p : params) (*stmt)->bind(i++, p);
+  return internal::step(impl, **stmt, what);
+}
+
+// The row's server version on the device, or nullopt when the device does not hold it.
+Result<std::optional<std::int64_t>> localVersion(Store::Impl& impl, const Entity& entity, const Uuid& id) {
+  auto stmt = internal::connection(impl).cached("SELECT row_version FROM " + std::string(entity.table) + " WHERE " +
+                                                std::string(entity.idColumn) + " = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindText(1, id.toString());
+  const int rc = (*stmt)->step();
+  if (rc == SQLITE_ROW) return std::optional<std::int64_t>((*stmt)->getInt(0));
+  if (rc == SQLITE_DONE) return std::optional<std::int64_t>();
+  return std::unexpected(sql::sqliteError(internal::connection(impl).raw(), rc, "reading a record's version"));
+}
+
+// Keeps the newest server row for a record whose local mutations are still pending.
+Result<void> hold(Store::Impl& impl, const RemoteChange& change, Instant now) {
+  auto stmt = internal::connection(impl).cached("SELECT row_version FROM sync_held WHERE entity = ? AND entity_id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindText(1, change.entity);
+  (*stmt)->bindText(2, change.id.toString());
+  const int rc = (*stmt)->step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return std::unexpected(sql::sqliteError(internal::connection(impl).raw(), rc, "reading held-back changes"));
+  if (rc == SQLITE_ROW && (*stmt)->getInt(0) >= change.rowVersion) return {};
+  return run(impl,
+             "INSERT OR REPLACE INTO sync_held (entity, entity_id, op, row_version, row, held_at)"
+             " VALUES (?, ?, ?, ?, ?, ?)",
+             {change.entity, change.id.toString(), std::string(toString(change.op)), change.rowVersion,
+              Json(change.row).dump(), formatInstant(now)},
+             "holding back a server change");
+}
+
+struct OutboxRow {
+  std::string entity;
+  std::string entityId;
+  std::string changes;
+};
+
+Result<std::optional<OutboxRow>> outboxRow(Store::Impl& impl, const std::string& mutationId) {
+  auto stmt = internal::connection(impl).cached("SELECT entity, entity_id, changes FROM outbox WHERE mutation_id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindText(1, mutationId);
+  const int rc = (*stmt)->step();
+  if (rc == SQLITE_ROW)
+    return std::optional<OutboxRow>(OutboxRow{(*stmt)->getText(0), (*stmt)->getText(1), (*stmt)->getText(2)});
+  if (rc == SQLITE_DONE) return std::optional<OutboxRow>();
+  return std::unexpected(sql::sqliteError(internal::connection(impl).raw(), rc, "reading the outbox"));
+}
+
+// The local id becomes the central one everywhere the device holds it. When the device already
+// has the central row (pulled before the ack), the local copy goes and the children follow.
+Result<void> remap(Store::Impl& impl, const Entity& entity, const Uuid& localId, const Uuid& centralId, Instant now) {
+  const std::string table(entity.table);
+  const std::string idColumn(entity.idColumn);
+  auto central = localVersion(impl, entity, centralId);
+  if (!central) return std::unexpected(central.error());
+  if (*central) {
+    if (auto r = run(impl, "DELETE FROM " + table + " WHERE " + idColumn + " = ?", {localId.toString()},
+                     "replacing a record by its central copy");
+        !r)
+      return r;
+  } else if (auto r = run(impl, "UPDATE " + table + " SET " + idColumn + " = ? WHERE " + idColumn + " = ?",
+                          {centralId.toString(), localId.toString()}, "giving a record its central id");
+             !r) {
+    return r;
+  }
+  for (const auto& ref : kReferences) {
+    if (ref.parent != entity.table) continue;
+    const std::string sqlText = "UPDATE " + std::string(ref.table) + " SET " + std::string(ref.column) + " = ? WHERE " +
+                                std::string(ref.column) + " = ?" + std::string(ref.condition);
+    if (auto r = run(impl, sqlText, {centralId.toString(), localId.toString()}, "repointing a record's children"); !r)
+      return r;
+  }
+  // Ids inside JSON text appear as whole JSON strings: replacing the quoted id is exact.
+  const std::string from = quoted(localId);
+  const std::string to = quoted(centralId);
+  const std::vector<std::pair<std::string, std::vector<sql::Value>>> rewrites = {
+      {"UPDATE notification SET content = replace(content, ?, ?) WHERE instr(content, ?) > 0", {from, to, from}},
+      {"UPDATE outbox SET entity_id = ? WHERE entity = ? AND entity_id = ?",
+       {centralId.toString(), table, localId.toString()}},
+      {"UPDATE outbox SET changes = replace(changes, ?, ?), prior = replace(prior, ?, ?)"
+       " WHERE instr(changes, ?) > 0 OR instr(prior, ?) > 0",
+       {from, to, from, to, from, from}},
+      {"UPDATE sync_conflict SET entity_id = ? WHERE entity = ? AND entity_id = ?",
+       {centralId.toString(), table, localId.toString()}},
+      {"UPDATE sync_conflict SET local_value = replace(local_value, ?, ?), server_value = replace(server_value, ?, ?)"
+       " WHERE instr(local_value, ?) > 0 OR instr(server_value, ?) > 0",
+       {from, to, from, to, from, from}},
+  };
+  for (const auto& [sqlText, params] : rewrites) {
+    auto stmt = internal::connection(impl).cached(sqlText);
+    if (!stmt) return std::unexpected(stmt.error());
+    int i = 1;
+    for (const auto& p : params) (*stmt)->bind(i++, p);
+    if (auto r = internal::step(impl, **stmt, "rewriting a remapped id"); !r) return r;
+  }
+  // Ids are not PHI: the audit trail keeps which local id the central one replaced.
+  return internal::appendAudit(impl, "remap", table, centralId.toString(), "was " + localId.toString(), now);
+}
+
+}  // namespace
+
+// [SECTION] SyncTx
+
+Result<ApplyOutcome> SyncTx::apply(const RemoteChange& change) { return applyChange(change, false); }
+
+Result<ApplyOutcome> SyncTx::applyChange(const RemoteChange& change, bool equalVersionWins) {
+  auto entity = entityNamed(change.entity);
+  if (!entity) return std::unexpected(entity.error());
+  auto version = localVersion(m_impl, **entity, change.id);
+  if (!version) return std::unexpected(version.error());
+  if (*version) {
+    const bool newer = change.rowVersion > **version || (equalVersionWins && change.rowVersion == **version);
+    if (!newer) return ApplyOutcome::Stale;
+  }
+  auto pending = internal::hasPendingMutation(m_impl, change.entity, change.id);
+  if (!pending) return std::unexpected(pending.error());
+  if (*pending) {
+    if (auto h = hold(m_impl, change, m_now); !h) return std::unexpected(h.error());
+    return ApplyOutcome::SkippedPendingLocal;
+  }
+  if (auto r = run(m_impl, "DELETE FROM sync_held WHERE entity = ? AND entity_id = ? AND row_version <= ?",
+                   {change.entity, change.id.toString(), change.rowVersion}, "dropping a held-back change");
+      !r)
+    return std::unexpected(r.error());
+  if (change.op == ChangeOp::Purge || change.op == ChangeOp::Leave) {
+    // Hard delete: the row only; its children get their own changes from the hub.
+    auto r = run(m_impl,
+                 "DELETE FROM " + std::string((*entity)->table) + " WHERE " + std::string((*entity)->idColumn) + " = ?",
+                 {change.id.toString()}, "removing a record the server purged");
+    if (!r) return std::unexpected(r.error());
+    return ApplyOutcome::Applied;
+  }
+  if (auto w = (*entity)->write(m_impl, change); !w) return std::unexpected(w.error());
+  return ApplyOutcome::Applied;
+}
+
+Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
+  // Everything is checked before anything is written, so a malformed result names itself.
+  for (const auto& ack : acks) {
+    if (ack.status == AckStatus::Remapped && !ack.centralId)
+      return fail(ErrorDomain::Protocol, "sync.bad_ack", "the server remapped a change without naming the new id");
+    if (ack.row) {
+      if (auto e = entityNamed(ack.row->entity); !e) return std::unexpected(e.error());
+    }
+  }
+  for (const auto& ack : acks) {
+    if (ack.status != AckStatus::Remapped) continue;
+    auto queued = outboxRow(m_impl, ack.mutationId);
+    if (!queued) return std::unexpected(queued.error());
+    if (!*queued) continue;  // a repeated result: remapped already
+    auto entity = entityNamed((*queued)->entity);
+    auto localId = Uuid::parse((*queued)->entityId);
+    if (!entity || !localId)
+      return fail(ErrorDomain::Store, "store.bad_row", "the outbox holds a change this program cannot read");
+    if (*localId == *ack.centralId) continue;
+    if (auto r = remap(m_impl, **entity, *localId, *ack.centralId, m_now); !r) return r;
+  }
+  std::set<std::pair<std::string, std::string>> acked;  // (entity, id) of the acknowledged rows
+  std::size_t removed = 0;
+  for (const auto& ack : acks) {
+    auto queued = outboxRow(m_impl, ack.mutationId);
+    if (!queued) return std::unexpected(queued.error());
+    if (!*queued) continue;
+    acked.emplace((*queued)->entity, (*queued)->entityId);
+    if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held) {
+      sql::Value serverValue = std::monostate{};
+      if (ack.row) serverValue = Json(ack.row->row).dump();
+      // Staff must always read something they can act on, even when the server gave no words.
+      const std::string reason = !ack.message.empty() ? ack.message
+                                 : ack.status == AckStatus::Held
+                                     ? "the server is holding this change for review by staff"
+                                     : "the server refused this change without giving a reason";
+      if (auto r = run(m_impl,
+                       "INSERT INTO sync_conflict (mutation_id, entity, entity_id, reason, code, local_value,"
+                       " server_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       {ack.mutationId, (*queued)->entity, (*queued)->entityId, reason, ack.code, (*queued)->changes,
+                        serverValue, formatInstant(m_now)},
+                       "recording a conflict for staff");
+          !r)
+        return r;
+    }
+    if (auto r = run(m_impl, "DELETE FROM outbox WHERE mutation_id = ?", {ack.mutationId}, "clearing a sent change");
+        !r)
+      return r;
+    ++removed;
+  }
+  internal::outboxChanged(m_impl);
+  for (const auto& ack : acks) {
+    if (!ack.row) continue;
+    const bool ownRow = acked.contains({ack.row->entity, ack.row->id.toString()});
+    if (auto r = applyChange(*ack.row, ownRow); !r) return std::unexpected(r.error());
+  }
+  if (auto r = releaseHeld(); !r) return r;
+  return internal::appendAudit(m_impl, "push_ack", "sync", "batch", std::to_string(removed) + " changes", m_now);
+}
+
+Result<void> SyncTx::releaseHeld() {
+  struct Held {
+    RemoteChange change;
+    std::string rowText;
+  };
+  std::vector<Held> ready;
+  {
+    auto stmt = internal::connection(m_impl).cached(
+        "SELECT entity, entity_id, op, row_version, row FROM sync_held h WHERE NOT EXISTS"
+        " (SELECT 1 FROM outbox o WHERE o.entity = h.entity AND o.entity_id = h.entity_id) ORDER BY held_at");
+    if (!stmt) return std::unexpected(stmt.error());
+    int rc = 0;
+    while ((rc = (*stmt)->step()) == SQLITE_ROW) {
+      auto& s = **stmt;
+      const auto id = Uuid::parse(s.getText(1));
+      const auto op = parseChangeOp(s.getText(2));
+      if (!id || !op) return fail(ErrorDomain::Store, "store.bad_row", "a held-back server change is unreadable");
+      RemoteChange change;
+      change.entity = s.getText(0);
+      change.id = *id;
+      change.op = *op;
+      change.rowVersion = s.getInt(3);
+      ready.push_back({std::move(change), s.getText(4)});
+    }
+    if (rc != SQLITE_DONE)
+      return std::unexpected(sql::sqliteError(internal::connection(m_impl).raw(), rc, "reading held-back changes"));
+  }
+  for (auto& h : ready) {
+    auto row = Json::parse(h.rowText);
+    if (!row || !row->isObject())
+      return fail(ErrorDomain::Store, "store.bad_row", "a held-back server change is unreadable");
+    h.change.row = std::move(row->asObject());
+    if (auto r = run(m_impl, "DELETE FROM sync_held WHERE entity = ? AND entity_id = ?",
+                     {h.change.entity, h.change.id.toString()}, "releasing a held-back change");
+        !r)
+      return r;
+    if (auto r = applyChange(h.change, false); !r) return std::unexpected(r.error());
+  }
+  return {};
+}
+
+Result<std::vector<HeldChange>> SyncTx::held() {
+  auto stmt =
+      internal::connection(m_impl).cached("SELECT entity, entity_id, op, row_version FROM sync_held ORDER BY held_at");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<HeldChange> out;
+  int rc = 0;
+  while ((rc = (*stmt)->step()) == SQLITE_ROW) {
+    auto& s = **stmt;
+    out.push_back({s.getText(0), s.getText(1), parseChangeOp(s.getText(2)).value_or(ChangeOp::Upsert), s.getInt(3)});
+  }
+  if (rc != SQLITE_DONE)
+    return std::unexpected(sql::sqliteError(internal::connection(m_impl).raw(), rc, "reading held-back changes"));
+  return out;
+}
+
+Result<std::optional<std::string>> SyncTx::value(std::string_view key) { return internal::getState(m_impl, key); }
+
+Result<void> SyncTx::setValue(std::string_view key, std::string_view value) {
+  return internal::putState(m_impl, key, value, m_now);
+}
+
+Result<void> SyncTx::observeClock(std::string_view hlc) {
+  const auto decoded = HybridLogicalClock::decode(hlc);
+  if (!decoded)
+    return fail(ErrorDomain::Protocol, "sync.bad_clock", "the server sent a clock value that is unreadable");
+  internal::observeClock(m_impl, decoded->first, m_now);
+  return {};
+}
+
+Result<void> SyncTx::recordPage(std::size_t changes) {
+  return internal::appendAudit(m_impl, "pull_page", "sync", "page", std::to_string(changes) + " changes", m_now);
+}
+
+// [SECTION] Store's sync entry points
+
+Result<void> Store::syncWrite(const std::function<Result<void>(SyncTx&)>& fn) { return syncWrite(nowUtc(), fn); }
+
+Result<void> Store::syncWrite(Instant now, const std::function<Result<void>(SyncTx&)>& fn) {
+  SyncTx tx(*m_impl, now);
+  return internal::transact(*m_impl, now, [&] { return fn(tx); });
+}
+
+Result<void> Store::resetForResync() {
+  auto& impl = *m_impl;
+  const Instant now = nowUtc();
+  return internal::transact(impl, now, [&]() -> Result<void> {
+    auto pending = internal::countOutbox(impl);
+    if (!pending) return std::unexpected(pending.error());
+    if (*pending > 0)
+      return fail(ErrorDomain::Conflict, "store.outbox_not_empty",
+                  std::to_string(*pending) +
+                      " changes made on this device have not reached the server yet; the device refills its "
+                      "records only after they are sent");
+    std::int64_t removed = 0;
+    for (const auto& entity : entities()) {
+      if (auto r = internal::connection(impl).exec("DELETE FROM " + std::string(entity.table)); !r) return r;
+      removed += sqlite3_changes(internal::connection(impl).raw());
+    }
+    if (auto r = internal::connection(impl).exec("DELETE FROM sync_held"); !r) return r;
+    if (auto r = internal::connection(impl).exec("DELETE FROM sync_state WHERE key = 'pull_cursor'"); !r) return r;
+    return internal::appendAudit(impl, "resync_reset", "store", "*", std::to_string(removed) + " rows", now);
+  });
+}
+
+}  // namespace anteroom::store
