@@ -420,7 +420,10 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
     if (!queued) return std::unexpected(queued.error());
     if (!*queued) continue;
     acked.emplace((*queued)->entity, (*queued)->entityId);
-    if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held) {
+    // A merge that kept a central value in place of the device's (an identity edit on both
+    // sides) carries a code too: staff see both values, as for a refusal.
+    const bool mergedWithConflict = ack.status == AckStatus::Merged && !ack.code.empty();
+    if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held || mergedWithConflict) {
       sql::Value serverValue = std::monostate{};
       if (ack.row) serverValue = Json(ack.row->row).dump();
       // Staff must always read something they can act on, even when the server gave no words.

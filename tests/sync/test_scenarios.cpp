@@ -15,6 +15,12 @@ using namespace std::chrono;
 
 namespace {
 
+// A store call that must succeed; on failure the test says why.
+template <class T>
+void requireOk(const Result<T>& r) {
+  if (!r) FAIL(r.error().code << ": " << r.error().message);
+}
+
 Central& central() {
   static std::unique_ptr<Central> c = [] {
     auto started = Central::start();
@@ -39,6 +45,9 @@ struct Fixture {
   void sync(std::size_t i) {
     auto r = world.syncDevice(i);
     if (!r) FAIL(world.device(i).name << " sync: " << r.error().code << ": " << r.error().message);
+    // What staff would read, for the test's log when an assertion fails.
+    if (auto open = store(i).openConflicts(100); open)
+      for (const auto& c : *open) MESSAGE(world.device(i).name << " conflict " << c.entity << ": " << c.code << ": " << c.reason);
   }
   std::string centralText(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
     return world.centralValue(sql, params).value_or("<no row>");
@@ -53,6 +62,7 @@ Patient walkIn(const Uuid& id, const std::string& first, const std::string& last
   p.dateOfBirth = dob;
   p.email = email;
   p.phone = "+15415550142";
+  p.insuranceInfo.selfPay = true;
   return p;
 }
 
@@ -73,7 +83,7 @@ TEST_CASE("a walk-in on device A reaches central and device B") {
   e.entryId = newId();
   e.waitlistId = f.world.waitlistId();
   e.patientId = id;
-  REQUIRE(f.store(0).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
+  requireOk(f.store(0).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
     if (auto i = tx.insert(p); !i) return i;
     return tx.insert(e);
   }));
@@ -114,7 +124,7 @@ TEST_CASE("a demographics edit on a device and another centrally merge per field
   const Uuid pid = f.world.seededPatients().front();
   Patient p = **f.store(0).get<Patient>(pid);
   p.phone = "+15415550777";
-  REQUIRE(f.store(0).update(p, store::Actor::kiosk()));
+  requireOk(f.store(0).update(p, store::Actor::kiosk()));
   f.world.central("UPDATE patient SET insurance_info = '{\"payer\":\"Other Invented Health\"}' WHERE patient_id = $1::uuid",
                   {pid.toString()});
   f.sync(0);
@@ -133,7 +143,7 @@ TEST_CASE("an identity edit on both sides keeps the central value and both value
   const Uuid pid = f.world.seededPatients().front();
   Patient p = **f.store(0).get<Patient>(pid);
   p.lastName = "Kioskspelling";
-  REQUIRE(f.store(0).update(p, store::Actor::kiosk()));
+  requireOk(f.store(0).update(p, store::Actor::kiosk()));
   f.world.central("UPDATE patient SET last_name = pii_encrypt('Centralspelling', $2) WHERE patient_id = $1::uuid",
                   {pid.toString(), kPiiKey});
   f.sync(0);
@@ -158,7 +168,7 @@ TEST_CASE("a walk-in whose email exists centrally is linked or queued for review
     e.entryId = newId();
     e.waitlistId = f.world.waitlistId();
     e.patientId = local;
-    REQUIRE(f.store(1).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
+    requireOk(f.store(1).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
       if (auto i = tx.insert(walkIn(local, "AVERY", "testwell", 1970y / January / 10, known)); !i) return i;
       return tx.insert(e);
     }));
@@ -173,7 +183,7 @@ TEST_CASE("a walk-in whose email exists centrally is linked or queued for review
   }
   SUBCASE("a different person: held for the front desk") {
     const Uuid local = newId();
-    REQUIRE(f.store(1).insert(walkIn(local, "Morgan", "Otherperson", 1999y / July / 7, known), store::Actor::kiosk()));
+    requireOk(f.store(1).insert(walkIn(local, "Morgan", "Otherperson", 1999y / July / 7, known), store::Actor::kiosk()));
     f.sync(1);
     CHECK(countWithEmail() == "1");
     CHECK(f.centralText("SELECT count(*) FROM patient WHERE patient_id = $1::uuid", {local.toString()}) == "0");
@@ -239,7 +249,7 @@ TEST_CASE("a device restored from an old copy is refused") {
   std::filesystem::copy_file(f.world.device(0).path, copy);
   Patient p = **f.store(0).get<Patient>(f.world.seededPatients()[2]);
   p.phone = "+15415550333";
-  REQUIRE(f.store(0).update(p, store::Actor::kiosk()));
+  requireOk(f.store(0).update(p, store::Actor::kiosk()));
   f.sync(0);
   // Restore the old file: its next change reuses a device_seq the hub has already seen.
   f.world.device(0).store.reset();
@@ -248,7 +258,7 @@ TEST_CASE("a device restored from an old copy is refused") {
   std::filesystem::copy_file(copy, f.world.device(0).path, std::filesystem::copy_options::overwrite_existing);
   f.world.crashDevice(0);
   p.phone = "+15415550444";
-  REQUIRE(f.store(0).update(p, store::Actor::kiosk()));
+  requireOk(f.store(0).update(p, store::Actor::kiosk()));
   auto r = f.world.syncDevice(0);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == "sync.device_restored");
