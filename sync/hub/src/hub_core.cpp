@@ -53,6 +53,40 @@ struct Params {
   }
 };
 
+// A savepoint in SQL (SAVEPOINT / RELEASE / ROLLBACK TO): a refused mutation undoes only its
+// own statements and the batch's transaction carries on. Rolled back unless released.
+class Savepoint {
+ public:
+  Savepoint(pqxx::dbtransaction& tx, std::string name) : m_tx(tx), m_name(std::move(name)) {
+    m_tx.exec("SAVEPOINT " + m_name);
+  }
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  ~Savepoint() {
+    if (m_open) {
+      try {
+        rollback();
+      } catch (const pqxx::failure&) {
+        // The transaction itself is lost; its owner sees that on its next statement.
+      }
+    }
+  }
+  void release() {
+    m_tx.exec("RELEASE SAVEPOINT " + m_name);
+    m_open = false;
+  }
+  void rollback() {
+    m_open = false;
+    m_tx.exec("ROLLBACK TO SAVEPOINT " + m_name);
+    m_tx.exec("RELEASE SAVEPOINT " + m_name);
+  }
+
+ private:
+  pqxx::dbtransaction& m_tx;
+  std::string m_name;
+  bool m_open = true;
+};
+
 pqxx::result run(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
   const auto ptrs = params.pointers();
   return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
@@ -502,14 +536,14 @@ void HubCore::Impl::confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestI
   }
   const auto& yes = std::get<RequestConfirmation>(decision);
   try {
-    pqxx::subtransaction book(tx, "book");
-    writeRow(book, appointments, yes.toCreate.appointmentId, toRowJson(yes.toCreate), true);
-    writeRow(book, slots, slot.slotId, Json::Object{{"status", Json(toString(yes.slotBooked.status))}}, false);
+    Savepoint book(tx, "book");
+    writeRow(tx, appointments, yes.toCreate.appointmentId, toRowJson(yes.toCreate), true);
+    writeRow(tx, slots, slot.slotId, Json::Object{{"status", Json(toString(yes.slotBooked.status))}}, false);
     if (yes.entryScheduled)
-      writeRow(book, entries, yes.entryScheduled->entryId,
+      writeRow(tx, entries, yes.entryScheduled->entryId,
                Json::Object{{"status", Json(toString(yes.entryScheduled->status))}}, false);
-    writeRow(book, requests, requestId, Json::Object{{"status", Json(toString(yes.requestConfirmed.status))}}, false);
-    book.commit();
+    writeRow(tx, requests, requestId, Json::Object{{"status", Json(toString(yes.requestConfirmed.status))}}, false);
+    book.release();
   } catch (const pqxx::integrity_constraint_violation&) {
     // Another transaction booked the time first: the exclusion constraint decided.
     reject("request.overlap", "the provider already has an appointment at that time");
@@ -595,34 +629,35 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
     }
     Applied applied;
     {
-      pqxx::subtransaction sp(tx, "mutation");
+      Savepoint sp(tx, "mutation");
+      // A refusal undoes this mutation's statements only; its neighbours in the batch stand.
+      auto refused = [&](std::string code, std::string message) {
+        sp.rollback();
+        applied = {};
+        applied.result.mutationId = m.mutationId;
+        applied.result.deviceSeq = m.deviceSeq;
+        applied.result.status = ResultStatus::Rejected;
+        applied.result.code = std::move(code);
+        applied.result.message = std::move(message);
+      };
       try {
-        applied = applyOne(sp, device, m);
-        sp.commit();
+        applied = applyOne(tx, device, m);
+        sp.release();
       } catch (const Refusal& r) {
-        sp.abort();
-        applied = {};
-        applied.result.mutationId = m.mutationId;
-        applied.result.deviceSeq = m.deviceSeq;
-        applied.result.status = ResultStatus::Rejected;
-        applied.result.code = r.code;
-        applied.result.message = r.message;
+        refused(r.code, r.message);
       } catch (const pqxx::integrity_constraint_violation& e) {
-        sp.abort();
-        applied = {};
-        applied.result.mutationId = m.mutationId;
-        applied.result.deviceSeq = m.deviceSeq;
-        applied.result.status = ResultStatus::Rejected;
-        applied.result.code = "sync.constraint";
-        applied.result.message = constraintWords(e);
-      } catch (const pqxx::data_exception& e) {
-        sp.abort();
-        applied = {};
-        applied.result.mutationId = m.mutationId;
-        applied.result.deviceSeq = m.deviceSeq;
-        applied.result.status = ResultStatus::Rejected;
-        applied.result.code = "sync.bad_value";
-        applied.result.message = "a value in this change is not valid centrally";
+        refused("sync.constraint", constraintWords(e));
+      } catch (const pqxx::data_exception&) {
+        refused("sync.bad_value", "a value in this change is not valid centrally");
+      } catch (const pqxx::insufficient_privilege&) {
+        refused("sync.not_permitted", "this kiosk's practice may not change that record");
+      } catch (const pqxx::syntax_error&) {
+        throw;  // the hub's own defect: the whole push fails and is retried after a fix
+      } catch (const pqxx::insufficient_resources&) {
+        throw;  // the server is short of disk or memory: retry later
+      } catch (const pqxx::sql_error&) {
+        // No detail: a database message can quote values.
+        refused("sync.refused", "the central records refused this change");
       }
     }
     if (applied.result.status == ResultStatus::Rejected) {

@@ -2,6 +2,7 @@
 // and how to replay each. Usage: anteroom-sync-sim [--seeds N] [--from S] [--steps M] [--verbose]
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -64,6 +65,12 @@ int main(int argc, char** argv) {
     std::printf("seed %llu FAILED (%zu problems):\n", s, failures.size());
     for (std::size_t k = 0; k < failures.size() && k < 20; ++k) std::printf("  %s\n", failures[k].c_str());
     std::printf("  replay: anteroom-sync-sim --seeds 1 --from %llu --steps %llu --verbose\n", s, steps);
+  }
+  if (failed > 0 && std::getenv("ANTEROOM_SIM_PGLOG")) {
+    // The server's own words for the failing seeds (synthetic data only).
+    std::istringstream log((*central)->log());
+    for (std::string line; std::getline(log, line);)
+      if (line.find("ERROR") != std::string::npos) std::printf("  postgres: %s\n", line.c_str());
   }
   std::printf("%llu passed, %d failed\n", seeds - static_cast<unsigned long long>(failed), failed);
   return failed == 0 ? 0 : 1;
