@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "demo_seed.hpp"
 #include "fixture.hpp"
@@ -441,6 +443,39 @@ TEST_CASE("opening an up-to-date store does not wait for the write lock; only a 
   auto migrated = store::Store::open(options, key);
   REQUIRE_MESSAGE(migrated.has_value(), migrated.error().message);
   CHECK(migrated->info().value().schemaVersion == list.back().version);
+}
+
+TEST_CASE("a write gets the lock between the commits of a writer that never pauses") {
+  TempDir dir;
+  auto key = newKey();
+  { auto s = openStore(dir / "store.db", key); }
+  std::atomic<bool> stop{false};
+  std::atomic<int> loops{0};
+  // The sync daemon applying page after page: one short transaction right after another.
+  std::thread writer([&] {
+    RawConnection c(dir / "store.db", key);
+    c.exec("PRAGMA busy_timeout = 5000");
+    while (!stop) {
+      if (c.exec("BEGIN IMMEDIATE; INSERT OR REPLACE INTO sync_state (key, value, updated_at) "
+                 "VALUES ('loop', 'x', '2026-01-01T00:00:00.000000Z'); COMMIT") == SQLITE_OK)
+        ++loops;
+    }
+  });
+  while (loops < 20) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int before = loops;
+  store::OpenOptions options;
+  options.path = dir / "store.db";
+  options.busyTimeout = std::chrono::milliseconds(2000);
+  int failed = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto s = store::Store::open(options, key);
+    if (!s || !s->setSyncValue("mine", std::to_string(i))) ++failed;
+  }
+  const int during = loops - before;
+  stop = true;
+  writer.join();
+  CHECK(during >= 20);  // the writer kept committing throughout
+  CHECK(failed == 0);
 }
 
 TEST_CASE("rekey re-encrypts: the old key stops working, the new one opens every row") {
