@@ -357,12 +357,20 @@ TEST_CASE("a write-ahead log that would replay nothing is reported, not silently
     // Nothing was thrown away: the log is still there for the operator.
     CHECK(std::filesystem::file_size(dir / "copy.db-wal") == std::filesystem::file_size(dir / "store.db-wal"));
   }
-  SUBCASE("a damaged first frame") {
+  SUBCASE("a damaged first frame with commits after it") {
     copyLive(dir / "store.db", dir / "copy.db");
     overwrite(dir / "copy.db-wal", 32 + 24 + 100, std::string(16, '\x01'));
     auto s = tryOpen(dir / "copy.db", key);
     REQUIRE_FALSE(s.has_value());
     CHECK(s.error().code == "store.wal_damaged");
+  }
+  SUBCASE("a first frame torn by a power cut, nothing committed after it, is not mistaken for damage") {
+    copyLive(dir / "store.db", dir / "copy.db");
+    std::filesystem::resize_file(dir / "copy.db-wal", 32 + 24 + 4096);
+    overwrite(dir / "copy.db-wal", 32 + 24 + 100, std::string(16, '\x01'));
+    auto s = tryOpen(dir / "copy.db", key);
+    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    CHECK(s->checkIntegrity().has_value());
   }
 }
 
