@@ -94,11 +94,12 @@ chmod 644 "$dir/s.db"
 expect 0 'warning: the store file .* is readable by other users' -- store check --db "$dir/s.db" --key-file "$dir/other"
 chmod 600 "$dir/s.db"
 
-# A damaged page (page 40 of a 300-patient store) is one line saying how many pages failed.
+# A damaged page (page 40 of a 300-patient store, as the audit did) is one line saying what is
+# wrong and what to do (how many pages, when the scan can count them: tests/store/test_open.cpp).
 "$admin" demo seed --db "$dir/d.db" --key-file "$dir/k" --patients 300 >/dev/null
 cp "$dir/d.db" "$dir/d-backup.db"
 head -c 4096 /dev/urandom | dd of="$dir/d.db" bs=4096 seek=39 count=1 conv=notrunc status=none
-expect 1 'the store is damaged: 1 page failed its check \(page 40\); restore it' -- store check --db "$dir/d.db" --key-file "$dir/k"
+expect 1 'the store is damaged: .*; restore it from the server by re-provisioning' -- store check --db "$dir/d.db" --key-file "$dir/k"
 lines_exactly 1 store check --db "$dir/d.db" --key-file "$dir/k"
 # ...and nothing writes into it any more.
 expect 1 'damaged and takes no more changes'   -- store init --db "$dir/d.db" --key-file "$dir/k"
