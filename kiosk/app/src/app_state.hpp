@@ -64,7 +64,7 @@ struct KioskApp::State {
   mutable FrameVm cached;
 
   bool highContrast = false;
-  int textSizeStep = 0;  // 0, 1, 2
+  int textSizeStep = 0;  // 0 .. kTextSizeSteps - 1
   std::string error;     // translated, for the current screen
   std::string notice;
 
@@ -109,6 +109,7 @@ struct KioskApp::State {
   [[nodiscard]] std::string tr_(std::string_view key) const { return tr.tr(key); }
   void setError(const Error& e);
   void setErrorKey(std::string_view key);
+  [[nodiscard]] std::string textSizeLabel() const;  // "Text size 125%"
   [[nodiscard]] std::string formatTime(Instant t) const;
   [[nodiscard]] std::string formatDay(Instant t) const;
   [[nodiscard]] std::pair<Instant, Instant> localDay() const;

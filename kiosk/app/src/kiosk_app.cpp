@@ -246,6 +246,10 @@ void KioskApp::State::normaliseTyping(std::string& buffer) const {
   buffer = std::move(out);
 }
 
+std::string KioskApp::State::textSizeLabel() const {
+  return tr.tr("chrome.text_size", {{"percent", std::to_string(textPercentFor(textSizeStep))}});
+}
+
 ButtonVm backButton(const Translator& tr) { return {"nav.back", tr.tr("nav.back"), ButtonStyle::Secondary, true, false}; }
 ButtonVm continueButton(const Translator& tr, bool enabled) {
   return {"nav.continue", tr.tr("nav.continue"), ButtonStyle::Primary, enabled, false};
@@ -356,7 +360,7 @@ void KioskApp::apply(const Intent& intent, Instant now) {
     return;
   }
   if (id == "chrome.text_size" || id == "welcome.text_size") {
-    s.textSizeStep = (s.textSizeStep + 1) % 3;
+    s.textSizeStep = (s.textSizeStep + 1) % kTextSizeSteps;
     s.changed();
     return;
   }
@@ -448,14 +452,14 @@ const FrameVm& KioskApp::frame() const {
   f.practiceName = s.practice ? s.practice->name : std::string();
   f.crisisLine = s.tr.tr("chrome.crisis_line", {{"number", s.cfg.crisisLine}});
   f.languageButton = s.tr.tr("chrome.language_toggle");
-  f.textSizeButton = s.tr.tr("chrome.text_size");
+  f.textSizeButton = s.textSizeLabel();
   f.contrastButton = s.tr.tr("chrome.contrast");
   f.staffButton = s.tr.tr("chrome.staff");
   f.homeButton = s.tr.tr("chrome.home");
   f.staffMode = isStaffScreen(s.screen);
   f.staffName = s.staff ? s.staff->displayName : std::string();
   f.highContrast = s.highContrast;
-  f.textScale = s.textSizeStep == 0 ? 1.0f : s.textSizeStep == 1 ? 1.25f : 1.5f;
+  f.textScale = textScaleFor(s.textSizeStep);
   f.language = s.tr.language();
   f.patientMode = !f.staffMode;
   f.screen.id = std::string(screenId(s.screen));
@@ -476,7 +480,7 @@ void KioskApp::State::buildScreen(ScreenVm& vm) const {
     };
     vm.actions = {
         {"welcome.language", tr.tr("chrome.language_toggle"), ButtonStyle::Secondary, true, false},
-        {"welcome.text_size", tr.tr("chrome.text_size"), ButtonStyle::Secondary, true, false},
+        {"welcome.text_size", textSizeLabel(), ButtonStyle::Secondary, true, false},
         {"welcome.contrast", tr.tr("chrome.contrast"), ButtonStyle::Secondary, true, highContrast},
         {"welcome.staff", tr.tr("chrome.staff"), ButtonStyle::Link, true, false},
     };

@@ -48,7 +48,8 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   if (kind == KeyboardKind::Digits || kind == KeyboardKind::Pin) {
     const float keyW = std::min(150.0f, (width - 2 * gap) / 3.0f);
-    const float keyH = std::max(kMinTarget, std::min(keyW * 0.62f, height / 4.0f - gap));
+    // Keys shrink to fit the room, but never below what their text size needs (the area scrolls).
+    const float keyH = std::max(targetHeight(), std::min(keyW * 0.62f, height / 4.0f - gap));
     const float indent = (width - (3 * keyW + 2 * gap)) / 2.0f;
     for (const auto& r : {std::vector<std::string>{"1", "2", "3"}, {"4", "5", "6"}, {"7", "8", "9"}}) {
       row(ctx, r, keyW, keyH, indent);
@@ -65,7 +66,7 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
   }
   const float keyW = std::min(96.0f, (width - 10 * gap) / 11.0f);
   const float rows = kind == KeyboardKind::Letters || kind == KeyboardKind::Email ? 4.0f : 3.0f;
-  const float keyH = std::max(kMinTarget, std::min(keyW * 0.85f, height / (rows + (kind == KeyboardKind::Email || kind == KeyboardKind::Code ? 1.0f : 0.0f)) - gap));
+  const float keyH = std::max(targetHeight(), std::min(keyW * 0.85f, height / (rows + (kind == KeyboardKind::Email || kind == KeyboardKind::Code ? 1.0f : 0.0f)) - gap));
   if (kind == KeyboardKind::Email || kind == KeyboardKind::Code)
     row(ctx, {"1", "2", "3", "4", "5", "6", "7", "8", "9", "0"}, keyW, keyH, 0);
   row(ctx, {"q", "w", "e", "r", "t", "y", "u", "i", "o", "p"}, keyW, keyH, 0);

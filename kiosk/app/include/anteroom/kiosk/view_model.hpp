@@ -8,6 +8,12 @@
 
 namespace anteroom::kiosk {
 
+// Text sizes a patient steps through, to 200% (WCAG 1.4.4). The chrome's button names the
+// current one ("Text size 150%").
+inline constexpr int kTextSizeSteps = 5;
+inline constexpr float textScaleFor(int step) { return 1.0f + 0.25f * static_cast<float>(step % kTextSizeSteps); }
+inline constexpr int textPercentFor(int step) { return 100 + 25 * (step % kTextSizeSteps); }
+
 enum class ButtonStyle { Primary, Secondary, Tile, Danger, Link };
 
 struct ButtonVm {
@@ -70,7 +76,7 @@ struct FrameVm {
   bool staffMode = false;
   std::string staffName;       // the unlocked staff member
   bool highContrast = false;
-  float textScale = 1.0f;      // 1.0, 1.25, 1.5
+  float textScale = 1.0f;      // textScaleFor(step): 1.0 .. 2.0
   std::string language;        // "en" | "es"
   bool patientMode = true;     // clipboard and anything else convenient for developers are off
 };
