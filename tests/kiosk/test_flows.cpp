@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "anteroom/kiosk/out_of_service.hpp"
+#include "anteroom/store/waitlist_service.hpp"
 #include "kiosk_fixture.hpp"
 
 using namespace anteroom;
@@ -463,7 +464,7 @@ TEST_CASE("the staff waitlist board ranks by the engine, explains each place, an
   CHECK(Json::parse(outbox.back().changes).value().find("urgency") != nullptr);
 }
 
-TEST_CASE("staff see suggested matches for an open slot and can offer it") {
+TEST_CASE("staff offer a slot in two taps; the offer is a request the hub confirms, and the screen says so") {
   KioskFixture fx;
   auto app = fx.app();
   Driver d{app, fx.now};
@@ -481,12 +482,69 @@ TEST_CASE("staff see suggested matches for an open slot and can offer it") {
     }
   }
   REQUIRE_FALSE(offered.empty());
+  const Uuid slotId = *Uuid::parse(offered);
+  const auto detailText = [&] {
+    std::string all;
+    for (const auto& line : app.frame().screen.detail) all += line + "\n";
+    return all;
+  };
+  const auto hasAction = [&](const std::string& id) {
+    const auto& actions = app.frame().screen.actions;
+    return std::any_of(actions.begin(), actions.end(), [&](const kiosk::ButtonVm& b) { return b.id == id; });
+  };
+
+  // The first tap only asks: who, when, and that the practice's system confirms first.
   d.press("staff.slots.offer." + offered);
+  CHECK(fx.store.requestsForSlot(slotId).value().empty());
+  CHECK(detailText().find("confirms the booking first") != std::string::npos);
+  REQUIRE(hasAction("staff.slots.offer_confirm"));
+  // Cancel writes nothing and puts the offer button back.
+  d.press("staff.slots.offer_cancel");
+  CHECK(fx.store.requestsForSlot(slotId).value().empty());
+  CHECK(hasAction("staff.slots.offer." + offered));
+
+  // An offer to anyone but the match staff were shown is refused and writes nothing.
+  {
+    store::WaitlistService service(fx.store);
+    auto stale = service.requestOffer(slotId, UuidGenerator{5}.v7(system_clock::now()), store::Actor::kiosk(), d.now);
+    REQUIRE_FALSE(stale.has_value());
+    CHECK(stale.error().code == "waitlist.match_changed");
+    CHECK(fx.store.requestsForSlot(slotId).value().empty());
+  }
+
+  d.press("staff.slots.offer." + offered);
+  d.press("staff.slots.offer_confirm");
   CHECK(app.frame().screen.error.empty());
-  const auto requests = fx.store.requestsForSlot(*Uuid::parse(offered)).value();
-  REQUIRE_FALSE(requests.empty());
-  CHECK(requests.front().status == RequestStatus::Offered);
-  CHECK(fx.store.get<AppointmentSlot>(*Uuid::parse(offered)).value()->status == SlotStatus::Held);
+  CHECK(app.frame().screen.notice.find("Offer sent for confirmation") != std::string::npos);
+  CHECK(app.frame().screen.notice.find("queued") != std::string::npos);
+  CHECK(app.frame().screen.notice.find("notified") == std::string::npos);
+  const auto requests = fx.store.requestsForSlot(slotId).value();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests.front().status == RequestStatus::Pending);
+  REQUIRE(requests.front().waitlistEntryId.has_value());
+  // Nothing is booked or held on the device, and the patient is still waiting.
+  CHECK(fx.store.get<AppointmentSlot>(slotId).value()->status == SlotStatus::Open);
+  const auto entry = fx.store.get<WaitlistEntry>(*requests.front().waitlistEntryId).value();
+  REQUIRE(entry.has_value());
+  CHECK(entry->status == WaitlistEntryStatus::Waiting);
+  // The patient's message is queued, not sent.
+  const auto notes = fx.store.notificationsFor(requests.front().patientId).value();
+  const auto offerNote = std::find_if(notes.begin(), notes.end(), [](const Notification& n) {
+    return n.type == NotificationType::SlotOffered;
+  });
+  REQUIRE(offerNote != notes.end());
+  CHECK(offerNote->status == NotificationStatus::Pending);
+  CHECK(offerNote->content.params.at("request_id") == requests.front().requestId.toString());
+
+  // While the hub has not answered, the slot says so and cannot be offered twice.
+  d.press("staff.slots.view." + offered);
+  CHECK(detailText().find("waiting for the practice's confirmation") != std::string::npos);
+  CHECK_FALSE(hasAction("staff.slots.offer." + offered));
+  store::WaitlistService service(fx.store);
+  auto again = service.requestOffer(slotId, *requests.front().waitlistEntryId, store::Actor::kiosk(), d.now);
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == "waitlist.offer_pending");
+  CHECK(fx.store.requestsForSlot(slotId).value().size() == 1);
 }
 
 TEST_CASE("same day: a walk-in who fits an opening today can ask for it, and is told it is pending") {

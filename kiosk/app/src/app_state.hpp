@@ -93,6 +93,12 @@ struct KioskApp::State {
   std::optional<Uuid> selectedWaitlist;
   std::optional<std::string> selectedRow;
   bool showAllEntries = false;
+  // An offer staff asked for and must confirm: the slot and the best match they were shown.
+  struct OfferToConfirm {
+    Uuid slotId;
+    Uuid entryId;
+  };
+  std::optional<OfferToConfirm> offerToConfirm;
 
   // What another process (the sync daemon) last committed, polled by tick().
   std::int64_t dataVersion = 0;

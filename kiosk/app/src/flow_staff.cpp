@@ -126,21 +126,39 @@ void KioskApp::State::pressStaff(const std::string& id) {
   }
   if (auto slot = rowAction("staff.slots.view.")) {
     selectedRow = slot->toString();
+    offerToConfirm.reset();
     audit("appointment_slot", slot->toString(), "view_matches");
     return changed();
   }
+  // An offer is two taps: the first shows who and when, the second sends it for the hub to
+  // confirm (a device never books or holds a slot: DESIGN 5.3).
   if (auto slot = rowAction("staff.slots.offer.")) {
     store::WaitlistService service(store);
-    auto report = service.runOfferCycle(*slot, actor, now);
-    if (!report) {
-      setError(report.error());
-    } else if (!report->requestsCreated.empty()) {
-      notice = tr.tr("staff.slots.offered", {{"n", std::to_string(report->requestsCreated.size())}});
-    } else if (report->proposed) {
-      notice = tr.tr("staff.slots.proposed");
-    } else {
-      notice = tr.tr("staff.slots.nothing");
+    auto engine = service.loadEngine(now);
+    auto open = store.get<AppointmentSlot>(*slot);
+    if (!engine || !open) {
+      setErrorKey("error.store");
+      return changed();
     }
+    const auto best = *open ? engine->matchSlot(**open, 1) : SlotMatches{};
+    if (best.candidates.empty()) {
+      setErrorKey("staff.slots.no_matches");
+      return changed();
+    }
+    offerToConfirm = OfferToConfirm{*slot, engine->entries()[best.candidates.front().entryIndex].entryId};
+    selectedRow = slot->toString();
+    return changed();
+  }
+  if (id == "staff.slots.offer_cancel") {
+    offerToConfirm.reset();
+    return changed();
+  }
+  if (id == "staff.slots.offer_confirm" && offerToConfirm) {
+    store::WaitlistService service(store);
+    auto sent = service.requestOffer(offerToConfirm->slotId, offerToConfirm->entryId, actor, now);
+    offerToConfirm.reset();
+    if (!sent) setError(sent.error());
+    else notice = tr.tr("staff.slots.offer.sent");
     return changed();
   }
   if (id.starts_with("staff.waitlist.urgency.")) {
@@ -369,7 +387,24 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
                                                                      {"fit", fit}}));
                 if (!c.fitTerms.empty()) vm.detail.push_back("   " + formatTerms(c.fitTerms));
               }
-              if (!matches.candidates.empty()) {
+              bool awaiting = false;
+              if (auto requests = store.requestsForSlot(sl.slotId)) {
+                for (const auto& r : *requests)
+                  awaiting = awaiting || r.status == RequestStatus::Pending || r.status == RequestStatus::Offered ||
+                             r.status == RequestStatus::Accepted;
+              }
+              if (awaiting) {
+                vm.detail.push_back(tr.tr("staff.slots.awaiting"));
+              } else if (offerToConfirm && offerToConfirm->slotId == sl.slotId && !matches.candidates.empty()) {
+                const auto& best = matches.candidates.front();
+                vm.detail.push_back(tr.tr("staff.slots.offer.question",
+                                          {{"name", shortName(engine->patientOf(best.entryIndex))},
+                                           {"day", formatDay(sl.startTime)},
+                                           {"time", formatTime(sl.startTime)},
+                                           {"provider", providerName(sl.providerId)}}));
+                vm.actions.push_back({"staff.slots.offer_confirm", tr.tr("staff.slots.offer.confirm"), ButtonStyle::Primary, true, false});
+                vm.actions.push_back({"staff.slots.offer_cancel", tr.tr("staff.slots.offer.cancel"), ButtonStyle::Secondary, true, false});
+              } else if (!matches.candidates.empty()) {
                 vm.actions.push_back({"staff.slots.offer." + row.id, tr.tr("staff.slots.offer"), ButtonStyle::Primary, true, false});
               }
             }

@@ -107,6 +107,7 @@ void KioskApp::State::go(Screen next) {
   error.clear();
   notice.clear();
   selectedRow.reset();
+  offerToConfirm.reset();
   changed();
 }
 
