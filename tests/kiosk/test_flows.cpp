@@ -78,7 +78,7 @@ TEST_CASE("Spanish: the date of birth is day first, and the screens are in Spani
   Driver d{app, fx.now};
   d.press("welcome.language");
   CHECK(app.frame().language == "es");
-  CHECK(app.frame().screen.title == "Bienvenido");
+  CHECK(app.frame().screen.title == "Le damos la bienvenida");
   d.press("welcome.check_in");
   d.type("pena-thistlewood");  // without the tilde: still found
   d.press("nav.continue");
@@ -690,4 +690,30 @@ TEST_CASE("a check-in while another process holds the store is refused kindly, l
   d.press("checkin.confirm");
   CHECK(d.screen() == "checkin.done");
   CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::CheckedIn);
+}
+
+TEST_CASE("Spanish speaks to every patient: no masculine-only forms, and Staff is not 'Personal'") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.language");
+  CHECK(app.frame().screen.title == "Le damos la bienvenida");
+  const auto& actions = app.frame().screen.actions;
+  const auto staff = std::find_if(actions.begin(), actions.end(), [](const kiosk::ButtonVm& b) { return b.id == "welcome.staff"; });
+  REQUIRE(staff != actions.end());
+  CHECK(staff->label == "Equipo de la consulta");
+  d.press("welcome.join_waitlist");
+  std::vector<std::string> choices;
+  for (const auto& c : app.frame().screen.choices) choices.push_back(c.label);
+  CHECK(choices == std::vector<std::string>{"Es mi primera vez aquí", "Ya he venido antes"});
+  // No Spanish string addresses a patient in the masculine only.
+  const kiosk::Translator translator = translations();
+  const auto& es = translator.table("es");
+  for (const auto& [key, text] : es) {
+    INFO(key << ": " << text);
+    for (const char* word : {"Bienvenido", "nuevo aquí", "paciente nuevo", "Personal"}) {
+      if (std::string_view(word) == "Personal") CHECK(text != "Personal");
+      else CHECK(text.find(word) == std::string::npos);
+    }
+  }
 }
