@@ -717,3 +717,53 @@ TEST_CASE("Spanish speaks to every patient: no masculine-only forms, and Staff i
     }
   }
 }
+
+TEST_CASE("'Are you still there?' comes before the idle reset, a tap keeps the answers, and the next patient starts fresh") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.language");
+  d.press("welcome.text_size");
+  d.press("welcome.contrast");
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("Maribel");
+  const auto idle = app.config().idleTimeout;
+  const auto warnFor = std::min<seconds>(seconds{20}, idle / 3);
+  d.advance(idle - warnFor - seconds{1});
+  CHECK_FALSE(app.frame().idleWarning.has_value());
+  // The loop wakes for the warning, then once a second for its countdown.
+  REQUIRE(app.nextDeadline().has_value());
+  CHECK(*app.nextDeadline() <= d.now + seconds{1});
+  d.advance(seconds{1});
+  REQUIRE(app.frame().idleWarning.has_value());
+  CHECK(app.frame().idleWarning->title == "¿Sigue ahí?");
+  CHECK(app.frame().idleWarning->body.find(std::to_string(warnFor.count()) + " segundos") != std::string::npos);
+  CHECK(d.screen() == "waitlist.first_name");
+  d.advance(seconds{5});
+  CHECK(app.frame().idleWarning->body.find(std::to_string(warnFor.count() - 5) + " segundos") != std::string::npos);
+  REQUIRE(app.nextDeadline().has_value());
+  CHECK(*app.nextDeadline() <= d.now + seconds{1});
+  // "I'm still here" keeps everything typed.
+  d.press("idle.still_here");
+  CHECK_FALSE(app.frame().idleWarning.has_value());
+  CHECK(d.screen() == "waitlist.first_name");
+  REQUIRE(app.frame().screen.field.has_value());
+  CHECK(app.frame().screen.field->value.starts_with("Maribel"));
+  // Walking away: the warning, then the reset; the next patient gets the practice's language,
+  // the first text size and the calm theme.
+  d.advance(idle);
+  CHECK(d.screen() == "welcome");
+  CHECK(app.inputsEmpty());
+  CHECK(app.frame().language == "en");
+  CHECK(app.frame().textScale == 1.0f);
+  CHECK_FALSE(app.frame().highContrast);
+  // Choices made on the welcome screen and walked away from are undone too.
+  d.press("welcome.text_size");
+  d.press("welcome.language");
+  REQUIRE(app.nextDeadline().has_value());
+  CHECK(*app.nextDeadline() <= d.now + idle);
+  d.advance(idle);
+  CHECK(app.frame().language == "en");
+  CHECK(app.frame().textScale == 1.0f);
+}

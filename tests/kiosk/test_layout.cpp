@@ -232,6 +232,18 @@ void walkEverything(const Combination& c) {
   d.press("waitlist.new");
   d.type("maría-fernanda");
   visit();
+  // "Are you still there?" over the question, at this size and language.
+  d.advance(app.config().idleTimeout - std::chrono::seconds{5});
+  REQUIRE(app.frame().idleWarning.has_value());
+  {
+    INFO(c.name() << ", the idle warning");
+    const ui::WidgetMap map = h.settled(app.frame());
+    REQUIRE(map.contains("idle.still_here"));
+    const ui::Rect r = map.at("idle.still_here");
+    CHECK(r.y + r.h <= map.at("chrome.crisis_line").y);
+    CHECK(r.textW <= r.w + 1.0f);
+  }
+  d.press("idle.still_here");
   d.press("nav.continue");
   d.type("oyelaran-villaseñor");
   visit();

@@ -63,6 +63,8 @@ struct KioskApp::State {
   mutable std::uint64_t builtRevision = 0;
   mutable FrameVm cached;
 
+  std::string defaultLanguage = "en";
+  int idleWarningShown = -1;  // the seconds the warning last showed (it redraws each second)
   bool highContrast = false;
   int textSizeStep = 0;  // 0 .. kTextSizeSteps - 1
   std::string error;     // translated, for the current screen
@@ -112,6 +114,13 @@ struct KioskApp::State {
   void go(Screen next);
   void changed() { ++revision; }
   void resetToWelcome();
+  // The next patient starts fresh: everything resetToWelcome() wipes, plus the practice's
+  // language, the first text size and the calm theme.
+  void resetForNextPatient();
+  // Seconds left before the idle reset while "Are you still there?" shows, else nothing.
+  [[nodiscard]] std::optional<int> idleWarningSeconds() const;
+  [[nodiscard]] std::chrono::seconds idleLimit() const;
+  [[nodiscard]] bool prefsChosen() const { return tr.language() != defaultLanguage || textSizeStep != 0 || highContrast; }
   [[nodiscard]] std::string tr_(std::string_view key) const { return tr.tr(key); }
   void setError(const Error& e);
   void setErrorKey(std::string_view key);

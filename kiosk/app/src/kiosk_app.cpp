@@ -129,6 +129,28 @@ void KioskApp::State::resetToWelcome() {
   go(Screen::Welcome);
 }
 
+void KioskApp::State::resetForNextPatient() {
+  resetToWelcome();
+  tr.setLanguage(defaultLanguage);
+  textSizeStep = 0;
+  highContrast = false;
+}
+
+std::chrono::seconds KioskApp::State::idleLimit() const {
+  return isDoneScreen(screen) ? std::min<seconds>(cfg.doneTimeout, cfg.idleTimeout) : cfg.idleTimeout;
+}
+
+std::optional<int> KioskApp::State::idleWarningSeconds() const {
+  // Only where a patient is part-way through: a done screen simply ends.
+  if (screen == Screen::Welcome || screen == Screen::RateLimited || isDoneScreen(screen) ||
+      screen >= Screen::StaffSelect)
+    return std::nullopt;
+  const seconds warnFor = std::min<seconds>(seconds{20}, cfg.idleTimeout / 3);
+  const auto idle = now - lastInput;
+  if (idle < cfg.idleTimeout - warnFor || idle >= cfg.idleTimeout) return std::nullopt;
+  return static_cast<int>(ceil<seconds>(cfg.idleTimeout - idle).count());
+}
+
 void KioskApp::State::setError(const Error& e) {
   // Validation codes have translations; anything else is shown with a calm generic line.
   error = tr.has(tr.language(), e.code) || tr.has("en", e.code) ? tr.tr(e.code) : tr.tr("error.generic");
@@ -276,6 +298,7 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
     if (!settings.crisisLine.empty()) s.cfg.crisisLine = settings.crisisLine;
     if (!settings.defaultLanguage.empty()) s.tr.setLanguage(settings.defaultLanguage);
   }
+  s.defaultLanguage = s.tr.language();
   // A device setting made in staff mode overrides the practice default.
   if (auto idle = store.syncValue("kiosk.idle_timeout_seconds"); idle && *idle) {
     const int secondsValue = std::atoi((*idle)->c_str());
@@ -297,7 +320,14 @@ void KioskApp::applyAll(const Intents& intents, Instant now) {
 void KioskApp::apply(const Intent& intent, Instant now) {
   auto& s = *m_state;
   s.now = now;
+  // While "Are you still there?" shows, a tap anywhere only says yes: the answers stay.
+  const bool warned = s.idleWarningSeconds().has_value();
   s.lastInput = now;
+  if (warned) {
+    s.idleWarningShown = -1;
+    s.changed();
+    return;
+  }
   if (s.screen == Screen::RateLimited && intent.kind != Intent::Kind::Press) return;
 
   switch (intent.kind) {
@@ -370,8 +400,12 @@ void KioskApp::apply(const Intent& intent, Instant now) {
     s.changed();
     return;
   }
-  if (id == "chrome.home" || id == "nav.done") {
+  if (id == "chrome.home") {
     s.resetToWelcome();
+    return;
+  }
+  if (id == "nav.done") {
+    s.resetForNextPatient();
     return;
   }
   if (id == "welcome.check_in") {
@@ -422,12 +456,20 @@ void KioskApp::tick(Instant now) {
   }
   if (isStaffScreen(s.screen) || s.screen == Screen::StaffPin || s.screen == Screen::StaffSelect) {
     const auto limit = isStaffScreen(s.screen) ? s.cfg.staffAutoLock : s.cfg.idleTimeout;
-    if (now - s.lastInput >= limit) s.resetToWelcome();
+    if (now - s.lastInput >= limit) s.resetForNextPatient();
     return;
   }
-  if (s.screen == Screen::Welcome) return;
-  const auto limit = isDoneScreen(s.screen) ? std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout) : s.cfg.idleTimeout;
-  if (now - s.lastInput >= limit) s.resetToWelcome();
+  if (s.screen == Screen::Welcome) {
+    // Language, size or contrast a patient chose and walked away from go back for the next one.
+    if (s.prefsChosen() && now - s.lastInput >= s.cfg.idleTimeout) s.resetForNextPatient();
+    return;
+  }
+  if (now - s.lastInput >= s.idleLimit()) return s.resetForNextPatient();
+  const int warning = s.idleWarningSeconds().value_or(-1);
+  if (warning != s.idleWarningShown) {
+    s.idleWarningShown = warning;
+    s.changed();
+  }
 }
 
 std::optional<Instant> KioskApp::nextDeadline() const {
@@ -436,8 +478,17 @@ std::optional<Instant> KioskApp::nextDeadline() const {
   Instant due = poll;
   if (s.screen == Screen::RateLimited && s.rateLimitedUntil) due = std::min(due, *s.rateLimitedUntil);
   else if (isStaffScreen(s.screen)) due = std::min(due, s.lastInput + s.cfg.staffAutoLock);
-  else if (isDoneScreen(s.screen)) due = std::min(due, s.lastInput + std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout));
-  else if (s.screen != Screen::Welcome) due = std::min(due, s.lastInput + s.cfg.idleTimeout);
+  else if (s.screen == Screen::Welcome && s.prefsChosen()) due = std::min(due, s.lastInput + s.cfg.idleTimeout);
+  else if (s.screen != Screen::Welcome) {
+    due = std::min(due, s.lastInput + s.idleLimit());
+    // The warning appears, then counts down once a second.
+    const seconds warnFor = std::min<seconds>(seconds{20}, s.cfg.idleTimeout / 3);
+    const Instant warnAt = s.lastInput + s.cfg.idleTimeout - warnFor;
+    if (!isDoneScreen(s.screen) && s.screen < Screen::StaffSelect) {
+      if (s.now < warnAt) due = std::min(due, warnAt);
+      else due = std::min(due, s.now + seconds{1});
+    }
+  }
   return due;
 }
 
@@ -466,6 +517,10 @@ const FrameVm& KioskApp::frame() const {
   f.screen.id = std::string(screenId(s.screen));
   s.buildScreen(f.screen);
   f.screen.error = s.error;
+  if (auto left = s.idleWarningSeconds()) {
+    f.idleWarning = IdleWarningVm{s.tr.tr("idle.title"), s.tr.tr("idle.body", {{"seconds", std::to_string(*left)}}),
+                                  {"idle.still_here", s.tr.tr("idle.still_here"), ButtonStyle::Primary, true, false}};
+  }
   s.cached = std::move(f);
   s.builtRevision = s.revision;
   return s.cached;

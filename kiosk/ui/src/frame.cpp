@@ -98,6 +98,30 @@ void drawFooter(DrawContext& ctx, const FrameVm& vm, const ImVec2& displaySize, 
   ctx.widgets["chrome.crisis_line"] = Rect{min.x, min.y, displaySize.x, height, wrapped.widest};
 }
 
+// "Are you still there?" over the whole screen: the answers underneath stay, and the big
+// button (or a tap anywhere) keeps them.
+void drawIdleWarning(DrawContext& ctx, const IdleWarningVm& warning, const ImVec2& display, float footerH) {
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(ImVec2(display.x, display.y - footerH));
+  ImGui::PushStyleColor(ImGuiCol_WindowBg, ctx.highContrast ? ImVec4(0, 0, 0, 0.97f) : ImVec4(0.965f, 0.953f, 0.933f, 0.97f));
+  ImGui::Begin("##idle_warning", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+  const float width = display.x - 2 * ImGui::GetStyle().WindowPadding.x;
+  ImGui::SetCursorPosY(display.y * 0.15f);
+  ImGui::PushFont(ctx.fonts.title);
+  paragraph(warning.title);
+  ImGui::PopFont();
+  record(ctx, "idle.title");
+  ImGui::PushFont(ctx.fonts.body);
+  paragraph(warning.body);
+  ImGui::Spacing();
+  const float w = std::min(width, 560.0f);
+  touchButton(ctx, warning.stillHere, ImVec2(w, buttonHeight(warning.stillHere, w)));
+  ImGui::PopFont();
+  ImGui::End();
+  ImGui::PopStyleColor();
+}
+
 }  // namespace
 
 void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMap& widgets) {
@@ -126,6 +150,7 @@ void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMa
   }
   drawFooter(ctx, vm, display, footerH, width);
   ImGui::End();
+  if (vm.idleWarning) drawIdleWarning(ctx, *vm.idleWarning, display, footerH);
 }
 
 }  // namespace anteroom::kiosk::ui

@@ -63,6 +63,13 @@ struct ScreenVm {
   std::string notice;              // calm information (e.g. "never synced")
 };
 
+// "Are you still there?": shown over a patient screen before the idle reset wipes it.
+struct IdleWarningVm {
+  std::string title;
+  std::string body;      // with the seconds left
+  ButtonVm stillHere;    // "idle.still_here"; any tap keeps the answers
+};
+
 // Everything the frame needs: the screen plus the chrome around it.
 struct FrameVm {
   ScreenVm screen;
@@ -79,6 +86,7 @@ struct FrameVm {
   float textScale = 1.0f;      // textScaleFor(step): 1.0 .. 2.0
   std::string language;        // "en" | "es"
   bool patientMode = true;     // clipboard and anything else convenient for developers are off
+  std::optional<IdleWarningVm> idleWarning;
 };
 
 }  // namespace anteroom::kiosk
