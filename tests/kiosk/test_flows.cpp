@@ -767,3 +767,61 @@ TEST_CASE("'Are you still there?' comes before the idle reset, a tap keeps the a
   CHECK(app.frame().language == "en");
   CHECK(app.frame().textScale == 1.0f);
 }
+
+TEST_CASE("the date of birth says which comes first, a date typed the other way gets a hint, and 03/07 is spelled out before it is saved") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  // English: the order is on the screen and in the box while typing.
+  d.press("welcome.check_in");
+  d.type("peña-thistlewood");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.dob");
+  CHECK(d.body().find("Month first, then day, then year") != std::string::npos);
+  REQUIRE(app.frame().screen.field.has_value());
+  CHECK(app.frame().screen.field->value == "MM / DD / YYYY");
+  d.type("04");
+  CHECK(app.frame().screen.field->value == "04 / DD / YYYY");
+  d.press("chrome.home");
+
+  // Spanish, a new patient: day first.
+  d.press("welcome.language");
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("marisol");
+  d.press("nav.continue");
+  d.type("quintanilla");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.dob");
+  CHECK(d.body().find("Primero el día") != std::string::npos);
+  CHECK(app.frame().screen.field->value == "DD / MM / AAAA");
+  // Month first (April 25) cannot be a day-first date: the hint shows it the right way round.
+  d.type("04251986");
+  d.press("nav.continue");
+  CHECK(d.screen() == "waitlist.dob");
+  CHECK(d.error().find("25 / 04 / 1986") != std::string::npos);
+  app.apply(kiosk::Intent::clear(), d.now);
+  // 03/07 reads both ways: spelled out, and only a second Continue accepts it.
+  d.type("03071986");
+  d.press("nav.continue");
+  CHECK(d.screen() == "waitlist.dob");
+  CHECK(d.error().find("3 de julio de 1986") != std::string::npos);
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.phone");
+  d.type("541 555 0199");
+  d.press("nav.continue");
+  d.type("marisol.dob@patients.example");
+  d.press("nav.continue");
+  d.press("waitlist.insurance.self_pay");
+  d.press("waitlist.mode.telehealth");
+  d.press("nav.continue");
+  d.press("nav.continue");
+  d.press("waitlist.provider.any");
+  d.press("waitlist.consent.yes");
+  REQUIRE(d.screen() == "waitlist.review");
+  d.press("waitlist.submit");
+  REQUIRE(d.screen() == "waitlist.done");
+  const auto found = fx.store.findPatientByEmail("marisol.dob@patients.example").value();
+  REQUIRE(found.has_value());
+  CHECK(found->dateOfBirth == year_month_day{year{1986}, month{7}, day{3}});
+}

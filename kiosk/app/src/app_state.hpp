@@ -73,6 +73,7 @@ struct KioskApp::State {
   PatientDraft draft;
   std::deque<Instant> failedLookups;
   std::optional<Instant> rateLimitedUntil;
+  std::string dobConfirmed;  // the digits of an ambiguous date the patient was shown in words
 
   // check-in
   std::vector<CheckInCandidate> candidates;
@@ -133,6 +134,15 @@ struct KioskApp::State {
   bool recordFailedLookup();  // true when the limit is now reached
   [[nodiscard]] std::string* activeBuffer(std::size_t& maxLen);
   void normaliseTyping(std::string& buffer) const;
+  // The date-of-birth question in the language's order ("MM / DD / YYYY" filling in as typed,
+  // and a line saying which comes first).
+  void buildDobStep(ScreenVm& vm, const std::string& fieldId, const std::string& question) const;
+  // Reads the typed date of birth. A date that only works in the other order gets a hint with
+  // it the right way round. With confirmAmbiguous (a date that will be saved), one that reads
+  // both ways (03/07) is spelled out once for the patient to confirm with a second Continue.
+  // Sets the error and returns nothing otherwise.
+  std::optional<Date> readDateOfBirth(bool confirmAmbiguous);
+  [[nodiscard]] std::string longDate(const Date& d) const;
 
   // [SECTION] flows (flow_*.cpp)
   void pressCheckIn(const std::string& id);

@@ -103,8 +103,8 @@ void KioskApp::State::submitCheckIn() {
       if (auto p = store.get<Patient>(a.patientId); p && *p) patients.push_back(**p);
     }
   } else {
-    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
-    if (!dob) return setError(dob.error());
+    auto dob = readDateOfBirth(false);
+    if (!dob) return;
     auto matches = store.findPatients(draft.lastName, *dob);
     if (!matches) return setErrorKey("error.store");
     patients = *matches;
@@ -164,22 +164,11 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
                     {"checkin.use_code", tr.tr("checkin.use_code"), ButtonStyle::Link, true, false},
                     continueButton(tr, !draft.lastName.empty())};
       return;
-    case Screen::CheckInDob: {
+    case Screen::CheckInDob:
       vm.title = tr.tr("checkin.title");
-      std::string shown = draft.dobDigits;
-      // "MM / DD / YYYY" with what was typed filled in.
-      const std::string pattern = tr.tr("common.dob_pattern");
-      std::string display;
-      std::size_t next = 0;
-      for (char c : pattern) {
-        if (c == 'X') display += next < shown.size() ? shown[next++] : '_';
-        else display += c;
-      }
-      vm.field = FieldVm{"checkin.dob", tr.tr("checkin.dob.question"), display, tr.tr("common.dob_hint"),
-                         KeyboardKind::Digits};
+      buildDobStep(vm, "checkin.dob", tr.tr("checkin.dob.question"));
       vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
       return;
-    }
     case Screen::CheckInCode:
       vm.title = tr.tr("checkin.title");
       vm.body = {tr.tr("checkin.code.body")};

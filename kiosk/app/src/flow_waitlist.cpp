@@ -175,8 +175,8 @@ void KioskApp::State::submitWaitlistStep() {
       return go(Screen::WaitlistDob);
     }
     case Screen::WaitlistDob: {
-      auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
-      if (!dob) return setError(dob.error());
+      auto dob = readDateOfBirth(!draft.returning);
+      if (!dob) return;
       if (!draft.returning) return go(Screen::WaitlistPhone);
       auto found = store.findPatients(draft.lastName, *dob);
       if (!found) return setErrorKey("error.store");
@@ -388,14 +388,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
     case Screen::WaitlistFirstName: return textStep("waitlist.first_name", draft.firstName, KeyboardKind::Letters);
     case Screen::WaitlistLastName: return textStep("waitlist.last_name", draft.lastName, KeyboardKind::Letters);
     case Screen::WaitlistDob: {
-      std::string display;
-      std::size_t next = 0;
-      for (char c : tr.tr("common.dob_pattern")) {
-        if (c == 'X') display += next < draft.dobDigits.size() ? draft.dobDigits[next++] : '_';
-        else display += c;
-      }
-      vm.field = FieldVm{"waitlist.dob", tr.tr("waitlist.dob.question"), display, tr.tr("common.dob_hint"),
-                         KeyboardKind::Digits};
+      buildDobStep(vm, "waitlist.dob", tr.tr("waitlist.dob.question"));
       vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
       if (!error.empty() && draft.returning) {
         vm.actions.insert(vm.actions.begin() + 1,

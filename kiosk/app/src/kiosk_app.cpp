@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "anteroom/model/validation.hpp"
 #include "anteroom/store/local_time.hpp"
 #include "app_state.hpp"
 
@@ -113,6 +114,7 @@ void KioskApp::State::go(Screen next) {
 
 void KioskApp::State::resetToWelcome() {
   draft.wipe();
+  wipeString(dobConfirmed);
   wipeString(pin);
   candidates.clear();
   chosen.reset();
@@ -271,6 +273,57 @@ void KioskApp::State::normaliseTyping(std::string& buffer) const {
 
 std::string KioskApp::State::textSizeLabel() const {
   return tr.tr("chrome.text_size", {{"percent", std::to_string(textPercentFor(textSizeStep))}});
+}
+
+// [SECTION] Date of birth
+
+void KioskApp::State::buildDobStep(ScreenVm& vm, const std::string& fieldId, const std::string& question) const {
+  // The pattern's letters give way to digits as they are typed: "04 / DD / YYYY".
+  std::string display;
+  std::size_t next = 0;
+  for (char c : tr.tr("common.dob_pattern")) {
+    const bool slot = c >= 'A' && c <= 'Z';
+    display += slot && next < draft.dobDigits.size() ? draft.dobDigits[next++] : c;
+  }
+  vm.body.push_back(tr.tr("common.dob_order"));
+  vm.field = FieldVm{fieldId, question, display, tr.tr("common.dob_pattern"), KeyboardKind::Digits};
+}
+
+std::string KioskApp::State::longDate(const Date& d) const {
+  return tr.tr("common.date_long", {{"month", tr.tr("month." + std::to_string(static_cast<unsigned>(d.month())))},
+                                    {"day", std::to_string(static_cast<unsigned>(d.day()))},
+                                    {"year", std::to_string(static_cast<int>(d.year()))}});
+}
+
+std::optional<Date> KioskApp::State::readDateOfBirth(bool confirmAmbiguous) {
+  const std::string& typed = draft.dobDigits;
+  const std::string monthFirst = toMonthFirst(typed, tr.language());
+  auto dob = parseDateOfBirth(monthFirst, toDate(now));
+  if (!dob) {
+    // Typed in the other language's order? Say so, with the date the right way round.
+    if (typed.size() == 8 && dob.error().code == "validation.dob.invalid") {
+      const std::string swapped = typed.substr(2, 2) + typed.substr(0, 2) + typed.substr(4);
+      if (parseDateOfBirth(toMonthFirst(swapped, tr.language()), toDate(now))) {
+        const std::string shown = swapped.substr(0, 2) + " / " + swapped.substr(2, 2) + " / " + swapped.substr(4);
+        error = tr.tr("validation.dob.other_order", {{"date", shown}});
+        changed();
+        return std::nullopt;
+      }
+    }
+    setError(dob.error());
+    return std::nullopt;
+  }
+  // 03/07 is a date either way: before it is saved, show it in words once, so the wrong order
+  // is caught. (A lookup in the wrong order finds nobody and saves nothing.)
+  const unsigned month = static_cast<unsigned>(dob->month());
+  const unsigned day = static_cast<unsigned>(dob->day());
+  if (confirmAmbiguous && day <= 12 && day != month && dobConfirmed != typed) {
+    dobConfirmed = typed;
+    error = tr.tr("common.dob_check", {{"date", std::string(longDate(*dob))}});
+    changed();
+    return std::nullopt;
+  }
+  return *dob;
 }
 
 ButtonVm backButton(const Translator& tr) { return {"nav.back", tr.tr("nav.back"), ButtonStyle::Secondary, true, false}; }
