@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "anteroom/kiosk/out_of_service.hpp"
+#include "anteroom/model/time_zone.hpp"
 #include "anteroom/store/waitlist_service.hpp"
 #include "kiosk_fixture.hpp"
 
@@ -824,4 +825,100 @@ TEST_CASE("the date of birth says which comes first, a date typed the other way 
   const auto found = fx.store.findPatientByEmail("marisol.dob@patients.example").value();
   REQUIRE(found.has_value());
   CHECK(found->dateOfBirth == year_month_day{year{1986}, month{7}, day{3}});
+}
+
+namespace {
+
+// A patient with one appointment at a given time, added to the fixture's store.
+Appointment addAppointment(KioskFixture& fx, const std::string& last, Date dob, Instant start,
+                           AppointmentStatus status = AppointmentStatus::Scheduled) {
+  Patient p;
+  p.patientId = fx.ids.v7(system_clock::now());
+  p.firstName = "Wilhelmina";
+  p.lastName = last;
+  p.email = last + "@patients.example";
+  p.dateOfBirth = dob;
+  p.insuranceInfo.selfPay = true;
+  p.sync.rowVersion = 1;
+  Appointment a;
+  a.appointmentId = fx.ids.v7(system_clock::now());
+  a.providerId = fx.store.providers().value().front().providerId;
+  a.patientId = p.patientId;
+  a.startTime = start;
+  a.endTime = start + minutes{50};
+  a.status = status;
+  a.sync.rowVersion = 1;
+  REQUIRE(fx.store.applyRemote(p, store::Actor::sync()).has_value());
+  REQUIRE(fx.store.applyRemote(a, store::Actor::sync()).has_value());
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("the practice's zone and check-in window: a 4 PM appointment does not check in at 10:30 AM") {
+  KioskFixture fx;
+  // The practice is in Los Angeles; this machine's clock is whatever it is (UTC in CI).
+  Practice practice = fx.store.practice().value().value();
+  practice.settings.timeZone = "America/Los_Angeles";
+  practice.settings.checkInOpensMinutesBefore = 45;
+  practice.sync.rowVersion += 1;
+  REQUIRE(fx.store.applyRemote(practice, store::Actor::sync()).has_value());
+  const auto la = PracticeZone::named("America/Los_Angeles").value();
+  const Date today = la.partsOf(fx.now).date;
+  // 16:00 in Los Angeles is the next UTC day for part of the year: "today" must be LA's day.
+  const Appointment appt = addAppointment(fx, "Oyelaran", year{1950} / month{2} / day{17}, la.at(today, hours{16}));
+
+  auto checkInAt = [&](Instant when) {
+    kiosk::KioskApp app(fx.store, translations(), kiosk::KioskConfig{}, when);
+    Driver d{app, when};
+    d.press("welcome.check_in");
+    d.type("oyelaran");
+    d.press("nav.continue");
+    d.type("02171950");
+    d.press("nav.continue");
+    return std::pair{d.screen(), d.body()};
+  };
+  // 10:30 local: too early, and told when it opens, in the practice's local time.
+  auto [early, earlyBody] = checkInAt(la.at(today, hours{10} + minutes{30}));
+  CHECK(early == "front_desk");
+  CHECK(earlyBody.find("Your appointment is at 4:00 PM. Check-in opens at 3:15 PM.") != std::string::npos);
+  CHECK(fx.store.get<Appointment>(appt.appointmentId).value()->status == AppointmentStatus::Scheduled);
+  // 15:20 local: inside the window; the confirmation shows 4:00 PM.
+  const Instant inWindow = la.at(today, hours{15} + minutes{20});
+  kiosk::KioskApp app(fx.store, translations(), kiosk::KioskConfig{}, inWindow);
+  Driver d{app, inWindow};
+  d.press("welcome.check_in");
+  d.type("oyelaran");
+  d.press("nav.continue");
+  d.type("02171950");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.confirm");
+  CHECK(d.body().find("4:00 PM") != std::string::npos);
+  d.press("checkin.confirm");
+  CHECK(d.screen() == "checkin.done");
+  CHECK(fx.store.get<Appointment>(appt.appointmentId).value()->status == AppointmentStatus::CheckedIn);
+}
+
+TEST_CASE("an appointment already in session is not offered a check-in that then fails") {
+  KioskFixture fx;
+  addAppointment(fx, "Abernathy-Quist", year{1948} / month{9} / day{21}, fx.now - minutes{10}, AppointmentStatus::InSession);
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type("abernathy-quist");
+  d.press("nav.continue");
+  d.type("09211948");
+  d.press("nav.continue");
+  CHECK(d.screen() == "front_desk");
+  CHECK(d.body().find("already started") != std::string::npos);
+  CHECK(d.body().find("cancelled") == std::string::npos);
+  // Found, so not a failed lookup: six of these never pause the kiosk.
+  for (int i = 0; i < 6; ++i) {
+    d.press("checkin.try_again");
+    d.type("abernathy-quist");
+    d.press("nav.continue");
+    d.type("09211948");
+    d.press("nav.continue");
+  }
+  CHECK(d.screen() == "front_desk");
 }

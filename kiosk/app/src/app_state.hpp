@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "anteroom/kiosk/kiosk_app.hpp"
+#include "anteroom/model/time_zone.hpp"
+#include "anteroom/store/waitlist_service.hpp"
 
 namespace anteroom::kiosk {
 
@@ -110,6 +112,9 @@ struct KioskApp::State {
   // practice data read once and refreshed on entering staff mode
   std::optional<Practice> practice;
   std::vector<Provider> providers;
+  // The practice's clock (its settings' zone; the device's when none is named): "today",
+  // every time shown and the waitlist's preferred times all use it.
+  PracticeZone zone = PracticeZone::utc();
 
   // [SECTION] helpers used by every flow
   void go(Screen next);
@@ -131,6 +136,7 @@ struct KioskApp::State {
   [[nodiscard]] std::pair<Instant, Instant> localDay() const;
   [[nodiscard]] std::string providerName(const Uuid& id) const;
   void loadPractice();
+  [[nodiscard]] store::WaitlistService waitlistService() const;
   bool recordFailedLookup();  // true when the limit is now reached
   [[nodiscard]] std::string* activeBuffer(std::size_t& maxLen);
   void normaliseTyping(std::string& buffer) const;

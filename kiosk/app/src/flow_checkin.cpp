@@ -59,7 +59,14 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
         auto receipt = store.checkIn(chosen->appointment.appointmentId, store::Actor::kiosk(), now);
         if (!receipt) {
           if (receipt.error().domain == ErrorDomain::Conflict) {
-            notice = tr.tr("frontdesk.cancelled");
+            // Say what actually changed: cancelled, already started, or something else.
+            std::string key = "frontdesk.changed";
+            if (auto current = store.get<Appointment>(chosen->appointment.appointmentId); current && *current) {
+              const AppointmentStatus st = (*current)->status;
+              if (st == AppointmentStatus::Cancelled || st == AppointmentStatus::NoShow) key = "frontdesk.cancelled";
+              else if (st == AppointmentStatus::InSession) key = "frontdesk.in_session";
+            }
+            notice = tr.tr(key);
             draft.wipe();
             screen = Screen::FrontDesk;
             screenSince = now;
@@ -122,6 +129,8 @@ void KioskApp::State::submitCheckIn() {
     return nullptr;
   };
   bool anyCancelled = false;
+  bool anyInSession = false;
+  std::optional<Instant> earliestTooEarly;  // an appointment later today, before its check-in opens
   for (const auto& a : found) {
     const Patient* p = patientOf(a.patientId);
     if (p == nullptr) continue;
@@ -130,6 +139,16 @@ void KioskApp::State::submitCheckIn() {
       continue;
     }
     if (a.status == AppointmentStatus::Completed) continue;
+    // Already with the clinician: nothing to check in (CheckedIn -> CheckedIn is "already done").
+    if (a.status == AppointmentStatus::InSession) {
+      anyInSession = true;
+      continue;
+    }
+    // The practice's check-in window: a 4 PM appointment does not check in at 10:30 AM.
+    if (a.status == AppointmentStatus::Scheduled && a.startTime - now > cfg.earlyCheckIn) {
+      if (!earliestTooEarly || a.startTime < *earliestTooEarly) earliestTooEarly = a.startTime;
+      continue;
+    }
     candidates.push_back({a, p->firstName, initialOf(p->lastName), providerName(a.providerId)});
   }
   std::sort(candidates.begin(), candidates.end(), [](const CheckInCandidate& x, const CheckInCandidate& y) {
@@ -137,9 +156,19 @@ void KioskApp::State::submitCheckIn() {
   });
 
   if (candidates.empty()) {
-    if (recordFailedLookup()) return;
+    // Found, but not now: the patient proved who they are, so this is not a failed lookup.
+    const bool matched = earliestTooEarly || anyInSession;
+    if (!matched && recordFailedLookup()) return;
+    if (matched) failedLookups.clear();
     draft.wipe();
-    notice = anyCancelled ? tr.tr("frontdesk.cancelled") : tr.tr("frontdesk.not_found");
+    if (earliestTooEarly) {
+      notice = tr.tr("frontdesk.too_early", {{"time", formatTime(*earliestTooEarly)},
+                                             {"opens", formatTime(*earliestTooEarly - cfg.earlyCheckIn)}});
+    } else if (anyInSession) {
+      notice = tr.tr("frontdesk.in_session");
+    } else {
+      notice = anyCancelled ? tr.tr("frontdesk.cancelled") : tr.tr("frontdesk.not_found");
+    }
     screen = Screen::FrontDesk;
     screenSince = now;
     error.clear();
@@ -206,7 +235,7 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
                                                {"time", formatTime(chosen->appointment.startTime)},
                                                {"provider", chosen->providerName}})};
         if (late) vm.body.push_back(tr.tr("checkin.done.late"));
-        if (chosen->appointment.startTime - now > cfg.earlyCheckIn) vm.body.push_back(tr.tr("checkin.done.early"));
+        if (chosen->appointment.startTime - now > minutes{15}) vm.body.push_back(tr.tr("checkin.done.early"));
       }
       vm.body.push_back(tr.tr("checkin.done.next"));
       vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};

@@ -133,7 +133,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
   // An offer is two taps: the first shows who and when, the second sends it for the hub to
   // confirm (a device never books or holds a slot: DESIGN 5.3).
   if (auto slot = rowAction("staff.slots.offer.")) {
-    store::WaitlistService service(store);
+    store::WaitlistService service = waitlistService();
     auto engine = service.loadEngine(now);
     auto open = store.get<AppointmentSlot>(*slot);
     if (!engine || !open) {
@@ -154,7 +154,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
     return changed();
   }
   if (id == "staff.slots.offer_confirm" && offerToConfirm) {
-    store::WaitlistService service(store);
+    store::WaitlistService service = waitlistService();
     auto sent = service.requestOffer(offerToConfirm->slotId, offerToConfirm->entryId, actor, now);
     offerToConfirm.reset();
     if (!sent) setError(sent.error());
@@ -167,7 +167,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
     const auto dot = rest.find('.');
     const auto entryId = dot == std::string::npos ? std::nullopt : Uuid::parse(rest.substr(dot + 1));
     if (!entryId) return;
-    store::WaitlistService service(store);
+    store::WaitlistService service = waitlistService();
     if (auto r = service.setUrgency(*entryId, std::atoi(rest.substr(0, dot).c_str()), actor, now); !r) {
       setError(r.error());
     } else {
@@ -302,7 +302,7 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       vm.actions = {{"staff.waitlist.show_all", tr.tr(showAllEntries ? "staff.waitlist.active_only" : "staff.waitlist.show_all"),
                      ButtonStyle::Link, true, showAllEntries}};
       // Ranked by the waitlist engine, live: the same formula the hub uses, with its reasons.
-      store::WaitlistService service(store);
+      store::WaitlistService service = waitlistService();
       auto engine = service.loadEngine(now, current);
       TableVm t;
       t.id = "staff.waitlist";
@@ -372,7 +372,7 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           row.highlighted = selectedRow == row.id;
           if (row.highlighted) {
             // Suggested matches from the waitlist engine, with the reasons for each.
-            store::WaitlistService service(store);
+            store::WaitlistService service = waitlistService();
             if (auto engine = service.loadEngine(now)) {
               const auto matches = engine->matchSlot(sl, 5);
               vm.detail = {matches.candidates.empty() ? tr.tr("staff.slots.no_matches") : tr.tr("staff.slots.matches")};

@@ -313,7 +313,7 @@ void KioskApp::State::submitWaitlistStep() {
   if (!written) return setError(written.error());
 
   // Position and an honest estimate from the list's recent fills (waitlist_engine.hpp).
-  store::WaitlistService service(store);
+  store::WaitlistService service = waitlistService();
   resultEntryId = entry.entryId;
   auto estimate = service.estimateFor(entry.entryId, now);
   resultPosition = estimate ? estimate->position : 0;

@@ -3,11 +3,10 @@
 #include "anteroom/kiosk/kiosk_app.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
-#include <ctime>
 
 #include "anteroom/model/validation.hpp"
-#include "anteroom/store/local_time.hpp"
 #include "app_state.hpp"
 
 namespace anteroom::kiosk {
@@ -164,33 +163,27 @@ void KioskApp::State::setErrorKey(std::string_view key) {
   changed();
 }
 
-std::pair<Instant, Instant> KioskApp::State::localDay() const {
-  const Instant start = store::localMidnight(now);
-  return {start, store::localMidnight(start + days{1} + hours{2})};  // a 23- or 25-hour day ends at its midnight
-}
+std::pair<Instant, Instant> KioskApp::State::localDay() const { return zone.dayOf(now); }
 
 std::string KioskApp::State::formatTime(Instant t) const {
-  const std::time_t tt = system_clock::to_time_t(time_point_cast<system_clock::duration>(t));
-  std::tm local{};
-  localtime_r(&tt, &local);
+  const LocalParts local = zone.partsOf(t);
   char buf[32];
   if (tr.language() == "en") {
-    const int hour12 = local.tm_hour % 12 == 0 ? 12 : local.tm_hour % 12;
-    std::snprintf(buf, sizeof buf, "%d:%02d %s", hour12, local.tm_min, local.tm_hour < 12 ? "AM" : "PM");
+    const int hour12 = local.hour % 12 == 0 ? 12 : local.hour % 12;
+    std::snprintf(buf, sizeof buf, "%d:%02d %s", hour12, local.minute, local.hour < 12 ? "AM" : "PM");
   } else {
-    std::snprintf(buf, sizeof buf, "%02d:%02d", local.tm_hour, local.tm_min);
+    std::snprintf(buf, sizeof buf, "%02d:%02d", local.hour, local.minute);
   }
   return buf;
 }
 
 std::string KioskApp::State::formatDay(Instant t) const {
-  const std::time_t tt = system_clock::to_time_t(time_point_cast<system_clock::duration>(t));
-  std::tm local{};
-  localtime_r(&tt, &local);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s %d/%d", tr.tr("weekday." + std::to_string(local.tm_wday)).c_str(),
-                tr.language() == "en" ? local.tm_mon + 1 : local.tm_mday,
-                tr.language() == "en" ? local.tm_mday : local.tm_mon + 1);
+  const LocalParts local = zone.partsOf(t);
+  const unsigned month = static_cast<unsigned>(local.date.month());
+  const unsigned day = static_cast<unsigned>(local.date.day());
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s %u/%u", tr.tr("weekday." + std::to_string(local.weekday)).c_str(),
+                tr.language() == "en" ? month : day, tr.language() == "en" ? day : month);
   return buf;
 }
 
@@ -204,6 +197,19 @@ std::string KioskApp::State::providerName(const Uuid& id) const {
 void KioskApp::State::loadPractice() {
   if (auto p = store.practice(); p && *p) practice = **p;
   if (auto list = store.providers(); list) providers = *list;
+  const std::string zoneName = practice ? practice->settings.timeZone : std::string();
+  if (auto z = PracticeZone::named(zoneName)) {
+    zone = *z;
+  } else {
+    // A zone name is configuration, not PHI: say which one, and keep the device's clock.
+    std::fprintf(stderr, "anteroom-kiosk: the practice's time zone \"%s\" is unknown; using the device's zone\n",
+                 zoneName.c_str());
+    zone = PracticeZone::named("").value_or(PracticeZone::utc());
+  }
+}
+
+store::WaitlistService KioskApp::State::waitlistService() const {
+  return store::WaitlistService(store, [z = zone](Instant t) { return z.offsetAt(t); });
 }
 
 bool KioskApp::State::recordFailedLookup() {
@@ -348,6 +354,7 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
     if (settings.staffAutoLockSeconds >= 30) s.cfg.staffAutoLock = seconds{settings.staffAutoLockSeconds};
     if (settings.lookupRateLimitPerMinute >= 1) s.cfg.lookupsPerMinute = settings.lookupRateLimitPerMinute;
     if (settings.lateAfterMinutes >= 0) s.cfg.lateAfter = minutes{settings.lateAfterMinutes};
+    if (settings.checkInOpensMinutesBefore >= 0) s.cfg.earlyCheckIn = minutes{settings.checkInOpensMinutesBefore};
     if (!settings.crisisLine.empty()) s.cfg.crisisLine = settings.crisisLine;
     if (!settings.defaultLanguage.empty()) s.tr.setLanguage(settings.defaultLanguage);
   }
