@@ -922,3 +922,49 @@ TEST_CASE("an appointment already in session is not offered a check-in that then
   }
   CHECK(d.screen() == "front_desk");
 }
+
+TEST_CASE("the lookup pause cannot be skipped, counts down, and slow repeated misses pause too, for longer each time") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  const int limit = app.config().lookupsPerMinute;
+  const auto miss = [&] {
+    if (d.screen() == "front_desk") d.press("nav.done");
+    d.press("welcome.check_in");
+    d.type("nobody");
+    d.press("nav.continue");
+    d.type("01011990");
+    d.press("nav.continue");
+  };
+  for (int i = 0; i < limit; ++i) miss();
+  REQUIRE(d.screen() == "rate_limited");
+  // No Start over while paused, and pressing where it was does nothing.
+  CHECK(app.frame().homeButton.empty());
+  app.apply(kiosk::Intent::press("chrome.home"), d.now);
+  CHECK(d.screen() == "rate_limited");
+  // A countdown, redrawn once a second.
+  CHECK(d.body().find("You can try again in 60 seconds.") != std::string::npos);
+  REQUIRE(app.nextDeadline().has_value());
+  CHECK(*app.nextDeadline() <= d.now + seconds{1});
+  d.advance(seconds{15});
+  CHECK(d.body().find("You can try again in 45 seconds.") != std::string::npos);
+  d.advance(seconds{46});
+  REQUIRE(d.screen() == "welcome");
+
+  // At a patient's pace (one miss every 20 seconds, never the per-minute limit), twice the limit
+  // within 15 minutes pauses too, and a second pause within the hour lasts twice as long.
+  int misses = 0;
+  while (d.screen() != "rate_limited" && misses < 4 * limit) {
+    d.advance(seconds{20});
+    if (d.screen() == "welcome" || d.screen() == "front_desk") miss();
+    ++misses;
+  }
+  CHECK(d.screen() == "rate_limited");
+  CHECK(misses == 2 * limit);
+  CHECK(d.body().find("You can try again in 2 minutes.") != std::string::npos);
+  d.advance(seconds{61});
+  CHECK(d.screen() == "rate_limited");
+  d.advance(seconds{60});
+  CHECK(d.screen() == "welcome");
+  CHECK(fx.store.pendingOutboxCount().value() == 0);
+}

@@ -73,8 +73,10 @@ struct KioskApp::State {
   std::string notice;
 
   PatientDraft draft;
-  std::deque<Instant> failedLookups;
+  std::deque<Instant> failedLookups;   // the last 15 minutes' lookups that found nobody
+  std::deque<Instant> pauses;          // when the last hour's pauses began (each one doubles)
   std::optional<Instant> rateLimitedUntil;
+  std::string pauseShown;              // the countdown as last drawn (it redraws each second)
   std::string dobConfirmed;  // the digits of an ambiguous date the patient was shown in words
 
   // check-in
@@ -138,6 +140,7 @@ struct KioskApp::State {
   void loadPractice();
   [[nodiscard]] store::WaitlistService waitlistService() const;
   bool recordFailedLookup();  // true when the limit is now reached
+  [[nodiscard]] std::string pauseCountdown() const;
   [[nodiscard]] std::string* activeBuffer(std::size_t& maxLen);
   void normaliseTyping(std::string& buffer) const;
   // The date-of-birth question in the language's order ("MM / DD / YYYY" filling in as typed,

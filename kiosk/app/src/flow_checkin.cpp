@@ -248,7 +248,7 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
       return;
     case Screen::RateLimited:
       vm.title = tr.tr("frontdesk.title");
-      vm.body = {tr.tr("rate_limited.body"), tr.tr("frontdesk.help")};
+      vm.body = {tr.tr("rate_limited.body"), pauseCountdown(), tr.tr("frontdesk.help")};
       return;
     default:
       return;

@@ -212,17 +212,33 @@ store::WaitlistService KioskApp::State::waitlistService() const {
   return store::WaitlistService(store, [z = zone](Instant t) { return z.offsetAt(t); });
 }
 
+// Lookups that find nobody pause the kiosk: a burst (the practice's per-minute limit) or a
+// patient's pace (twice that within 15 minutes). Each pause within an hour doubles, to 15 min.
 bool KioskApp::State::recordFailedLookup() {
   failedLookups.push_back(now);
-  while (!failedLookups.empty() && now - failedLookups.front() > minutes{1}) failedLookups.pop_front();
-  if (static_cast<int>(failedLookups.size()) >= cfg.lookupsPerMinute) {
-    rateLimitedUntil = now + minutes{1};
-    failedLookups.clear();
-    draft.wipe();
-    go(Screen::RateLimited);
-    return true;
-  }
-  return false;
+  while (!failedLookups.empty() && now - failedLookups.front() > minutes{15}) failedLookups.pop_front();
+  const auto inLastMinute =
+      std::count_if(failedLookups.begin(), failedLookups.end(), [&](Instant t) { return now - t <= minutes{1}; });
+  const bool burst = inLastMinute >= cfg.lookupsPerMinute;
+  const bool steady = static_cast<int>(failedLookups.size()) >= 2 * cfg.lookupsPerMinute;
+  if (!burst && !steady) return false;
+  while (!pauses.empty() && now - pauses.front() > hours{1}) pauses.pop_front();
+  const minutes length = std::min(minutes{15}, minutes{1} * (1 << std::min<std::size_t>(pauses.size(), 4)));
+  pauses.push_back(now);
+  rateLimitedUntil = now + length;
+  failedLookups.clear();
+  draft.wipe();
+  go(Screen::RateLimited);
+  pauseShown = pauseCountdown();
+  return true;
+}
+
+std::string KioskApp::State::pauseCountdown() const {
+  if (!rateLimitedUntil || now >= *rateLimitedUntil) return {};
+  const auto left = ceil<seconds>(*rateLimitedUntil - now);
+  if (left > seconds{90})
+    return tr.tr("rate_limited.wait_minutes", {{"n", std::to_string(ceil<minutes>(left).count())}});
+  return tr.tr("rate_limited.wait_seconds", {{"n", std::to_string(left.count())}});
 }
 
 std::string* KioskApp::State::activeBuffer(std::size_t& maxLen) {
@@ -441,8 +457,9 @@ void KioskApp::apply(const Intent& intent, Instant now) {
   }
 
   const std::string& id = intent.id;
-  // While paused, only language, size and contrast respond (a stale tap must not get through).
-  if (s.screen == Screen::RateLimited && !id.starts_with("chrome.")) return;
+  // While paused, only language, size and contrast respond (a stale tap must not get through,
+  // and Start over does not end the pause).
+  if (s.screen == Screen::RateLimited && (!id.starts_with("chrome.") || id == "chrome.home")) return;
   // The chrome: available on every patient screen.
   if (id == "chrome.language" || id == "welcome.language") {
     s.tr.setLanguage(s.tr.language() == "en" ? "es" : "en");
@@ -511,6 +528,9 @@ void KioskApp::tick(Instant now) {
     if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
       s.rateLimitedUntil.reset();
       s.resetToWelcome();
+    } else if (std::string shown = s.pauseCountdown(); shown != s.pauseShown) {
+      s.pauseShown = std::move(shown);
+      s.changed();
     }
     return;
   }
@@ -536,7 +556,9 @@ std::optional<Instant> KioskApp::nextDeadline() const {
   const auto& s = *m_state;
   const Instant poll = s.lastPoll + pollInterval(s.screen);
   Instant due = poll;
-  if (s.screen == Screen::RateLimited && s.rateLimitedUntil) due = std::min(due, *s.rateLimitedUntil);
+  // While paused: the end of the pause, and the countdown once a second.
+  if (s.screen == Screen::RateLimited && s.rateLimitedUntil)
+    due = std::min({due, *s.rateLimitedUntil, s.now + seconds{1}});
   else if (isStaffScreen(s.screen)) due = std::min(due, s.lastInput + s.cfg.staffAutoLock);
   else if (s.screen == Screen::Welcome && s.prefsChosen()) due = std::min(due, s.lastInput + s.cfg.idleTimeout);
   else if (s.screen != Screen::Welcome) {
@@ -567,7 +589,8 @@ const FrameVm& KioskApp::frame() const {
   f.textSizeButton = s.textSizeLabel();
   f.contrastButton = s.tr.tr("chrome.contrast");
   f.staffButton = s.tr.tr("chrome.staff");
-  f.homeButton = s.tr.tr("chrome.home");
+  // A pause cannot be skipped: Start over is not offered on it.
+  if (s.screen != Screen::RateLimited) f.homeButton = s.tr.tr("chrome.home");
   f.staffMode = isStaffScreen(s.screen);
   f.staffName = s.staff ? s.staff->displayName : std::string();
   f.highContrast = s.highContrast;

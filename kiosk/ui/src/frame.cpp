@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdio>
+#include <vector>
 
 #include "keyboard.hpp"
 #include "screens.hpp"
@@ -24,7 +25,7 @@ void drawHeading(DrawContext& ctx, const std::string& heading, float width) {
 void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
   ImGui::PushFont(ctx.fonts.small);
   // Screens that bring their own controls (welcome, out of service) leave the chrome out.
-  const bool withButtons = vm.screen.id != "welcome" && !vm.staffMode && !vm.homeButton.empty();
+  const bool withButtons = vm.screen.id != "welcome" && !vm.staffMode && !vm.languageButton.empty();
   const std::string heading = vm.staffMode ? vm.practiceName + "  \u2014  " + vm.staffName : vm.practiceName;
   if (!withButtons) {
     drawHeading(ctx, heading, width);
@@ -34,24 +35,26 @@ void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
   // Patients can change language, size and contrast on every screen, and start over. Each
   // button is as wide as its label; when the four do not fit on a line they share it and
   // their labels wrap. The practice's name sits beside them or, when there is no room, above.
-  const ButtonVm buttons[] = {{"chrome.home", vm.homeButton, ButtonStyle::Link, true, false},
-                              {"chrome.language", vm.languageButton, ButtonStyle::Secondary, true, false},
-                              {"chrome.text_size", vm.textSizeButton, ButtonStyle::Secondary, true, false},
-                              {"chrome.contrast", vm.contrastButton, ButtonStyle::Secondary, true, vm.highContrast}};
-  constexpr int n = 4;
+  // A screen that cannot be left early (the lookup pause) has no Start over.
+  std::vector<ButtonVm> buttons;
+  if (!vm.homeButton.empty()) buttons.push_back({"chrome.home", vm.homeButton, ButtonStyle::Link, true, false});
+  buttons.push_back({"chrome.language", vm.languageButton, ButtonStyle::Secondary, true, false});
+  buttons.push_back({"chrome.text_size", vm.textSizeButton, ButtonStyle::Secondary, true, false});
+  buttons.push_back({"chrome.contrast", vm.contrastButton, ButtonStyle::Secondary, true, vm.highContrast});
+  const int n = static_cast<int>(buttons.size());
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  float widths[n];
-  float total = gap * (n - 1);
+  std::vector<float> widths(buttons.size());
+  float total = gap * static_cast<float>(n - 1);
   for (int i = 0; i < n; ++i) {
-    widths[i] = std::max(150.0f, buttonNaturalWidth(buttons[i]));
-    total += widths[i];
+    widths[static_cast<std::size_t>(i)] = std::max(150.0f, buttonNaturalWidth(buttons[static_cast<std::size_t>(i)]));
+    total += widths[static_cast<std::size_t>(i)];
   }
   if (total > width) {
-    for (float& w : widths) w = (width - gap * (n - 1)) / n;
+    for (float& w : widths) w = (width - gap * static_cast<float>(n - 1)) / static_cast<float>(n);
     total = width;
   }
   float height = 0;
-  for (int i = 0; i < n; ++i) height = std::max(height, buttonHeight(buttons[i], widths[i]));
+  for (std::size_t i = 0; i < buttons.size(); ++i) height = std::max(height, buttonHeight(buttons[i], widths[i]));
   const float headingW = ImGui::CalcTextSize(heading.c_str()).x;
   const bool beside = headingW + 2 * gap <= width - total;
   const float rowX = ImGui::GetCursorPosX();
@@ -63,7 +66,7 @@ void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
     record(ctx, "chrome.practice");
   }
   ImGui::SetCursorPos(ImVec2(rowX + width - total, rowY));
-  for (int i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < buttons.size(); ++i) {
     if (i > 0) ImGui::SameLine();
     touchButton(ctx, buttons[i], ImVec2(widths[i], height));
   }
