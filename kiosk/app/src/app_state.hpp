@@ -21,6 +21,7 @@ struct PatientDraft {
   std::string code;
   std::string phone;
   std::string email;
+  bool noEmail = false;  // "I don't have an email"
   std::string payer;
   std::string memberId;
   bool selfPay = false;
@@ -89,6 +90,8 @@ struct KioskApp::State {
   std::optional<Patient> returningPatient;
   std::optional<Uuid> resultEntryId;
   int resultPosition = 0;
+  std::string resultListName;
+  std::string resultReference;  // a short code the desk can find the entry by
   std::string resultEstimate;
   std::vector<AppointmentSlot> sameDaySlots;
   std::string sameDayText;

@@ -78,7 +78,15 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       return;
     case Screen::WaitlistEmail:
       if (back) return go(Screen::WaitlistPhone);
-      if (next) return submitWaitlistStep();
+      if (id == "waitlist.email.none") {
+        draft.noEmail = true;
+        wipeString(draft.email);
+        return go(Screen::WaitlistInsurance);
+      }
+      if (next) {
+        draft.noEmail = false;
+        return submitWaitlistStep();
+      }
       return;
     case Screen::WaitlistInsurance:
       if (back) return go(Screen::WaitlistEmail);
@@ -245,7 +253,8 @@ void KioskApp::State::submitWaitlistStep() {
   if (returningPatient) {
     patient = *returningPatient;
     isNew = false;
-  } else if (auto existing = store.findPatientByEmail(draft.email); existing && *existing) {
+  } else if (auto existing = draft.noEmail ? Result<std::optional<Patient>>(std::nullopt) : store.findPatientByEmail(draft.email);
+             existing && *existing) {
     // Same email: the same person only if name and date of birth agree; never merged otherwise.
     const auto& e = **existing;
     auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
@@ -260,7 +269,7 @@ void KioskApp::State::submitWaitlistStep() {
     patient.patientId = ids.v7(now);
     patient.firstName = draft.firstName;
     patient.lastName = draft.lastName;
-    patient.email = draft.email;
+    patient.email = draft.noEmail ? noEmailAddressFor(patient.patientId) : draft.email;
     patient.phone = draft.phone;
     auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
     if (!dob) return setError(dob.error());
@@ -334,6 +343,8 @@ void KioskApp::State::submitWaitlistStep() {
     sameDaySlots = std::move(*slots);
     if (sameDaySlots.size() > 2) sameDaySlots.resize(2);  // a choice, not a timetable
   }
+  resultListName = list->name;
+  resultReference = checkInCodeFor(entry.entryId);
   returningPatient = patient;
   draft.wipe();
   go(Screen::WaitlistDone);
@@ -397,7 +408,11 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       return;
     }
     case Screen::WaitlistPhone: return textStep("waitlist.phone", draft.phone, KeyboardKind::Digits);
-    case Screen::WaitlistEmail: return textStep("waitlist.email", draft.email, KeyboardKind::Email);
+    case Screen::WaitlistEmail:
+      textStep("waitlist.email", draft.email, KeyboardKind::Email);
+      vm.actions.insert(vm.actions.begin() + 1,
+                        {"waitlist.email.none", tr.tr("waitlist.email.none"), ButtonStyle::Link, true, false});
+      return;
     case Screen::WaitlistInsurance: {
       vm.title = tr.tr("waitlist.insurance.question");
       vm.choices.push_back({"waitlist.insurance.self_pay", tr.tr("waitlist.insurance.self_pay"), ButtonStyle::Tile,
@@ -465,22 +480,45 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.actions = {backButton(tr)};
       return;
     case Screen::WaitlistReview: {
+      // Everything the patient told us, so a slip can be caught before it is saved.
       vm.title = tr.tr("waitlist.review.title");
+      const auto joined = [](const std::vector<std::string>& parts) {
+        std::string out;
+        for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+        return out;
+      };
+      if (returningPatient) {
+        vm.body.push_back(tr.tr("waitlist.review.name", {{"name", returningPatient->firstName}}));
+        vm.body.push_back(tr.tr("waitlist.review.on_file"));
+      } else {
+        vm.body.push_back(tr.tr("waitlist.review.name", {{"name", draft.firstName + " " + draft.lastName}}));
+        if (auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now)))
+          vm.body.push_back(tr.tr("waitlist.review.dob", {{"date", longDate(*dob)}}));
+        vm.body.push_back(tr.tr("waitlist.review.phone", {{"phone", formatPhoneForDisplay(draft.phone)}}));
+        vm.body.push_back(draft.noEmail ? tr.tr("waitlist.review.no_email")
+                                        : tr.tr("waitlist.review.email", {{"email", draft.email}}));
+        vm.body.push_back(draft.selfPay ? tr.tr("waitlist.review.self_pay")
+                                        : tr.tr("waitlist.review.insurance", {{"payer", draft.payer}, {"member", draft.memberId}}));
+      }
       std::vector<std::string> concerns;
       for (const auto& c : draft.concerns) concerns.push_back(tr.tr("specialty." + c));
-      std::string concernText;
-      for (const auto& c : concerns) concernText += (concernText.empty() ? "" : ", ") + c;
-      vm.body = {tr.tr("waitlist.review.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(draft.mode)))}}),
-                 tr.tr("waitlist.review.concerns",
-                       {{"concerns", concernText.empty() ? tr.tr("waitlist.review.none") : concernText}}),
-                 tr.tr(draft.consent.value_or(false) ? "waitlist.review.contact_yes" : "waitlist.review.contact_no")};
+      std::vector<std::string> times;
+      for (const auto& t : draft.times) times.push_back(tr.tr("time_choice." + t));
+      vm.body.push_back(tr.tr("waitlist.review.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(draft.mode)))}}));
+      vm.body.push_back(tr.tr("waitlist.review.concerns",
+                              {{"concerns", concerns.empty() ? tr.tr("waitlist.review.none") : joined(concerns)}}));
+      vm.body.push_back(tr.tr("waitlist.review.times", {{"times", times.empty() ? tr.tr("waitlist.review.none") : joined(times)}}));
+      vm.body.push_back(draft.providerId ? tr.tr("waitlist.review.provider", {{"provider", providerName(*draft.providerId)}})
+                                         : tr.tr("waitlist.review.any_provider"));
+      vm.body.push_back(tr.tr(draft.consent.value_or(false) ? "waitlist.review.contact_yes" : "waitlist.review.contact_no"));
       vm.actions = {backButton(tr), {"waitlist.submit", tr.tr("waitlist.submit"), ButtonStyle::Primary, true, false}};
       return;
     }
     case Screen::WaitlistDone:
       vm.title = tr.tr("waitlist.done.title");
-      vm.body = {tr.tr("waitlist.done.position", {{"position", std::to_string(resultPosition)}}), resultEstimate,
-                 tr.tr("waitlist.done.next")};
+      vm.body = {tr.tr("waitlist.done.list", {{"list", resultListName}}),
+                 tr.tr("waitlist.done.position", {{"position", std::to_string(resultPosition)}}), resultEstimate,
+                 tr.tr("waitlist.done.reference", {{"code", resultReference}}), tr.tr("waitlist.done.next")};
       if (!sameDaySlots.empty()) {
         vm.body.push_back(tr.tr("waitlist.same_day.intro"));
         for (const auto& slot : sameDaySlots) {

@@ -84,6 +84,7 @@ void wipeString(std::string& s) {
 void PatientDraft::wipe() {
   for (std::string* s : {&lastName, &firstName, &dobDigits, &code, &phone, &email, &payer, &memberId}) wipeString(*s);
   selfPay = false;
+  noEmail = false;
   mode = VisitMode::Either;
   concerns.clear();
   times.clear();
@@ -124,6 +125,8 @@ void KioskApp::State::resetToWelcome() {
   staffCandidate.reset();
   resultPosition = 0;
   resultEstimate.clear();
+  resultListName.clear();
+  resultReference.clear();
   sameDayText.clear();
   alreadyCheckedIn = false;
   late = false;
