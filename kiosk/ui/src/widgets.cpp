@@ -82,6 +82,13 @@ std::string shownLabel(const ButtonVm& button) {
 
 float labelPadding() { return ImGui::GetStyle().FramePadding.x * 2.0f; }
 
+// Whether the finger now down has scrolled a region (then its release taps nothing). One
+// finger at a time, so one flag for the UI thread.
+bool& dragScrolled() {
+  static bool scrolled = false;
+  return scrolled;
+}
+
 }  // namespace
 
 float buttonNaturalWidth(const ButtonVm& button) {
@@ -145,7 +152,7 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {
   if (button.selected) ImGui::PopStyleVar();
   ImGui::PopStyleColor(4);
   // A finger that dragged to scroll did not mean to tap what it started on.
-  if (pressed && ImGui::IsMouseDragPastThreshold(ImGuiMouseButton_Left, kDragThreshold)) pressed = false;
+  if (pressed && dragScrolled()) pressed = false;
   record(ctx, button.id, wrapped.widest + labelPadding());
   if (pressed) ctx.intents.push_back(Intent::press(button.id));
   return pressed;
@@ -170,9 +177,12 @@ void paragraph(const std::string& text) {
 
 void touchScroll() {
   const ImGuiIO& io = ImGui::GetIO();
-  if (io.MouseDelta.y == 0.0f) return;
+  bool& scrolled = dragScrolled();
+  if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) scrolled = false;
+  if (io.MouseDelta.y == 0.0f || ImGui::GetScrollMaxY() <= 0.0f) return;
   if (!ImGui::IsWindowHovered(ImGuiHoveredFlags_AllowWhenBlockedByActiveItem)) return;
   if (!ImGui::IsMouseDragging(ImGuiMouseButton_Left, kDragThreshold)) return;
+  scrolled = true;
   ImGui::SetScrollY(std::clamp(ImGui::GetScrollY() - io.MouseDelta.y, 0.0f, ImGui::GetScrollMaxY()));
 }
 
