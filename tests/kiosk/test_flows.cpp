@@ -195,7 +195,9 @@ TEST_CASE("a new patient joins the waitlist and sees an honest position") {
   d.press("waitlist.time.weekday_evening");
   d.press("nav.continue");
   d.press("waitlist.provider.any");
-  d.press("waitlist.consent.yes");
+  d.press("waitlist.consent.sms");
+  d.press("waitlist.discretion.general");
+  d.press("waitlist.privacy.received");
   REQUIRE(d.screen() == "waitlist.review");
   d.press("waitlist.submit");
   REQUIRE(d.screen() == "waitlist.done");
@@ -275,6 +277,7 @@ TEST_CASE("a returning patient is found and keeps their details") {
   d.press("nav.continue");
   d.press("waitlist.provider.any");
   d.press("waitlist.consent.no");
+  d.press("waitlist.privacy.paper");
   d.press("waitlist.submit");
   REQUIRE(d.screen() == "waitlist.done");
   const auto p = fx.store.get<Patient>(fx.patient.patientId).value();
@@ -294,6 +297,7 @@ TEST_CASE("a returning patient is found and keeps their details") {
   d.press("nav.continue");
   d.press("waitlist.provider.any");
   d.press("waitlist.consent.no");
+  d.press("waitlist.privacy.paper");
   d.press("waitlist.submit");
   CHECK(d.body().find("already") != std::string::npos);
 }
@@ -570,7 +574,9 @@ TEST_CASE("same day: a walk-in who fits an opening today can ask for it, and is 
   d.press("nav.continue");  // no particular concern
   d.press("nav.continue");  // any time
   d.press("waitlist.provider.any");
-  d.press("waitlist.consent.yes");
+  d.press("waitlist.consent.sms");
+  d.press("waitlist.discretion.general");
+  d.press("waitlist.privacy.received");
   d.press("waitlist.submit");
   REQUIRE(d.screen() == "waitlist.done");
   // Today's openings that fit, best first (ours, or one of the demo practice's).
@@ -819,7 +825,9 @@ TEST_CASE("the date of birth says which comes first, a date typed the other way 
   d.press("nav.continue");
   d.press("nav.continue");
   d.press("waitlist.provider.any");
-  d.press("waitlist.consent.yes");
+  d.press("waitlist.consent.sms");
+  d.press("waitlist.discretion.general");
+  d.press("waitlist.privacy.received");
   REQUIRE(d.screen() == "waitlist.review");
   d.press("waitlist.submit");
   REQUIRE(d.screen() == "waitlist.done");
@@ -997,12 +1005,15 @@ TEST_CASE("the waitlist review shows everything typed, email can be 'I don't hav
   d.press("nav.continue");
   const auto provider = fx.store.providers().value().front();
   d.press("waitlist.provider." + provider.providerId.toString());
-  d.press("waitlist.consent.yes");
+  d.press("waitlist.consent.sms");
+  d.press("waitlist.discretion.general");
+  d.press("waitlist.privacy.received");
   REQUIRE(d.screen() == "waitlist.review");
   const std::string review = d.body();
   for (const std::string& expected : std::vector<std::string>{"Name: Marisol Quintanilla", "Date of birth: March 15, 1992", "Phone: (541) 555-0199", "Email: none",
         "member ID AB-123456", "Visits: In person", "Help with: Trauma or PTSD", "Times: Weekday mornings",
-        "Provider: " + provider.firstName + " " + provider.lastName, "We may contact you"}) {
+        "Provider: " + provider.firstName + " " + provider.lastName, "We may text you",
+        "Messages will not name the practice.", "You have received the privacy notice."}) {
     INFO(review);
     CHECK(review.find(expected) != std::string::npos);
   }
@@ -1030,4 +1041,78 @@ TEST_CASE("the waitlist review shows everything typed, email can be 'I don't hav
   CHECK(isNoEmailAddress(saved->email));
   CHECK(saved->email == noEmailAddressFor(saved->patientId));
   CHECK(done.find("Your reference: " + reference + ".") != std::string::npos);
+}
+
+TEST_CASE("consent names its channel, asks whether messages may name the practice, and records the privacy notice") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  joinAsNew(d, "ines.channel@patients.example");
+  d.press("waitlist.insurance.self_pay");
+  d.press("waitlist.mode.either");
+  d.press("nav.continue");
+  d.press("nav.continue");
+  d.press("waitlist.provider.any");
+  REQUIRE(d.screen() == "waitlist.consent");
+  std::vector<std::string> ids;
+  for (const auto& c : app.frame().screen.choices) ids.push_back(c.id);
+  CHECK(ids == std::vector<std::string>{"waitlist.consent.sms", "waitlist.consent.phone", "waitlist.consent.email",
+                                        "waitlist.consent.no"});
+  d.press("waitlist.consent.phone");
+  REQUIRE(d.screen() == "waitlist.discretion");
+  CHECK(app.frame().screen.title == "If we leave a voicemail or text, may it say it is from Harbor Light Counseling (demo)?");
+  d.press("waitlist.discretion.name");
+  REQUIRE(d.screen() == "waitlist.privacy");
+  d.press("waitlist.privacy.received");
+  REQUIRE(d.screen() == "waitlist.review");
+  CHECK(d.body().find("We may call you when a time opens.") != std::string::npos);
+  CHECK(d.body().find("Messages may name the practice.") != std::string::npos);
+  d.press("waitlist.submit");
+  REQUIRE(d.screen() == "waitlist.done");
+  auto saved = fx.store.findPatientByEmail("ines.channel@patients.example").value();
+  REQUIRE(saved.has_value());
+  CHECK(saved->preferences.contactConsent);
+  CHECK(saved->preferences.contactMethod == ContactMethod::Phone);
+  CHECK(saved->preferences.mayNamePractice);
+  CHECK(saved->preferences.privacyNoticeAcknowledgedAt == formatInstant(d.now));
+  d.press("nav.done");
+
+  // No consent: no channel is stored as chosen, nothing may name the practice, and a paper
+  // copy of the notice is asked for instead. Without an email, email is not offered.
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("ines");
+  d.press("nav.continue");
+  d.type("sinemail");
+  d.press("nav.continue");
+  d.type("03151992");
+  d.press("nav.continue");
+  d.type("5415550123");
+  d.press("nav.continue");
+  d.press("waitlist.email.none");
+  d.press("waitlist.insurance.self_pay");
+  d.press("waitlist.mode.either");
+  d.press("nav.continue");
+  d.press("nav.continue");
+  d.press("waitlist.provider.any");
+  for (const auto& c : app.frame().screen.choices) CHECK(c.id != "waitlist.consent.email");
+  d.press("waitlist.consent.no");
+  REQUIRE(d.screen() == "waitlist.privacy");
+  d.press("waitlist.privacy.paper");
+  CHECK(d.body().find("The front desk will give you the privacy notice.") != std::string::npos);
+  d.press("waitlist.submit");
+  REQUIRE(d.screen() == "waitlist.done");
+  std::optional<Patient> second;
+  const auto lists = fx.store.waitlists().value();
+  for (const auto& w : lists) {
+    const auto entries = fx.store.waitlistEntries(w.waitlistId, true).value();
+    for (const auto& e : entries) {
+      auto p = fx.store.get<Patient>(e.patientId).value();
+      if (p && p->lastName == "Sinemail") second = *p;
+    }
+  }
+  REQUIRE(second.has_value());
+  CHECK_FALSE(second->preferences.contactConsent);
+  CHECK_FALSE(second->preferences.mayNamePractice);
+  CHECK(second->preferences.privacyNoticeAcknowledgedAt.empty());
 }

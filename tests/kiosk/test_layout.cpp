@@ -277,7 +277,11 @@ void walkEverything(const Combination& c) {
   visit();
   d.press("waitlist.provider.any");
   visit();
-  d.press("waitlist.consent.yes");
+  d.press("waitlist.consent.sms");
+  visit();
+  d.press("waitlist.discretion.general");
+  visit();
+  d.press("waitlist.privacy.received");
   REQUIRE(d.screen() == "waitlist.review");
   visit();
   d.press("waitlist.submit");
@@ -353,4 +357,70 @@ TEST_CASE("layout: text sizes go to 200% in five steps, and the button says whic
   CHECK(app.frame().textSizeButton == "Text size 175%");
   d.press("chrome.language");
   CHECK(app.frame().textSizeButton == "Tamaño del texto 175 %");
+}
+
+TEST_CASE("keyboards: the code keyboard offers only what codes contain, member ids get a dash, the phone reads as typed, Done stays right") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  Headless h;
+  d.press("welcome.check_in");
+  d.press("checkin.use_code");
+  {
+    const auto map = h.settled(app.frame());
+    for (const char* absent : {"kb.i", "kb.l", "kb.o", "kb.0", "kb.1", "kb.n_tilde", "kb.dash"})
+      CHECK_MESSAGE(!map.contains(absent), absent << " is on the code keyboard");
+    for (const char* present : {"kb.a", "kb.z", "kb.2", "kb.9", "kb.backspace"})
+      CHECK_MESSAGE(map.contains(present), present << " is missing from the code keyboard");
+  }
+  d.press("chrome.home");
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("marisol");
+  d.press("nav.continue");
+  d.type("quintanilla");
+  d.press("nav.continue");
+  d.type("03151992");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.phone");
+  d.type("5415550");
+  CHECK(app.frame().screen.field->value == "(541) 555-0");
+  d.type("199");
+  CHECK(app.frame().screen.field->value == "(541) 555-0199");
+  d.press("nav.continue");
+  d.type("marisol.kb@patients.example");
+  d.press("nav.continue");
+  d.press("waitlist.insurance.payer.0");
+  REQUIRE(d.screen() == "waitlist.member_id");
+  {
+    const auto map = h.settled(app.frame());
+    for (const char* present : {"kb.dash", "kb.0", "kb.a", "kb.backspace"})
+      CHECK_MESSAGE(map.contains(present), present << " is missing from the member-id keyboard");
+    CHECK_FALSE(map.contains("kb.n_tilde"));
+  }
+  d.type("ab-1234");
+  CHECK(app.frame().screen.field->value.starts_with("AB-1234"));
+  // "Done" is on the right wherever it shows, alone or beside another button.
+  d.press("chrome.home");
+  d.press("welcome.check_in");
+  d.type("nobodyhere");
+  d.press("nav.continue");
+  d.type("01021990");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "front_desk");
+  const auto desk = h.settled(app.frame());
+  d.press("nav.done");
+  d.press("welcome.check_in");
+  d.type("peña-thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  d.press("checkin.confirm");
+  REQUIRE(d.screen() == "checkin.done");
+  const auto done = h.settled(app.frame());
+  REQUIRE(desk.contains("nav.done"));
+  REQUIRE(done.contains("nav.done"));
+  const auto right = [](const ui::Rect& r) { return r.x + r.w; };
+  CHECK(right(done.at("nav.done")) == doctest::Approx(right(desk.at("nav.done"))).epsilon(0.001));
+  CHECK(right(done.at("nav.done")) > kWidth - 80.0f);
 }

@@ -210,7 +210,11 @@ void joinWaitlistAsNew(UiSession& s, std::string_view first, std::string_view la
   REQUIRE(s.screen() == "waitlist.provider");
   s.tap("waitlist.provider.any");
   REQUIRE(s.screen() == "waitlist.consent");
-  s.tap("waitlist.consent.yes");
+  s.tap("waitlist.consent.sms");
+  REQUIRE(s.screen() == "waitlist.discretion");
+  s.tap("waitlist.discretion.general");
+  REQUIRE(s.screen() == "waitlist.privacy");
+  s.tap("waitlist.privacy.received");
   REQUIRE(s.screen() == "waitlist.review");
   s.tap("waitlist.submit");
   REQUIRE(s.screen() == "waitlist.done");

@@ -31,6 +31,9 @@ struct PatientDraft {
   std::optional<Uuid> providerId;
   bool onlyPreferredProvider = false;
   std::optional<bool> consent;
+  ContactMethod contactMethod = ContactMethod::Sms;  // how, when consent is yes
+  std::optional<bool> mayNamePractice;
+  std::optional<bool> privacyAcknowledged;
   bool returning = false;
 
   void wipe();

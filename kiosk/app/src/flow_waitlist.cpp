@@ -148,13 +148,32 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       }
       return;
     case Screen::WaitlistConsent:
+      // Consent names its channel: text, call or email (not offered without an email).
       if (back) return go(Screen::WaitlistProvider);
-      if (id == "waitlist.consent.yes") draft.consent = true;
-      else if (id == "waitlist.consent.no") draft.consent = false;
+      if (id == "waitlist.consent.no") {
+        draft.consent = false;
+        return go(Screen::WaitlistPrivacy);
+      }
+      if (id == "waitlist.consent.sms") draft.contactMethod = ContactMethod::Sms;
+      else if (id == "waitlist.consent.phone") draft.contactMethod = ContactMethod::Phone;
+      else if (id == "waitlist.consent.email" && !draft.noEmail) draft.contactMethod = ContactMethod::Email;
+      else return;
+      draft.consent = true;
+      return go(Screen::WaitlistDiscretion);
+    case Screen::WaitlistDiscretion:
+      if (back) return go(Screen::WaitlistConsent);
+      if (id == "waitlist.discretion.name") draft.mayNamePractice = true;
+      else if (id == "waitlist.discretion.general") draft.mayNamePractice = false;
+      else return;
+      return go(Screen::WaitlistPrivacy);
+    case Screen::WaitlistPrivacy:
+      if (back) return go(draft.consent == true ? Screen::WaitlistDiscretion : Screen::WaitlistConsent);
+      if (id == "waitlist.privacy.received") draft.privacyAcknowledged = true;
+      else if (id == "waitlist.privacy.paper") draft.privacyAcknowledged = false;
       else return;
       return go(Screen::WaitlistReview);
     case Screen::WaitlistReview:
-      if (back) return go(Screen::WaitlistConsent);
+      if (back) return go(Screen::WaitlistPrivacy);
       if (id == "waitlist.submit") return submitWaitlistStep();
       return;
     case Screen::WaitlistDone:
@@ -284,6 +303,11 @@ void KioskApp::State::submitWaitlistStep() {
   patient.preferences.onlyPreferredProvider = draft.onlyPreferredProvider;
   patient.preferences.language = tr.language();
   patient.preferences.contactConsent = draft.consent.value_or(false);
+  if (patient.preferences.contactConsent) {
+    patient.preferences.contactMethod = draft.contactMethod;
+    patient.preferences.mayNamePractice = draft.mayNamePractice.value_or(false);
+  }
+  if (draft.privacyAcknowledged.value_or(false)) patient.preferences.privacyNoticeAcknowledgedAt = formatInstant(now);
 
   WaitlistEntry entry;
   entry.entryId = ids.v7(now);
@@ -407,7 +431,9 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       }
       return;
     }
-    case Screen::WaitlistPhone: return textStep("waitlist.phone", draft.phone, KeyboardKind::Digits);
+    case Screen::WaitlistPhone:
+      // Shown as people write it while it is typed: (541) 555-0199.
+      return textStep("waitlist.phone", formatPhoneForDisplay(draft.phone), KeyboardKind::Digits);
     case Screen::WaitlistEmail:
       textStep("waitlist.email", draft.email, KeyboardKind::Email);
       vm.actions.insert(vm.actions.begin() + 1,
@@ -429,7 +455,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
     }
     case Screen::WaitlistMemberId:
       vm.body = {tr.tr("waitlist.member_id.body", {{"payer", draft.payer}})};
-      return textStep("waitlist.member_id", draft.memberId, KeyboardKind::Code);
+      return textStep("waitlist.member_id", draft.memberId, KeyboardKind::MemberId);
     case Screen::WaitlistMode:
       vm.title = tr.tr("waitlist.mode.question");
       for (const char* m : {"in_person", "telehealth", "either"}) {
@@ -471,12 +497,39 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       }
       vm.actions = {backButton(tr)};
       return;
-    case Screen::WaitlistConsent:
+    case Screen::WaitlistConsent: {
       vm.title = tr.tr("waitlist.consent.question");
-      vm.choices = {{"waitlist.consent.yes", tr.tr("waitlist.consent.yes"), ButtonStyle::Tile, true,
-                     draft.consent == true},
-                    {"waitlist.consent.no", tr.tr("waitlist.consent.no"), ButtonStyle::Tile, true,
-                     draft.consent == false}};
+      const bool yes = draft.consent == true;
+      vm.choices = {{"waitlist.consent.sms", tr.tr("waitlist.consent.sms"), ButtonStyle::Tile, true,
+                     yes && draft.contactMethod == ContactMethod::Sms},
+                    {"waitlist.consent.phone", tr.tr("waitlist.consent.phone"), ButtonStyle::Tile, true,
+                     yes && draft.contactMethod == ContactMethod::Phone}};
+      if (!draft.noEmail && !(returningPatient && isNoEmailAddress(returningPatient->email)))
+        vm.choices.push_back({"waitlist.consent.email", tr.tr("waitlist.consent.email"), ButtonStyle::Tile, true,
+                              yes && draft.contactMethod == ContactMethod::Email});
+      vm.choices.push_back({"waitlist.consent.no", tr.tr("waitlist.consent.no"), ButtonStyle::Tile, true,
+                            draft.consent == false});
+      vm.actions = {backButton(tr)};
+      return;
+    }
+    case Screen::WaitlistDiscretion: {
+      const std::string name = practice ? practice->name : tr.tr("common.the_practice");
+      vm.title = tr.tr("waitlist.discretion.question", {{"practice", name}});
+      vm.body = {tr.tr("waitlist.discretion.body")};
+      vm.choices = {{"waitlist.discretion.name", tr.tr("waitlist.discretion.name", {{"practice", name}}), ButtonStyle::Tile,
+                     true, draft.mayNamePractice == true},
+                    {"waitlist.discretion.general", tr.tr("waitlist.discretion.general"), ButtonStyle::Tile, true,
+                     draft.mayNamePractice == false}};
+      vm.actions = {backButton(tr)};
+      return;
+    }
+    case Screen::WaitlistPrivacy:
+      vm.title = tr.tr("waitlist.privacy.title");
+      vm.body = {tr.tr("waitlist.privacy.body")};
+      vm.choices = {{"waitlist.privacy.received", tr.tr("waitlist.privacy.received"), ButtonStyle::Tile, true,
+                     draft.privacyAcknowledged == true},
+                    {"waitlist.privacy.paper", tr.tr("waitlist.privacy.paper"), ButtonStyle::Tile, true,
+                     draft.privacyAcknowledged == false}};
       vm.actions = {backButton(tr)};
       return;
     case Screen::WaitlistReview: {
@@ -510,7 +563,14 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       vm.body.push_back(tr.tr("waitlist.review.times", {{"times", times.empty() ? tr.tr("waitlist.review.none") : joined(times)}}));
       vm.body.push_back(draft.providerId ? tr.tr("waitlist.review.provider", {{"provider", providerName(*draft.providerId)}})
                                          : tr.tr("waitlist.review.any_provider"));
-      vm.body.push_back(tr.tr(draft.consent.value_or(false) ? "waitlist.review.contact_yes" : "waitlist.review.contact_no"));
+      if (draft.consent.value_or(false)) {
+        vm.body.push_back(tr.tr("waitlist.review.contact_" + std::string(toString(draft.contactMethod))));
+        vm.body.push_back(tr.tr(draft.mayNamePractice.value_or(false) ? "waitlist.review.may_name" : "waitlist.review.general"));
+      } else {
+        vm.body.push_back(tr.tr("waitlist.review.contact_no"));
+      }
+      vm.body.push_back(tr.tr(draft.privacyAcknowledged.value_or(false) ? "waitlist.review.privacy_received"
+                                                                         : "waitlist.review.privacy_paper"));
       vm.actions = {backButton(tr), {"waitlist.submit", tr.tr("waitlist.submit"), ButtonStyle::Primary, true, false}};
       return;
     }

@@ -39,6 +39,8 @@ std::string_view screenId(Screen screen) {
     case Screen::WaitlistTimes: return "waitlist.times";
     case Screen::WaitlistProvider: return "waitlist.provider";
     case Screen::WaitlistConsent: return "waitlist.consent";
+    case Screen::WaitlistDiscretion: return "waitlist.discretion";
+    case Screen::WaitlistPrivacy: return "waitlist.privacy";
     case Screen::WaitlistReview: return "waitlist.review";
     case Screen::WaitlistDone: return "waitlist.done";
     case Screen::WaitlistSameDayDone: return "waitlist.same_day_done";
@@ -91,6 +93,9 @@ void PatientDraft::wipe() {
   providerId.reset();
   onlyPreferredProvider = false;
   consent.reset();
+  contactMethod = ContactMethod::Sms;
+  mayNamePractice.reset();
+  privacyAcknowledged.reset();
   returning = false;
 }
 

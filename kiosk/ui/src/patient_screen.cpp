@@ -140,7 +140,8 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
       const auto& a = screen.actions[i];
       if (i > 0) ImGui::SameLine();
       const bool last = i + 1 == n;
-      if (last && a.style == ButtonStyle::Primary && n > 1) ImGui::SetCursorPosX(width - bar.widths[i]);
+      // The main action is always on the right, even alone ("Done" never moves).
+      if (last && a.style == ButtonStyle::Primary) ImGui::SetCursorPosX(width - bar.widths[i]);
       touchButton(ctx, a, ImVec2(bar.widths[i], bar.height));
     }
   }

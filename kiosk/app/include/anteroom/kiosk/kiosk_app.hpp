@@ -53,6 +53,8 @@ enum class Screen {
   WaitlistTimes,
   WaitlistProvider,
   WaitlistConsent,
+  WaitlistDiscretion,
+  WaitlistPrivacy,
   WaitlistReview,
   WaitlistDone,
   WaitlistSameDayDone,

@@ -25,7 +25,8 @@ struct ButtonVm {
 };
 
 // What the on-screen keyboard offers for the field.
-enum class KeyboardKind { None, Letters, Email, Code, Digits, Pin };
+// Code offers only the characters check-in codes use; MemberId adds digits and a dash.
+enum class KeyboardKind { None, Letters, Email, Code, MemberId, Digits, Pin };
 
 struct FieldVm {
   std::string id;       // "checkin.last_name"
