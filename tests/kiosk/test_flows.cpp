@@ -359,37 +359,97 @@ TEST_CASE("staff unlock with a personal PIN; five wrong PINs lock out, across a 
     }
     CHECK(staffRows >= 3);
   }
+}
+
+TEST_CASE("wrong staff PINs are throttled, not locked out: growing waits that survive a restart, an audit alert, and a manager clears it") {
+  KioskFixture fx;
+  auto users = fx.store.staffUsers().value();
+  const auto find = [&](std::string_view prefix) {
+    return *std::find_if(users.begin(), users.end(), [&](const StaffUser& u) { return u.displayName.starts_with(prefix); });
+  };
+  const StaffUser jordan = find("Jordan");
+  const StaffUser sam = find("Sam");
+  const kiosk::KioskConfig cfg;
+  Instant t = fx.now;
   {
     auto app = fx.app();
-    Driver d{app, fx.now};
+    Driver d{app, t};
     d.press("welcome.staff");
     d.press("staff.user." + jordan.staffId.toString());
-    for (int i = 0; i < 5; ++i) {
+    // The PIN screen says whose PIN it asks for.
+    REQUIRE(app.frame().screen.field.has_value());
+    CHECK(app.frame().screen.field->label == jordan.displayName + ", enter your PIN");
+    for (int i = 1; i <= cfg.staffFreeAttempts; ++i) {
       d.type("1111");
       d.press("nav.continue");
       CHECK(d.screen() == "staff.pin");
     }
-    CHECK(d.error().find("Too many") != std::string::npos);
+    // The third wrong PIN starts a wait (5 s), the next doubles it.
+    CHECK(d.error().find("try again in 5 seconds") != std::string::npos);
+    d.type("2468");
+    d.press("nav.continue");
+    CHECK(d.screen() == "staff.pin");
+    CHECK(d.error().find("Please wait 5 seconds") != std::string::npos);
+    d.now += seconds{6};
+    d.type("1111");
+    d.press("nav.continue");
+    CHECK(d.error().find("try again in 10 seconds") != std::string::npos);
+    t = d.now;
   }
   {
-    // A restart does not lift the lockout, even with the right PIN.
+    // A restart does not lift the wait, even with the right PIN; after it, the right PIN works.
     auto app = fx.app();
-    Driver d{app, fx.now + minutes{1}};
+    Driver d{app, t + seconds{2}};
     d.press("welcome.staff");
     d.press("staff.user." + jordan.staffId.toString());
     d.type("2468");
     d.press("nav.continue");
     CHECK(d.screen() == "staff.pin");
-    CHECK(d.error().find("Too many") != std::string::npos);
+    CHECK(d.error().find("Please wait 8 seconds") != std::string::npos);
+    d.now += seconds{9};
+    d.type("1111");
+    d.press("nav.continue");  // the fifth wrong PIN: an alert in the audit log
+    const auto audit = fx.store.auditTrail(50).value();
+    const bool alerted = std::any_of(audit.begin(), audit.end(), [&](const auto& e) {
+      return e.action == "pin_failures_alert" && e.entityId == jordan.staffId.toString();
+    });
+    CHECK(alerted);
+    // Never a lockout a patient could cause: the longest wait is the ceiling.
+    for (int i = 0; i < 12; ++i) {
+      d.now += cfg.staffMaxDelay + seconds{1};
+      d.type("1111");
+      d.press("nav.continue");
+    }
+    CHECK(d.error().find("try again in " + std::to_string(cfg.staffMaxDelay.count()) + " seconds") != std::string::npos);
+    t = d.now;
   }
   {
+    // A manager sees the count and clears the wait; Jordan's right PIN then works at once.
     auto app = fx.app();
-    Driver d{app, fx.now + minutes{16}};
+    Driver d{app, t + seconds{1}};
+    d.press("welcome.staff");
+    d.press("staff.user." + sam.staffId.toString());
+    d.type("1357");
+    d.press("nav.continue");
+    REQUIRE(d.screen() == "staff.today");
+    d.press("staff.tab.settings");
+    const std::string clear = "staff.settings.clear_pin." + jordan.staffId.toString();
+    d.press(clear);
+    CHECK(app.frame().screen.notice == "PIN wait cleared for " + jordan.displayName + ".");
+    const auto audit = fx.store.auditTrail(50).value();
+    const bool cleared = std::any_of(audit.begin(), audit.end(), [&](const auto& e) {
+      return e.action == "pin_throttle_cleared" && e.actorId == sam.staffId.toString();
+    });
+    CHECK(cleared);
+    d.press("staff.lock");
     d.press("welcome.staff");
     d.press("staff.user." + jordan.staffId.toString());
     d.type("2468");
     d.press("nav.continue");
     CHECK(d.screen() == "staff.today");
+    // Front-desk staff are not offered the manager's clearing.
+    d.press("staff.tab.settings");
+    for (const auto& a : app.frame().screen.actions) CHECK_FALSE(a.id.starts_with("staff.settings.clear_pin."));
   }
 }
 

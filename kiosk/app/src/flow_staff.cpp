@@ -15,6 +15,7 @@ using namespace std::chrono;
 
 namespace {
 
+// Wrong PINs so far and when the next try is allowed (stored as "failures|until").
 struct Lockout {
   int failures = 0;
   std::optional<Instant> until;
@@ -33,8 +34,15 @@ Lockout readLockout(store::Store& store, const StaffUser& u) {
   return l;
 }
 
-void writeLockout(store::Store& store, const StaffUser& u, const Lockout& l) {
-  (void)store.setSyncValue(lockKey(u), std::to_string(l.failures) + "|" + (l.until ? formatInstant(*l.until) : ""));
+// A write that guards security is never silently dropped: the caller refuses on failure.
+Result<void> writeLockout(store::Store& store, const StaffUser& u, const Lockout& l) {
+  return store.setSyncValue(lockKey(u), std::to_string(l.failures) + "|" + (l.until ? formatInstant(*l.until) : ""));
+}
+
+std::chrono::seconds throttleDelay(const KioskConfig& cfg, int failures) {
+  if (failures < cfg.staffFreeAttempts) return std::chrono::seconds{0};
+  const int doublings = std::min(failures - cfg.staffFreeAttempts, 16);
+  return std::min(cfg.staffMaxDelay, cfg.staffFirstDelay * (1 << doublings));
 }
 
 std::string shortName(const Patient& p) { return firstNameLastInitial(p.firstName, p.lastName); }
@@ -180,6 +188,20 @@ void KioskApp::State::pressStaff(const std::string& id) {
     if (auto r = store.resolveConflict(conflictId, actor); !r) setError(r.error());
     return changed();
   }
+  if (auto who = rowAction("staff.settings.clear_pin.")) {
+    if (staff->role != StaffRole::Manager && staff->role != StaffRole::Admin) return;
+    auto user = store.get<StaffUser>(*who);
+    if (!user || !*user) return;
+    auto cleared = writeLockout(store, **user, Lockout{});
+    if (cleared) {
+      cleared = store.write(actor, now, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", (*user)->staffId, "pin_throttle_cleared");
+      });
+    }
+    if (!cleared) setErrorKey("error.store");
+    else notice = tr.tr("staff.settings.cleared", {{"name", (*user)->displayName}});
+    return changed();
+  }
   if (id.starts_with("staff.settings.idle.")) {
     const int secondsValue = std::atoi(id.substr(20).c_str());
     if (secondsValue >= 15 && secondsValue <= 600) {
@@ -196,30 +218,33 @@ void KioskApp::State::submitStaffPin() {
   Lockout lock = readLockout(store, *staffCandidate);
   if (lock.until && now < *lock.until) {
     wipeString(pin);
-    const auto minutesLeft = duration_cast<minutes>(*lock.until - now).count() + 1;
-    error = tr.tr("staff.pin.locked", {{"minutes", std::to_string(minutesLeft)}});
+    const auto wait = ceil<seconds>(*lock.until - now).count();
+    error = tr.tr("staff.pin.wait", {{"seconds", std::to_string(wait)}});
     return changed();
   }
   const bool ok = store::verifyPin(staffCandidate->pinHash, pin);
   wipeString(pin);
   if (!ok) {
     lock.failures += 1;
-    if (lock.failures >= cfg.staffMaxFailures) {
-      lock.failures = 0;
-      lock.until = now + cfg.staffLockout;
-      writeLockout(store, *staffCandidate, lock);
-      (void)store.write(store::Actor::staff(staffCandidate->staffId), now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", staffCandidate->staffId, "locked_out");
+    const auto delay = throttleDelay(cfg, lock.failures);
+    lock.until = delay.count() > 0 ? std::optional<Instant>(now + delay) : std::nullopt;
+    const store::Actor actor = store::Actor::staff(staffCandidate->staffId);
+    const bool alert = lock.failures % cfg.staffAlertEvery == 0;
+    auto recorded = writeLockout(store, *staffCandidate, lock);
+    if (recorded && alert) {
+      recorded = store.write(actor, now, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", staffCandidate->staffId, "pin_failures_alert");
       });
-      error = tr.tr("staff.pin.locked", {{"minutes", std::to_string(cfg.staffLockout.count())}});
-    } else {
-      lock.until.reset();
-      writeLockout(store, *staffCandidate, lock);
-      error = tr.tr("staff.pin.wrong", {{"left", std::to_string(cfg.staffMaxFailures - lock.failures)}});
     }
+    if (!recorded) {
+      setErrorKey("error.store");
+      return;
+    }
+    error = delay.count() > 0 ? tr.tr("staff.pin.wrong_wait", {{"seconds", std::to_string(delay.count())}})
+                              : tr.tr("staff.pin.wrong");
     return changed();
   }
-  writeLockout(store, *staffCandidate, Lockout{});
+  (void)writeLockout(store, *staffCandidate, Lockout{});  // clearing may wait for the next success
   staff = staffCandidate;
   staffCandidate.reset();
   loadPractice();
@@ -245,8 +270,10 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
   }
   if (screen == Screen::StaffPin) {
     vm.title = tr.tr("staff.pin.title", {{"name", staffCandidate ? staffCandidate->displayName : std::string()}});
-    vm.field = FieldVm{"staff.pin", tr.tr("staff.pin.question"), std::string(pin.size(), '*'), tr.tr("staff.pin.hint"),
-                       KeyboardKind::Pin};
+    // The question names whose PIN it asks for (the title is not shown above a question).
+    vm.field = FieldVm{"staff.pin",
+                       tr.tr("staff.pin.question_for", {{"name", staffCandidate ? staffCandidate->displayName : std::string()}}),
+                       std::string(pin.size(), '*'), tr.tr("staff.pin.hint"), KeyboardKind::Pin};
     vm.actions = {backButton(tr), continueButton(tr, pin.size() >= 4)};
     return;
   }
@@ -455,6 +482,18 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
         vm.choices.push_back({"staff.settings.idle." + std::to_string(secondsValue),
                               tr.tr("staff.settings.idle_option", {{"n", std::to_string(secondsValue)}}),
                               ButtonStyle::Secondary, true, cfg.idleTimeout.count() == secondsValue});
+      }
+      // A manager sees who has wrong PINs counting and can clear the wait.
+      if (staff && (staff->role == StaffRole::Manager || staff->role == StaffRole::Admin)) {
+        if (auto users = store.staffUsers()) {
+          for (const auto& u : *users) {
+            const Lockout l = readLockout(store, u);
+            if (l.failures == 0) continue;
+            vm.actions.push_back({"staff.settings.clear_pin." + u.staffId.toString(),
+                                  tr.tr("staff.settings.clear_pin", {{"name", u.displayName}, {"n", std::to_string(l.failures)}}),
+                                  ButtonStyle::Danger, true, false});
+          }
+        }
       }
       return;
     }

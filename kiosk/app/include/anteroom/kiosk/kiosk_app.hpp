@@ -21,8 +21,14 @@ struct KioskConfig {
   std::chrono::seconds idleTimeout{60};        // patient screens return to welcome and wipe input
   std::chrono::seconds doneTimeout{20};        // "you're checked in" stays this long
   std::chrono::seconds staffAutoLock{120};
-  int staffMaxFailures = 5;                    // then the staff member is locked out
-  std::chrono::minutes staffLockout{15};       // survives a restart (kept in the store)
+  // Wrong staff PINs are throttled, never locked out (anyone in the lobby could lock a manager
+  // out): after the free tries each one waits twice as long as the last, up to the ceiling;
+  // every staffAlertEvery-th failure is an alert in the audit log. Kept in the store, so a
+  // restart does not lift it; a manager can clear it.
+  int staffFreeAttempts = 3;
+  std::chrono::seconds staffFirstDelay{5};
+  std::chrono::seconds staffMaxDelay{300};
+  int staffAlertEvery = 5;
   int lookupsPerMinute = 6;                    // failed patient lookups before "see the front desk"
   std::chrono::minutes earlyCheckIn{60};       // how early an appointment can be checked in
   std::chrono::minutes lateAfter{15};          // after this, the patient is asked to see the desk too
