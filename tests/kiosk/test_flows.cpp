@@ -1176,3 +1176,22 @@ TEST_CASE("consent names its channel, asks whether messages may name the practic
   CHECK_FALSE(second->preferences.mayNamePractice);
   CHECK(second->preferences.privacyNoticeAcknowledgedAt.empty());
 }
+
+TEST_CASE("the demo practice has patients to check in at any hour of a demo, evenings included") {
+  for (const int hour : {8, 13, 19, 22}) {
+    TempDir dir;
+    const store::SecretKey key = newKey();
+    store::Store store = openStore(dir / "store.db", key);
+    admin::SeedOptions options;
+    options.patients = 30;
+    options.now = admin::localMidnightToday(nowUtc()) + hours{hour} + minutes{30};
+    REQUIRE(admin::seedDemo(store, options).has_value());
+    const auto today = store.appointmentsBetween(options.now - hours{12}, options.now + hours{12}).value();
+    const bool upcoming = std::any_of(today.begin(), today.end(), [&](const Appointment& a) {
+      return a.status == AppointmentStatus::Scheduled && a.startTime > options.now &&
+             a.startTime - options.now <= minutes{60};
+    });
+    CAPTURE(hour);
+    CHECK(upcoming);
+  }
+}
