@@ -487,26 +487,27 @@ TEST_CASE("every English string has a Spanish translation, and no screen shows a
 
 namespace {
 
-void unlockStaff(KioskFixture& fx, Driver& d) {
+// Jordan K. is front desk (PIN 2468); Sam R. is a manager (PIN 1357).
+void unlockStaff(KioskFixture& fx, Driver& d, std::string_view who = "Jordan") {
   const auto users = fx.store.staffUsers().value();
-  const auto jordan = std::find_if(users.begin(), users.end(), [](const StaffUser& u) {
-    return u.displayName.starts_with("Jordan");
+  const auto user = std::find_if(users.begin(), users.end(), [&](const StaffUser& u) {
+    return u.displayName.starts_with(who);
   });
-  REQUIRE(jordan != users.end());
+  REQUIRE(user != users.end());
   d.press("welcome.staff");
-  d.press("staff.user." + jordan->staffId.toString());
-  d.type("2468");
+  d.press("staff.user." + user->staffId.toString());
+  d.type(who == "Jordan" ? "2468" : "1357");
   d.press("nav.continue");
   REQUIRE(d.screen() == "staff.today");
 }
 
 }  // namespace
 
-TEST_CASE("the staff waitlist board ranks by the engine, explains each place, and takes urgency") {
+TEST_CASE("the staff waitlist board ranks by the engine, explains each place, and takes urgency from a manager") {
   KioskFixture fx;
   auto app = fx.app();
   Driver d{app, fx.now};
-  unlockStaff(fx, d);
+  unlockStaff(fx, d, "Sam");
   d.press("staff.tab.waitlist");
   const auto& table = app.frame().screen.table;
   REQUIRE(table.has_value());
@@ -1194,4 +1195,53 @@ TEST_CASE("the demo practice has patients to check in at any hour of a demo, eve
     CAPTURE(hour);
     CHECK(upcoming);
   }
+}
+
+TEST_CASE("staff boards: initials on both, arrival and time waiting, today starts now, and front desk cannot set urgency") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  // Our patient checks in at the kiosk; ten minutes later the desk looks at the board.
+  d.press("welcome.check_in");
+  d.type("peña-thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  d.press("checkin.confirm");
+  REQUIRE(d.screen() == "checkin.done");
+  d.press("nav.done");
+  d.now += minutes{10};
+  unlockStaff(fx, d);
+  const auto& today = app.frame().screen.table;
+  REQUIRE(today.has_value());
+  const auto row = std::find_if(today->rows.begin(), today->rows.end(), [&](const kiosk::TableVm::Row& r) {
+    return r.id == fx.appointment.appointmentId.toString();
+  });
+  REQUIRE(row != today->rows.end());
+  CHECK(row->cells[1] == "Ottilie P.");
+  CHECK(row->cells[4].find("waiting 10 min") != std::string::npos);
+  // No full name anywhere on the board, only in a row's (audited) detail.
+  for (const auto& r : today->rows)
+    for (const auto& c : r.cells) CHECK(c.find("Peña-Thistlewood") == std::string::npos);
+  d.press("staff.today.view." + fx.appointment.appointmentId.toString());
+  REQUIRE_FALSE(app.frame().screen.detail.empty());
+  CHECK(app.frame().screen.detail.front() == "Ottilie Peña-Thistlewood");
+  // The board starts an hour ago: earlier finished appointments are behind "Show earlier today".
+  const auto all = fx.store.appointmentsBetween(admin::localMidnightToday(d.now), admin::localMidnightToday(d.now) + days{1}).value();
+  const auto hidden = std::count_if(all.begin(), all.end(), [&](const Appointment& a) {
+    return a.status != AppointmentStatus::CheckedIn && a.endTime < d.now - hours{1};
+  });
+  CHECK(app.frame().screen.table->rows.size() == all.size() - static_cast<std::size_t>(hidden));
+  d.press("staff.today.show_earlier");
+  CHECK(app.frame().screen.table->rows.size() == all.size());
+
+  // Front desk sees no urgency buttons, and a press of one is refused without a write.
+  d.press("staff.tab.waitlist");
+  const std::string first = app.frame().screen.table->rows.front().id;
+  d.press("staff.waitlist.view." + first);
+  for (const auto& a : app.frame().screen.actions) CHECK_FALSE(a.id.starts_with("staff.waitlist.urgency."));
+  CHECK(app.frame().screen.table->rows.front().cells[1].size() <= 24);
+  app.apply(kiosk::Intent::press("staff.waitlist.urgency.3." + first), d.now);
+  CHECK(app.frame().screen.error == "Clinical urgency is set by clinicians and managers.");
+  CHECK(fx.store.get<WaitlistEntry>(*Uuid::parse(first)).value()->urgency == 0);
 }

@@ -106,6 +106,7 @@ struct KioskApp::State {
   std::optional<Uuid> selectedWaitlist;
   std::optional<std::string> selectedRow;
   bool showAllEntries = false;
+  bool showEarlierToday = false;  // today's board starts an hour ago unless asked
   // An offer staff asked for and must confirm: the slot and the best match they were shown.
   struct OfferToConfirm {
     Uuid slotId;

@@ -45,7 +45,14 @@ std::chrono::seconds throttleDelay(const KioskConfig& cfg, int failures) {
   return std::min(cfg.staffMaxDelay, cfg.staffFirstDelay * (1 << doublings));
 }
 
+// Boards seen from the lobby show first name and last initial; the full name only in a
+// row's detail, which is an audited view.
 std::string shortName(const Patient& p) { return firstNameLastInitial(p.firstName, p.lastName); }
+
+// Clinical urgency is a clinical judgement: clinicians and managers set it, front desk does not.
+bool maySetUrgency(const StaffUser& u) {
+  return u.role == StaffRole::Clinician || u.role == StaffRole::Manager || u.role == StaffRole::Admin;
+}
 
 }  // namespace
 
@@ -128,6 +135,15 @@ void KioskApp::State::pressStaff(const std::string& id) {
     selectedRow.reset();
     return changed();
   }
+  if (id == "staff.today.show_earlier") {
+    showEarlierToday = !showEarlierToday;
+    return changed();
+  }
+  if (auto appt = rowAction("staff.today.view.")) {
+    selectedRow = appt->toString();
+    audit("appointment", appt->toString(), "view");
+    return changed();
+  }
   if (id == "staff.waitlist.show_all") {
     showAllEntries = !showAllEntries;
     return changed();
@@ -170,6 +186,10 @@ void KioskApp::State::pressStaff(const std::string& id) {
     return changed();
   }
   if (id.starts_with("staff.waitlist.urgency.")) {
+    if (!maySetUrgency(*staff)) {
+      setErrorKey("staff.urgency.clinical_only");
+      return changed();
+    }
     // "staff.waitlist.urgency.<level>.<entry id>"
     const std::string rest = id.substr(23);
     const auto dot = rest.find('.');
@@ -290,24 +310,37 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
   switch (screen) {
     case Screen::StaffToday: {
       vm.title = tr.tr("staff.today.title");
+      vm.actions = {{"staff.today.show_earlier", tr.tr(showEarlierToday ? "staff.today.from_now" : "staff.today.show_earlier"),
+                     ButtonStyle::Link, true, showEarlierToday}};
       TableVm t;
       t.id = "staff.today";
       t.columns = {tr.tr("staff.col.time"), tr.tr("staff.col.patient"), tr.tr("staff.col.provider"),
-                   tr.tr("staff.col.status")};
+                   tr.tr("staff.col.status"), tr.tr("staff.col.arrived")};
       t.empty = tr.tr("staff.today.empty");
       const auto [from, to] = localDay();
       if (auto appts = store.appointmentsBetween(from, to)) {
         for (const auto& a : *appts) {
+          // The board starts now: what ended more than an hour ago is behind "Show earlier".
+          const bool waiting = a.status == AppointmentStatus::CheckedIn;
+          if (!showEarlierToday && !waiting && a.endTime < now - hours{1}) continue;
           TableVm::Row row;
           row.id = a.appointmentId.toString();
           auto p = store.get<Patient>(a.patientId);
-          row.cells = {formatTime(a.startTime), p && *p ? (**p).firstName + " " + (**p).lastName : "?",
-                       providerName(a.providerId), tr.tr(std::string("status.") + std::string(toString(a.status)))};
+          std::string arrived;
+          if (waiting) {
+            // Checked in at the row's last change; how long they have waited so far.
+            const auto waitedMin = std::max<std::int64_t>(0, duration_cast<minutes>(now - a.updatedAt).count());
+            arrived = tr.tr("staff.today.arrived", {{"time", formatTime(a.updatedAt)}, {"n", std::to_string(waitedMin)}});
+          }
+          row.cells = {formatTime(a.startTime), p && *p ? shortName(**p) : "?", providerName(a.providerId),
+                       tr.tr(std::string("status.") + std::string(toString(a.status))), arrived};
+          row.actions.push_back({"staff.today.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
           if (a.status == AppointmentStatus::Scheduled)
             row.actions.push_back({"staff.today.check_in." + row.id, tr.tr("staff.today.check_in"), ButtonStyle::Secondary, true, false});
           if ((a.status == AppointmentStatus::Scheduled || a.status == AppointmentStatus::CheckedIn) && a.startTime < now)
             row.actions.push_back({"staff.today.no_show." + row.id, tr.tr("staff.today.no_show"), ButtonStyle::Danger, true, false});
-          row.highlighted = a.status == AppointmentStatus::CheckedIn;
+          row.highlighted = selectedRow == row.id;
+          if (row.highlighted && p && *p) vm.detail = {(**p).firstName + " " + (**p).lastName, formatTime(a.startTime) + " " + providerName(a.providerId)};
           t.rows.push_back(std::move(row));
         }
       }
@@ -367,8 +400,8 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
             vm.detail.push_back(tr.tr("staff.detail.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(pt.preferences.mode)))}}));
             vm.detail.push_back(tr.tr(pt.preferences.contactConsent ? "staff.detail.contact_yes" : "staff.detail.contact_no"));
             if (e.providerId) vm.detail.push_back(tr.tr("staff.detail.prefers", {{"provider", providerName(*e.providerId)}}));
-            // Clinical urgency is set here, by staff, and only here.
-            for (int level = 0; level <= 3; ++level) {
+            // Clinical urgency is set here, by clinical staff, and only here.
+            for (int level = 0; level <= 3 && maySetUrgency(*staff); ++level) {
               vm.actions.push_back({"staff.waitlist.urgency." + std::to_string(level) + "." + row.id,
                                     tr.tr("staff.urgency." + std::to_string(level)), ButtonStyle::Secondary, true,
                                     e.urgency == level});
