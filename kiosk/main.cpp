@@ -259,6 +259,12 @@ std::optional<store::Store> openStore(const Options& options) {
     std::fprintf(stderr, "anteroom-kiosk: %s\n", opened.error().message.c_str());
     return std::nullopt;
   }
+  // A damaged page opens normally; patients must not meet it halfway through a check-in.
+  if (auto fit = checkStoreForService(*opened); !fit) {
+    std::fprintf(stderr, "anteroom-kiosk: the store failed its integrity check: %s (%s)\n", fit.error().message.c_str(),
+                 fit.error().code.c_str());
+    return std::nullopt;
+  }
   return std::move(*opened);
 }
 

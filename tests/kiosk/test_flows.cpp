@@ -2,6 +2,7 @@
 // rows they leave in the store, plus the idle wipe, rate limits and lockouts.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
 
 #include "anteroom/model/json.hpp"
@@ -1244,4 +1245,73 @@ TEST_CASE("staff boards: initials on both, arrival and time waiting, today start
   app.apply(kiosk::Intent::press("staff.waitlist.urgency.3." + first), d.now);
   CHECK(app.frame().screen.error == "Clinical urgency is set by clinicians and managers.");
   CHECK(fx.store.get<WaitlistEntry>(*Uuid::parse(first)).value()->urgency == 0);
+}
+
+namespace {
+
+// Runs SQL on the fixture's store through a second, raw connection (as another process would).
+void rawSql(KioskFixture& fx, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((fx.dir / "store.db").c_str(), &db) == SQLITE_OK);
+  const store::SecretKey::RawKeyText text(fx.key);
+  REQUIRE(sqlite3_key(db, text.data(), text.size()) == SQLITE_OK);
+  const std::string all = std::string("PRAGMA cipher_page_size = 4096; ") + sql;
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, all.c_str(), nullptr, nullptr, &message);
+  INFO((message != nullptr ? message : ""));
+  sqlite3_free(message);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("a damaged store is not put in front of patients, and a store that cannot be read never says 'nobody' or 'couldn't save'") {
+  SUBCASE("a damaged page fails the kiosk's check before the first patient") {
+    TempDir dir;
+    const store::SecretKey key = newKey();
+    {
+      store::Store s = openStore(dir / "store.db", key);
+      admin::SeedOptions options;
+      options.patients = 400;
+      REQUIRE(admin::seedDemo(s, options).has_value());
+      REQUIRE(s.checkpoint().has_value());
+      REQUIRE(kiosk::checkStoreForService(s).has_value());
+    }
+    {
+      std::fstream f(dir / "store.db", std::ios::in | std::ios::out | std::ios::binary);
+      REQUIRE(f.good());
+      f.seekp(30 * 4096 + 1500);
+      const std::string zeros(32, '\0');
+      f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    }
+    store::OpenOptions options;
+    options.path = dir / "store.db";
+    auto reopened = store::Store::open(options, key);
+    // Either it does not open at all, or the check refuses it: the lobby gets the desk screen.
+    if (reopened.has_value()) CHECK_FALSE(kiosk::checkStoreForService(*reopened).has_value());
+  }
+  SUBCASE("unreadable tables: the patient is told it couldn't be looked up, the boards say they couldn't be read") {
+    KioskFixture fx;
+    auto app = fx.app();
+    Driver d{app, fx.now};
+    rawSql(fx, "ALTER TABLE appointment RENAME TO appointment_gone; ALTER TABLE waitlist_entry RENAME TO entry_gone;");
+    d.press("welcome.check_in");
+    d.type("peña-thistlewood");
+    d.press("nav.continue");
+    d.type("04121986");
+    d.press("nav.continue");
+    CHECK(d.screen() == "checkin.dob");
+    CHECK(d.error() == "We couldn't look that up just now. Please ask the front desk for help.");
+    d.press("chrome.home");
+    unlockStaff(fx, d);
+    REQUIRE(app.frame().screen.table.has_value());
+    CHECK(app.frame().screen.table->rows.empty());
+    CHECK(app.frame().screen.table->empty.find("could not be read") != std::string::npos);
+    d.press("staff.tab.waitlist");
+    REQUIRE(app.frame().screen.table.has_value());
+    CHECK(app.frame().screen.table->empty.find("could not be read") != std::string::npos);
+    CHECK(app.frame().screen.table->empty.find("Nobody") == std::string::npos);
+    rawSql(fx, "ALTER TABLE appointment_gone RENAME TO appointment; ALTER TABLE entry_gone RENAME TO waitlist_entry;");
+  }
 }

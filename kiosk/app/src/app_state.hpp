@@ -139,6 +139,10 @@ struct KioskApp::State {
   [[nodiscard]] std::string tr_(std::string_view key) const { return tr.tr(key); }
   void setError(const Error& e);
   void setErrorKey(std::string_view key);
+  // A read the store could not answer: the journal gets the error (codes and SQLite's words,
+  // never patient data) and the patient a calm "we couldn't look that up", not "couldn't save".
+  void readFailed(const Error& e, std::string_view what);
+  void logStoreError(const Error& e, std::string_view what) const;
   [[nodiscard]] std::string textSizeLabel() const;  // "Text size 125%"
   [[nodiscard]] std::string formatTime(Instant t) const;
   [[nodiscard]] std::string formatDay(Instant t) const;

@@ -73,6 +73,7 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
             changed();
             return;
           }
+          logStoreError(receipt.error(), "checking in");
           return setErrorKey("error.store");
         }
         alreadyCheckedIn = receipt->alreadyCheckedIn;
@@ -102,7 +103,7 @@ void KioskApp::State::submitCheckIn() {
     auto code = normalizeCheckInCode(draft.code);
     if (!code) return setError(code.error());
     auto today = store.appointmentsBetween(dayStart, dayEnd);
-    if (!today) return setErrorKey("error.store");
+    if (!today) return readFailed(today.error(), "reading today's appointments");
     for (const auto& a : *today) {
       if (checkInCodeFor(a.appointmentId) == *code) found.push_back(a);
     }
@@ -113,11 +114,11 @@ void KioskApp::State::submitCheckIn() {
     auto dob = readDateOfBirth(false);
     if (!dob) return;
     auto matches = store.findPatients(draft.lastName, *dob);
-    if (!matches) return setErrorKey("error.store");
+    if (!matches) return readFailed(matches.error(), "looking a patient up");
     patients = *matches;
     for (const auto& p : patients) {
       auto appts = store.appointmentsForPatient(p.patientId, dayStart, dayEnd);
-      if (!appts) return setErrorKey("error.store");
+      if (!appts) return readFailed(appts.error(), "reading a patient's appointments");
       found.insert(found.end(), appts->begin(), appts->end());
     }
   }

@@ -318,7 +318,12 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
                    tr.tr("staff.col.status"), tr.tr("staff.col.arrived")};
       t.empty = tr.tr("staff.today.empty");
       const auto [from, to] = localDay();
-      if (auto appts = store.appointmentsBetween(from, to)) {
+      auto appts = store.appointmentsBetween(from, to);
+      if (!appts) {
+        // Never "No appointments today" when the store could not be read.
+        logStoreError(appts.error(), "reading today's board");
+        t.empty = tr.tr("staff.board.unreadable");
+      } else {
         for (const auto& a : *appts) {
           // The board starts now: what ended more than an hour ago is behind "Show earlier".
           const bool waiting = a.status == AppointmentStatus::CheckedIn;
@@ -350,7 +355,12 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
     case Screen::StaffWaitlist: {
       vm.title = tr.tr("staff.waitlist.title");
       auto lists = store.waitlists();
-      if (!lists || lists->empty()) {
+      if (!lists) {
+        logStoreError(lists.error(), "reading the waitlists");
+        vm.body = {tr.tr("staff.board.unreadable")};
+        return;
+      }
+      if (lists->empty()) {
         vm.body = {tr.tr("staff.waitlist.none")};
         return;
       }
@@ -410,7 +420,9 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           t.rows.push_back(std::move(row));
         }
       } else {
-        vm.body.push_back(tr.tr("error.store"));
+        // Never "Nobody is waiting" when the store could not be read.
+        logStoreError(engine.error(), "reading the waitlist board");
+        t.empty = tr.tr("staff.board.unreadable");
       }
       vm.table = std::move(t);
       return;

@@ -206,7 +206,7 @@ void KioskApp::State::submitWaitlistStep() {
       if (!dob) return;
       if (!draft.returning) return go(Screen::WaitlistPhone);
       auto found = store.findPatients(draft.lastName, *dob);
-      if (!found) return setErrorKey("error.store");
+      if (!found) return readFailed(found.error(), "looking a patient up");
       if (found->size() != 1) {
         if (recordFailedLookup()) return;
         return setErrorKey("waitlist.returning.not_found");

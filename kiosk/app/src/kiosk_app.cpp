@@ -166,6 +166,16 @@ void KioskApp::State::setError(const Error& e) {
   changed();
 }
 
+void KioskApp::State::logStoreError(const Error& e, std::string_view what) const {
+  std::fprintf(stderr, "anteroom-kiosk: %.*s failed: %s (%s)\n", static_cast<int>(what.size()), what.data(),
+               e.message.c_str(), e.code.c_str());
+}
+
+void KioskApp::State::readFailed(const Error& e, std::string_view what) {
+  logStoreError(e, what);
+  setErrorKey("error.read");
+}
+
 void KioskApp::State::setErrorKey(std::string_view key) {
   error = tr.tr(key);
   changed();
@@ -360,6 +370,8 @@ ButtonVm backButton(const Translator& tr) { return {"nav.back", tr.tr("nav.back"
 ButtonVm continueButton(const Translator& tr, bool enabled) {
   return {"nav.continue", tr.tr("nav.continue"), ButtonStyle::Primary, enabled, false};
 }
+
+Result<void> checkStoreForService(store::Store& store) { return store.checkIntegrity(); }
 
 // [SECTION] KioskApp
 

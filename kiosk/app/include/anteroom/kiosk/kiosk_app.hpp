@@ -104,6 +104,11 @@ class KioskApp {
   std::unique_ptr<State> m_state;
 };
 
+// Whether a store that opened can serve the lobby: a damaged page opens normally and fails
+// only when read, so the kiosk checks every page before its first patient (and on each retry of
+// the out-of-service screen).
+Result<void> checkStoreForService(store::Store& store);
+
 // A six-character code a patient can type or scan instead of name and date of birth.
 // Derived from the appointment id's random bits, so the hub computes the same code.
 std::string checkInCodeFor(const Uuid& appointmentId);
