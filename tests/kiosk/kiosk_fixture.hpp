@@ -77,6 +77,7 @@ struct Driver {
     INFO("screen " << f.screen.id << " has no widget " << id);
     CHECK(present);
     app.apply(kiosk::Intent::press(id), now);
+    app.finishPendingWork(now);  // a PIN check on the worker lands before the next step
   }
   void type(const std::string& text) { app.apply(kiosk::Intent::typed(text), now); }
   void advance(std::chrono::seconds s) {

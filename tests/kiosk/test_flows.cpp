@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "anteroom/model/json.hpp"
 #include <sqlite3.h>
@@ -11,6 +12,7 @@
 #include "anteroom/kiosk/out_of_service.hpp"
 #include "anteroom/model/time_zone.hpp"
 #include "anteroom/model/validation.hpp"
+#include "anteroom/store/pin.hpp"
 #include "anteroom/store/waitlist_service.hpp"
 #include "kiosk_fixture.hpp"
 
@@ -1314,4 +1316,42 @@ TEST_CASE("a damaged store is not put in front of patients, and a store that can
     CHECK(app.frame().screen.table->empty.find("Nobody") == std::string::npos);
     rawSql(fx, "ALTER TABLE appointment_gone RENAME TO appointment; ALTER TABLE entry_gone RENAME TO waitlist_entry;");
   }
+}
+
+TEST_CASE("the PIN check runs on the worker: frames keep coming with 'Checking your PIN…', and the unlock lands in a tick") {
+  KioskFixture fx;
+  auto app = fx.app();
+  const auto users = fx.store.staffUsers().value();
+  const auto jordan = *std::find_if(users.begin(), users.end(), [](const StaffUser& u) { return u.displayName.starts_with("Jordan"); });
+  // How long the hash takes on this machine, for comparison.
+  const auto h0 = steady_clock::now();
+  CHECK(store::verifyPin(jordan.pinHash, "2468"));
+  const auto hashTime = steady_clock::now() - h0;
+
+  app.apply(kiosk::Intent::press("welcome.staff"), fx.now);
+  app.apply(kiosk::Intent::press("staff.user." + jordan.staffId.toString()), fx.now);
+  app.apply(kiosk::Intent::typed("2468"), fx.now);
+  const auto t0 = steady_clock::now();
+  app.apply(kiosk::Intent::press("nav.continue"), fx.now);
+  const auto tapTime = steady_clock::now() - t0;
+  CHECK(tapTime < hashTime / 2);
+  CHECK(app.frame().screen.id == "staff.pin");
+  REQUIRE_FALSE(app.frame().screen.body.empty());
+  CHECK(app.frame().screen.body.front() == "Checking your PIN…");
+  CHECK_FALSE(app.frame().screen.actions.back().enabled);
+  CHECK(app.inputsEmpty());  // the typed PIN left the UI's buffer at once
+  REQUIRE(app.nextDeadline().has_value());
+  CHECK(*app.nextDeadline() <= fx.now + milliseconds{16});
+  // The frame loop ticks meanwhile; no tick waits for the hash.
+  auto slowestTick = steady_clock::duration::zero();
+  bool unlocked = false;
+  for (int i = 0; i < 2000 && !unlocked; ++i) {
+    std::this_thread::sleep_for(milliseconds{2});
+    const auto s0 = steady_clock::now();
+    app.tick(fx.now);
+    slowestTick = std::max(slowestTick, steady_clock::now() - s0);
+    unlocked = app.frame().screen.id == "staff.today";
+  }
+  CHECK(unlocked);
+  CHECK(slowestTick < hashTime);
 }

@@ -10,6 +10,7 @@
 #include "anteroom/kiosk/kiosk_app.hpp"
 #include "anteroom/model/time_zone.hpp"
 #include "anteroom/store/waitlist_service.hpp"
+#include "worker.hpp"
 
 namespace anteroom::kiosk {
 
@@ -125,6 +126,11 @@ struct KioskApp::State {
   // every time shown and the waitlist's preferred times all use it.
   PracticeZone zone = PracticeZone::utc();
 
+  bool checkingPin = false;  // the PIN is being checked on the worker
+
+  // Declared last so it is destroyed first: its thread stops before anything a job uses.
+  Worker worker;
+
   // [SECTION] helpers used by every flow
   void go(Screen next);
   void changed() { ++revision; }
@@ -172,6 +178,8 @@ struct KioskApp::State {
   void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);
   void submitStaffPin();
+  // The PIN check's result, back on the UI thread (the candidate as it was when it started).
+  void finishStaffPin(bool ok, const StaffUser& candidate);
 
   // [SECTION] view-models (flow_*.cpp)
   void buildScreen(ScreenVm& vm) const;

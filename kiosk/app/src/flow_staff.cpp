@@ -242,20 +242,42 @@ void KioskApp::State::submitStaffPin() {
     error = tr.tr("staff.pin.wait", {{"seconds", std::to_string(wait)}});
     return changed();
   }
-  const bool ok = store::verifyPin(staffCandidate->pinHash, pin);
+  if (checkingPin) return;
+  // Argon2id takes ~70 ms: it runs on the worker, and the frame keeps drawing "Checking".
+  std::string typed = pin;
   wipeString(pin);
+  const StaffUser candidate = *staffCandidate;
+  const bool posted = worker.post([this, candidate, typed = std::move(typed)]() mutable -> Worker::Done {
+    const bool ok = store::verifyPin(candidate.pinHash, typed);
+    wipeString(typed);
+    return [this, ok, candidate] { finishStaffPin(ok, candidate); };
+  });
+  if (!posted) return setErrorKey("error.generic");
+  checkingPin = true;
+  changed();
+}
+
+void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
+  checkingPin = false;
+  changed();
+  // A wrong PIN counts even if the screen moved on meanwhile; a right one unlocks only if the
+  // same person is still at their PIN screen.
+  Lockout lock = readLockout(store, candidate);
+  const bool here = screen == Screen::StaffPin && staffCandidate && staffCandidate->staffId == candidate.staffId;
+  if (ok && !here) return;
   if (!ok) {
     lock.failures += 1;
     const auto delay = throttleDelay(cfg, lock.failures);
     lock.until = delay.count() > 0 ? std::optional<Instant>(now + delay) : std::nullopt;
-    const store::Actor actor = store::Actor::staff(staffCandidate->staffId);
+    const store::Actor actor = store::Actor::staff(candidate.staffId);
     const bool alert = lock.failures % cfg.staffAlertEvery == 0;
-    auto recorded = writeLockout(store, *staffCandidate, lock);
+    auto recorded = writeLockout(store, candidate, lock);
     if (recorded && alert) {
       recorded = store.write(actor, now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", staffCandidate->staffId, "pin_failures_alert");
+        return tx.recordAccess("staff_user", candidate.staffId, "pin_failures_alert");
       });
     }
+    if (!here) return;
     if (!recorded) {
       setErrorKey("error.store");
       return;
@@ -264,7 +286,7 @@ void KioskApp::State::submitStaffPin() {
                               : tr.tr("staff.pin.wrong");
     return changed();
   }
-  (void)writeLockout(store, *staffCandidate, Lockout{});  // clearing may wait for the next success
+  (void)writeLockout(store, candidate, Lockout{});  // clearing may wait for the next success
   staff = staffCandidate;
   staffCandidate.reset();
   loadPractice();
@@ -294,7 +316,8 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
     vm.field = FieldVm{"staff.pin",
                        tr.tr("staff.pin.question_for", {{"name", staffCandidate ? staffCandidate->displayName : std::string()}}),
                        std::string(pin.size(), '*'), tr.tr("staff.pin.hint"), KeyboardKind::Pin};
-    vm.actions = {backButton(tr), continueButton(tr, pin.size() >= 4)};
+    if (checkingPin) vm.body = {tr.tr("staff.pin.checking")};
+    vm.actions = {backButton(tr), continueButton(tr, pin.size() >= 4 && !checkingPin)};
     return;
   }
 

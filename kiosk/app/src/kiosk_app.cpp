@@ -404,6 +404,7 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
 
 KioskApp::~KioskApp() {
   if (m_state) {
+    m_state->worker.waitIdle();
     m_state->draft.wipe();
     wipeString(m_state->pin);
   }
@@ -536,6 +537,8 @@ std::chrono::seconds pollInterval(Screen screen) {
 void KioskApp::tick(Instant now) {
   auto& s = *m_state;
   s.now = now;
+  // Results of background work, once a frame.
+  s.worker.drain();
   if (now - s.lastPoll >= pollInterval(s.screen)) {
     s.lastPoll = now;
     if (auto v = s.store.dataVersion(); v && *v != s.dataVersion) {
@@ -574,6 +577,8 @@ void KioskApp::tick(Instant now) {
 
 std::optional<Instant> KioskApp::nextDeadline() const {
   const auto& s = *m_state;
+  // While the worker has something for us, look again soon (a frame at 60 Hz).
+  if (s.worker.busy()) return s.now + milliseconds{16};
   const Instant poll = s.lastPoll + pollInterval(s.screen);
   Instant due = poll;
   // While paused: the end of the pause, and the countdown once a second.
@@ -592,6 +597,11 @@ std::optional<Instant> KioskApp::nextDeadline() const {
     }
   }
   return due;
+}
+
+void KioskApp::finishPendingWork(Instant now) {
+  m_state->worker.waitIdle();
+  tick(now);
 }
 
 std::uint64_t KioskApp::revision() const { return m_state->revision; }
