@@ -260,6 +260,12 @@ std::optional<store::Store> openStore(const Options& options) {
     return std::nullopt;
   }
   for (const auto& w : opened->warnings()) std::fprintf(stderr, "anteroom-kiosk: warning: %s\n", w.c_str());
+  // A damaged page opens normally; patients must not meet it halfway through a check-in.
+  if (auto fit = checkStoreForService(*opened); !fit) {
+    std::fprintf(stderr, "anteroom-kiosk: the store failed its integrity check: %s (%s)\n", fit.error().message.c_str(),
+                 fit.error().code.c_str());
+    return std::nullopt;
+  }
   return std::move(*opened);
 }
 

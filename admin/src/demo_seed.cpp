@@ -2,6 +2,7 @@
 // two waitlists, all from a seeded generator so the same seed gives the same practice.
 #include "demo_seed.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <random>
 
@@ -171,15 +172,20 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
     }
     summary.patients = static_cast<int>(patients.size());
 
-    // Today's schedule: hourly 50-minute sessions 9:00-16:00 local; about 60% booked.
-    // The next three days get open slots only, for the waitlist to fill.
+    // Today's schedule: eight hourly 50-minute sessions, about 60% booked, from 9:00 local or,
+    // later in the day, from two hours before now (never past 23:00), so a demo at any hour
+    // has patients to check in. The next three days get open slots only, for the waitlist.
+    const int nowHour = static_cast<int>(duration_cast<hours>(now - midnight).count());
+    const int firstHour = std::clamp(nowHour - 2, 9, 16);
     std::size_t nextPatient = 0;
     for (int day = 0; day < 4; ++day) {
       for (const auto& provider : providers) {
-        for (int hour = 9; hour < 17; ++hour) {
+        for (int hour = firstHour; hour < firstHour + 8; ++hour) {
           const Instant start = midnight + days{day} + hours{hour};
           const Instant end = start + minutes{50};
-          const bool book = day == 0 && !patients.empty() && between(rng, 0, 9) < 6;
+          // The next hour's sessions are always booked: someone to check in now.
+          const bool chance = between(rng, 0, 9) < 6;
+          const bool book = day == 0 && !patients.empty() && (chance || hour == nowHour + 1);
           AppointmentSlot slot;
           slot.slotId = nextId();
           slot.providerId = provider.providerId;

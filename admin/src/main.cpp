@@ -34,6 +34,12 @@ constexpr const char* kTopHelp =
     "                                    remove synced rows outside the device's data window\n"
     "  demo seed    --db FILE --key-file FILE --patients N [--seed S]\n"
     "                                    fill a store with a synthetic demo practice\n"
+    "  waitlist rank  --db FILE --key-file FILE [--waitlist ID] [--json]\n"
+    "                                    active entries in priority order, with the reasons\n"
+    "  waitlist match --db FILE --key-file FILE --slot ID [--limit N] [--json]\n"
+    "                                    the waiting patients who fit a slot, best first\n"
+    "  central migrate --dsn DSN         apply the central PostgreSQL schema's pending migrations\n"
+    "  central status  --dsn DSN         applied and pending central migrations\n"
     "\n"
     "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
 

@@ -348,6 +348,57 @@ Result<OfferReport> WaitlistService::runOfferCycle(const Uuid& slotId, const Act
   });
 }
 
+Result<OfferRequest> WaitlistService::requestOffer(const Uuid& slotId, const Uuid& entryId, const Actor& actor,
+                                                  Instant now) {
+  OfferRequest out;
+  auto r = m_store.write(actor, now, [&](WriteTx& tx) -> Result<void> {
+    auto slot = tx.get<AppointmentSlot>(slotId);
+    if (!slot) return errorOf(slot);
+    if (!*slot || (*slot)->sync.deleted)
+      return fail(ErrorDomain::NotFound, "waitlist.slot_not_found", "no appointment slot with that id");
+    if ((*slot)->status != SlotStatus::Open) return conflict("waitlist.slot_not_free", "that slot is not open");
+    auto requests = m_store.requestsForSlot(slotId);
+    if (!requests) return errorOf(requests);
+    for (const auto& req : *requests) {
+      if (req.status == RequestStatus::Pending || req.status == RequestStatus::Offered ||
+          req.status == RequestStatus::Accepted)
+        return conflict("waitlist.offer_pending", "an offer for that slot is already waiting for confirmation");
+    }
+    auto engine = loadEngine(now);
+    if (!engine) return errorOf(engine);
+    const auto best = engine->matchSlot(**slot, 1);
+    if (best.candidates.empty() || engine->entries()[best.candidates.front().entryIndex].entryId != entryId)
+      return conflict("waitlist.match_changed", "the best match for that slot has changed; look at it again");
+    const WaitlistEntry& entry = engine->entries()[best.candidates.front().entryIndex];
+    AppointmentRequest req;
+    req.requestId = m_ids.v7(time_point_cast<system_clock::duration>(now));
+    req.patientId = entry.patientId;
+    req.providerId = (*slot)->providerId;
+    req.waitlistEntryId = entry.entryId;
+    req.appointmentSlotId = slotId;
+    req.status = RequestStatus::Pending;
+    req.requestedTime = (*slot)->startTime;
+    req.createdAt = now;
+    if (auto i = tx.insert(req); !i) return i;
+    Notification note;
+    note.notificationId = m_ids.v7(time_point_cast<system_clock::duration>(now));
+    note.recipientId = entry.patientId;
+    note.recipientType = RecipientType::Patient;
+    note.type = NotificationType::SlotOffered;
+    note.content.templateKey = "waitlist_slot_offered";
+    note.content.params = {{"request_id", req.requestId.toString()},
+                           {"slot_id", slotId.toString()},
+                           {"start_time", formatInstant((*slot)->startTime)},
+                           {"awaits_confirmation", "true"}};
+    note.status = NotificationStatus::Pending;
+    if (auto i = tx.insert(note); !i) return i;
+    out = {req.requestId, entry.entryId, note.notificationId};
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
 Result<OfferReport> WaitlistService::approveOffer(const Uuid& slotId, const Uuid& entryId, const Actor& actor,
                                                   Instant now) {
   if (actor.kind != Actor::Kind::Staff && actor.kind != Actor::Kind::Admin)

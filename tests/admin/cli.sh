@@ -36,6 +36,10 @@ one_line() {
 }
 
 expect 0 'usage: anteroom-admin'            -- --help
+# The top-level help names every command group.
+for group in "keygen" "store init" "demo seed" "waitlist rank" "waitlist match" "central migrate" "central status"; do
+  expect 0 "  $group"                       -- --help
+done
 expect 2 'no command given'                 --
 expect 2 "unknown command 'frobnicate'"     -- frobnicate
 for cmd in "keygen" "store" "demo" "waitlist" "central"; do

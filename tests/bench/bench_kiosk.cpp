@@ -373,6 +373,7 @@ void staffBoard(const TempDir& dir, const ut::Xvfb& x, int frames) {
 
   drive(gui, app, {Intent::press("welcome.staff"), Intent::press("staff.user." + jordan->staffId.toString()),
                    Intent::typed("2468"), Intent::press("nav.continue")});
+  app.finishPendingWork(nowUtc());  // the PIN is checked on the kiosk's worker
   if (app.frame().screen.id != "staff.today") throw std::runtime_error("staff unlock failed: " + app.frame().screen.id);
   const auto openStart = Clock::now();
   app.apply(Intent::press("staff.tab.waitlist"), nowUtc());

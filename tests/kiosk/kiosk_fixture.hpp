@@ -64,7 +64,8 @@ struct Driver {
   void press(const std::string& id) {
     // The UI only offers what the frame shows: pressing an absent widget is a test bug.
     const auto& f = app.frame();
-    bool present = id.starts_with("chrome.") || id == "nav.continue" || id == "nav.back";
+    bool present = id.starts_with("chrome.") || id == "nav.continue" || id == "nav.back" ||
+                   (f.idleWarning && f.idleWarning->stillHere.id == id);
     for (const auto* list : {&f.screen.choices, &f.screen.actions, &f.screen.tabs}) {
       for (const auto& b : *list) present = present || b.id == id;
     }
@@ -76,6 +77,7 @@ struct Driver {
     INFO("screen " << f.screen.id << " has no widget " << id);
     CHECK(present);
     app.apply(kiosk::Intent::press(id), now);
+    app.finishPendingWork(now);  // a PIN check on the worker lands before the next step
   }
   void type(const std::string& text) { app.apply(kiosk::Intent::typed(text), now); }
   void advance(std::chrono::seconds s) {

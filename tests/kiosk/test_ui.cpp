@@ -213,7 +213,11 @@ void joinWaitlistAsNew(UiSession& s, std::string_view first, std::string_view la
   REQUIRE(s.screen() == "waitlist.provider");
   s.tap("waitlist.provider.any");
   REQUIRE(s.screen() == "waitlist.consent");
-  s.tap("waitlist.consent.yes");
+  s.tap("waitlist.consent.sms");
+  REQUIRE(s.screen() == "waitlist.discretion");
+  s.tap("waitlist.discretion.general");
+  REQUIRE(s.screen() == "waitlist.privacy");
+  s.tap("waitlist.privacy.received");
   REQUIRE(s.screen() == "waitlist.review");
   s.tap("waitlist.submit");
   REQUIRE(s.screen() == "waitlist.done");
@@ -316,7 +320,9 @@ TEST_CASE("ui: staff unlock with a PIN on the pad shows the waitlist board, audi
   REQUIRE(s.screen() == "staff.pin");
   s.typeKeys("2468");
   s.tap("nav.continue");
-  REQUIRE(s.screen() == "staff.today");
+  // The PIN is checked on the kiosk's worker: "Checking your PIN…" first, then the board.
+  REQUIRE(s.tapper->waitFor([](const ut::WidgetMap& m) { return m.screen == "staff.today"; }, 5s, &*s.kiosk));
+  s.tapper->settle();
   const auto board = s.tap("staff.tab.waitlist");
   REQUIRE(board.screen == "staff.waitlist");
   const auto rows = board.idsWithPrefix("staff.waitlist.view.");

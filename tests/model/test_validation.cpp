@@ -339,3 +339,21 @@ TEST_CASE("minimal disclosure keeps a multi-byte initial whole") {
   CHECK(firstNameLastInitial("Lucía", "Ñúñez") == "Lucía Ñ.");
   CHECK(firstNameLastInitial("Ana", "") == "Ana");
 }
+
+TEST_CASE("phone numbers read as people write them, also while typed; a patient without email gets a never-sent address") {
+  CHECK(formatPhoneForDisplay("") == "");
+  CHECK(formatPhoneForDisplay("541") == "541");
+  CHECK(formatPhoneForDisplay("5415") == "(541) 5");
+  CHECK(formatPhoneForDisplay("5415550") == "(541) 555-0");
+  CHECK(formatPhoneForDisplay("5415550199") == "(541) 555-0199");
+  CHECK(formatPhoneForDisplay("+15415550199") == "(541) 555-0199");
+  CHECK(formatPhoneForDisplay("541 555 0199") == "(541) 555-0199");
+  CHECK(formatPhoneForDisplay("+442079460000") == "+442079460000");
+  const Uuid id = UuidGenerator{3}.v7(std::chrono::system_clock::now());
+  const std::string none = noEmailAddressFor(id);
+  CHECK(isNoEmailAddress(none));
+  CHECK_FALSE(isNoEmailAddress("ana@example.org"));
+  auto normalised = normalizeEmail(none);
+  REQUIRE(normalised.has_value());
+  CHECK(*normalised == none);
+}

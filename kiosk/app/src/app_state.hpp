@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "anteroom/kiosk/kiosk_app.hpp"
+#include "anteroom/model/time_zone.hpp"
+#include "anteroom/store/waitlist_service.hpp"
+#include "worker.hpp"
 
 namespace anteroom::kiosk {
 
@@ -19,6 +22,7 @@ struct PatientDraft {
   std::string code;
   std::string phone;
   std::string email;
+  bool noEmail = false;  // "I don't have an email"
   std::string payer;
   std::string memberId;
   bool selfPay = false;
@@ -28,6 +32,9 @@ struct PatientDraft {
   std::optional<Uuid> providerId;
   bool onlyPreferredProvider = false;
   std::optional<bool> consent;
+  ContactMethod contactMethod = ContactMethod::Sms;  // how, when consent is yes
+  std::optional<bool> mayNamePractice;
+  std::optional<bool> privacyAcknowledged;
   bool returning = false;
 
   void wipe();
@@ -63,14 +70,19 @@ struct KioskApp::State {
   mutable std::uint64_t builtRevision = 0;
   mutable FrameVm cached;
 
+  std::string defaultLanguage = "en";
+  int idleWarningShown = -1;  // the seconds the warning last showed (it redraws each second)
   bool highContrast = false;
-  int textSizeStep = 0;  // 0, 1, 2
+  int textSizeStep = 0;  // 0 .. kTextSizeSteps - 1
   std::string error;     // translated, for the current screen
   std::string notice;
 
   PatientDraft draft;
-  std::deque<Instant> failedLookups;
+  std::deque<Instant> failedLookups;   // the last 15 minutes' lookups that found nobody
+  std::deque<Instant> pauses;          // when the last hour's pauses began (each one doubles)
   std::optional<Instant> rateLimitedUntil;
+  std::string pauseShown;              // the countdown as last drawn (it redraws each second)
+  std::string dobConfirmed;  // the digits of an ambiguous date the patient was shown in words
 
   // check-in
   std::vector<CheckInCandidate> candidates;
@@ -82,6 +94,8 @@ struct KioskApp::State {
   std::optional<Patient> returningPatient;
   std::optional<Uuid> resultEntryId;
   int resultPosition = 0;
+  std::string resultListName;
+  std::string resultReference;  // a short code the desk can find the entry by
   std::string resultEstimate;
   std::vector<AppointmentSlot> sameDaySlots;
   std::string sameDayText;
@@ -93,6 +107,13 @@ struct KioskApp::State {
   std::optional<Uuid> selectedWaitlist;
   std::optional<std::string> selectedRow;
   bool showAllEntries = false;
+  bool showEarlierToday = false;  // today's board starts an hour ago unless asked
+  // An offer staff asked for and must confirm: the slot and the best match they were shown.
+  struct OfferToConfirm {
+    Uuid slotId;
+    Uuid entryId;
+  };
+  std::optional<OfferToConfirm> offerToConfirm;
 
   // What another process (the sync daemon) last committed, polled by tick().
   std::int64_t dataVersion = 0;
@@ -101,22 +122,53 @@ struct KioskApp::State {
   // practice data read once and refreshed on entering staff mode
   std::optional<Practice> practice;
   std::vector<Provider> providers;
+  // The practice's clock (its settings' zone; the device's when none is named): "today",
+  // every time shown and the waitlist's preferred times all use it.
+  PracticeZone zone = PracticeZone::utc();
+
+  bool checkingPin = false;  // the PIN is being checked on the worker
+
+  // Declared last so it is destroyed first: its thread stops before anything a job uses.
+  Worker worker;
 
   // [SECTION] helpers used by every flow
   void go(Screen next);
   void changed() { ++revision; }
   void resetToWelcome();
+  // The next patient starts fresh: everything resetToWelcome() wipes, plus the practice's
+  // language, the first text size and the calm theme.
+  void resetForNextPatient();
+  // Seconds left before the idle reset while "Are you still there?" shows, else nothing.
+  [[nodiscard]] std::optional<int> idleWarningSeconds() const;
+  [[nodiscard]] std::chrono::seconds idleLimit() const;
+  [[nodiscard]] bool prefsChosen() const { return tr.language() != defaultLanguage || textSizeStep != 0 || highContrast; }
   [[nodiscard]] std::string tr_(std::string_view key) const { return tr.tr(key); }
   void setError(const Error& e);
   void setErrorKey(std::string_view key);
+  // A read the store could not answer: the journal gets the error (codes and SQLite's words,
+  // never patient data) and the patient a calm "we couldn't look that up", not "couldn't save".
+  void readFailed(const Error& e, std::string_view what);
+  void logStoreError(const Error& e, std::string_view what) const;
+  [[nodiscard]] std::string textSizeLabel() const;  // "Text size 125%"
   [[nodiscard]] std::string formatTime(Instant t) const;
   [[nodiscard]] std::string formatDay(Instant t) const;
   [[nodiscard]] std::pair<Instant, Instant> localDay() const;
   [[nodiscard]] std::string providerName(const Uuid& id) const;
   void loadPractice();
+  [[nodiscard]] store::WaitlistService waitlistService() const;
   bool recordFailedLookup();  // true when the limit is now reached
+  [[nodiscard]] std::string pauseCountdown() const;
   [[nodiscard]] std::string* activeBuffer(std::size_t& maxLen);
   void normaliseTyping(std::string& buffer) const;
+  // The date-of-birth question in the language's order ("MM / DD / YYYY" filling in as typed,
+  // and a line saying which comes first).
+  void buildDobStep(ScreenVm& vm, const std::string& fieldId, const std::string& question) const;
+  // Reads the typed date of birth. A date that only works in the other order gets a hint with
+  // it the right way round. With confirmAmbiguous (a date that will be saved), one that reads
+  // both ways (03/07) is spelled out once for the patient to confirm with a second Continue.
+  // Sets the error and returns nothing otherwise.
+  std::optional<Date> readDateOfBirth(bool confirmAmbiguous);
+  [[nodiscard]] std::string longDate(const Date& d) const;
 
   // [SECTION] flows (flow_*.cpp)
   void pressCheckIn(const std::string& id);
@@ -126,6 +178,8 @@ struct KioskApp::State {
   void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);
   void submitStaffPin();
+  // The PIN check's result, back on the UI thread (the candidate as it was when it started).
+  void finishStaffPin(bool ok, const StaffUser& candidate);
 
   // [SECTION] view-models (flow_*.cpp)
   void buildScreen(ScreenVm& vm) const;

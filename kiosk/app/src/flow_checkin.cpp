@@ -59,13 +59,21 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
         auto receipt = store.checkIn(chosen->appointment.appointmentId, store::Actor::kiosk(), now);
         if (!receipt) {
           if (receipt.error().domain == ErrorDomain::Conflict) {
-            notice = tr.tr("frontdesk.cancelled");
+            // Say what actually changed: cancelled, already started, or something else.
+            std::string key = "frontdesk.changed";
+            if (auto current = store.get<Appointment>(chosen->appointment.appointmentId); current && *current) {
+              const AppointmentStatus st = (*current)->status;
+              if (st == AppointmentStatus::Cancelled || st == AppointmentStatus::NoShow) key = "frontdesk.cancelled";
+              else if (st == AppointmentStatus::InSession) key = "frontdesk.in_session";
+            }
+            notice = tr.tr(key);
             draft.wipe();
             screen = Screen::FrontDesk;
             screenSince = now;
             changed();
             return;
           }
+          logStoreError(receipt.error(), "checking in");
           return setErrorKey("error.store");
         }
         alreadyCheckedIn = receipt->alreadyCheckedIn;
@@ -95,7 +103,7 @@ void KioskApp::State::submitCheckIn() {
     auto code = normalizeCheckInCode(draft.code);
     if (!code) return setError(code.error());
     auto today = store.appointmentsBetween(dayStart, dayEnd);
-    if (!today) return setErrorKey("error.store");
+    if (!today) return readFailed(today.error(), "reading today's appointments");
     for (const auto& a : *today) {
       if (checkInCodeFor(a.appointmentId) == *code) found.push_back(a);
     }
@@ -103,14 +111,14 @@ void KioskApp::State::submitCheckIn() {
       if (auto p = store.get<Patient>(a.patientId); p && *p) patients.push_back(**p);
     }
   } else {
-    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
-    if (!dob) return setError(dob.error());
+    auto dob = readDateOfBirth(false);
+    if (!dob) return;
     auto matches = store.findPatients(draft.lastName, *dob);
-    if (!matches) return setErrorKey("error.store");
+    if (!matches) return readFailed(matches.error(), "looking a patient up");
     patients = *matches;
     for (const auto& p : patients) {
       auto appts = store.appointmentsForPatient(p.patientId, dayStart, dayEnd);
-      if (!appts) return setErrorKey("error.store");
+      if (!appts) return readFailed(appts.error(), "reading a patient's appointments");
       found.insert(found.end(), appts->begin(), appts->end());
     }
   }
@@ -122,6 +130,8 @@ void KioskApp::State::submitCheckIn() {
     return nullptr;
   };
   bool anyCancelled = false;
+  bool anyInSession = false;
+  std::optional<Instant> earliestTooEarly;  // an appointment later today, before its check-in opens
   for (const auto& a : found) {
     const Patient* p = patientOf(a.patientId);
     if (p == nullptr) continue;
@@ -130,6 +140,16 @@ void KioskApp::State::submitCheckIn() {
       continue;
     }
     if (a.status == AppointmentStatus::Completed) continue;
+    // Already with the clinician: nothing to check in (CheckedIn -> CheckedIn is "already done").
+    if (a.status == AppointmentStatus::InSession) {
+      anyInSession = true;
+      continue;
+    }
+    // The practice's check-in window: a 4 PM appointment does not check in at 10:30 AM.
+    if (a.status == AppointmentStatus::Scheduled && a.startTime - now > cfg.earlyCheckIn) {
+      if (!earliestTooEarly || a.startTime < *earliestTooEarly) earliestTooEarly = a.startTime;
+      continue;
+    }
     candidates.push_back({a, p->firstName, initialOf(p->lastName), providerName(a.providerId)});
   }
   std::sort(candidates.begin(), candidates.end(), [](const CheckInCandidate& x, const CheckInCandidate& y) {
@@ -137,9 +157,19 @@ void KioskApp::State::submitCheckIn() {
   });
 
   if (candidates.empty()) {
-    if (recordFailedLookup()) return;
+    // Found, but not now: the patient proved who they are, so this is not a failed lookup.
+    const bool matched = earliestTooEarly || anyInSession;
+    if (!matched && recordFailedLookup()) return;
+    if (matched) failedLookups.clear();
     draft.wipe();
-    notice = anyCancelled ? tr.tr("frontdesk.cancelled") : tr.tr("frontdesk.not_found");
+    if (earliestTooEarly) {
+      notice = tr.tr("frontdesk.too_early", {{"time", formatTime(*earliestTooEarly)},
+                                             {"opens", formatTime(*earliestTooEarly - cfg.earlyCheckIn)}});
+    } else if (anyInSession) {
+      notice = tr.tr("frontdesk.in_session");
+    } else {
+      notice = anyCancelled ? tr.tr("frontdesk.cancelled") : tr.tr("frontdesk.not_found");
+    }
     screen = Screen::FrontDesk;
     screenSince = now;
     error.clear();
@@ -164,22 +194,11 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
                     {"checkin.use_code", tr.tr("checkin.use_code"), ButtonStyle::Link, true, false},
                     continueButton(tr, !draft.lastName.empty())};
       return;
-    case Screen::CheckInDob: {
+    case Screen::CheckInDob:
       vm.title = tr.tr("checkin.title");
-      std::string shown = draft.dobDigits;
-      // "MM / DD / YYYY" with what was typed filled in.
-      const std::string pattern = tr.tr("common.dob_pattern");
-      std::string display;
-      std::size_t next = 0;
-      for (char c : pattern) {
-        if (c == 'X') display += next < shown.size() ? shown[next++] : '_';
-        else display += c;
-      }
-      vm.field = FieldVm{"checkin.dob", tr.tr("checkin.dob.question"), display, tr.tr("common.dob_hint"),
-                         KeyboardKind::Digits};
+      buildDobStep(vm, "checkin.dob", tr.tr("checkin.dob.question"));
       vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
       return;
-    }
     case Screen::CheckInCode:
       vm.title = tr.tr("checkin.title");
       vm.body = {tr.tr("checkin.code.body")};
@@ -217,7 +236,7 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
                                                {"time", formatTime(chosen->appointment.startTime)},
                                                {"provider", chosen->providerName}})};
         if (late) vm.body.push_back(tr.tr("checkin.done.late"));
-        if (chosen->appointment.startTime - now > cfg.earlyCheckIn) vm.body.push_back(tr.tr("checkin.done.early"));
+        if (chosen->appointment.startTime - now > minutes{15}) vm.body.push_back(tr.tr("checkin.done.early"));
       }
       vm.body.push_back(tr.tr("checkin.done.next"));
       vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
@@ -230,7 +249,7 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
       return;
     case Screen::RateLimited:
       vm.title = tr.tr("frontdesk.title");
-      vm.body = {tr.tr("rate_limited.body"), tr.tr("frontdesk.help")};
+      vm.body = {tr.tr("rate_limited.body"), pauseCountdown(), tr.tr("frontdesk.help")};
       return;
     default:
       return;

@@ -15,6 +15,7 @@ using namespace std::chrono;
 
 namespace {
 
+// Wrong PINs so far and when the next try is allowed (stored as "failures|until").
 struct Lockout {
   int failures = 0;
   std::optional<Instant> until;
@@ -33,11 +34,25 @@ Lockout readLockout(store::Store& store, const StaffUser& u) {
   return l;
 }
 
-void writeLockout(store::Store& store, const StaffUser& u, const Lockout& l) {
-  (void)store.setSyncValue(lockKey(u), std::to_string(l.failures) + "|" + (l.until ? formatInstant(*l.until) : ""));
+// A write that guards security is never silently dropped: the caller refuses on failure.
+Result<void> writeLockout(store::Store& store, const StaffUser& u, const Lockout& l) {
+  return store.setSyncValue(lockKey(u), std::to_string(l.failures) + "|" + (l.until ? formatInstant(*l.until) : ""));
 }
 
+std::chrono::seconds throttleDelay(const KioskConfig& cfg, int failures) {
+  if (failures < cfg.staffFreeAttempts) return std::chrono::seconds{0};
+  const int doublings = std::min(failures - cfg.staffFreeAttempts, 16);
+  return std::min(cfg.staffMaxDelay, cfg.staffFirstDelay * (1 << doublings));
+}
+
+// Boards seen from the lobby show first name and last initial; the full name only in a
+// row's detail, which is an audited view.
 std::string shortName(const Patient& p) { return firstNameLastInitial(p.firstName, p.lastName); }
+
+// Clinical urgency is a clinical judgement: clinicians and managers set it, front desk does not.
+bool maySetUrgency(const StaffUser& u) {
+  return u.role == StaffRole::Clinician || u.role == StaffRole::Manager || u.role == StaffRole::Admin;
+}
 
 }  // namespace
 
@@ -120,36 +135,67 @@ void KioskApp::State::pressStaff(const std::string& id) {
     selectedRow.reset();
     return changed();
   }
+  if (id == "staff.today.show_earlier") {
+    showEarlierToday = !showEarlierToday;
+    return changed();
+  }
+  if (auto appt = rowAction("staff.today.view.")) {
+    selectedRow = appt->toString();
+    audit("appointment", appt->toString(), "view");
+    return changed();
+  }
   if (id == "staff.waitlist.show_all") {
     showAllEntries = !showAllEntries;
     return changed();
   }
   if (auto slot = rowAction("staff.slots.view.")) {
     selectedRow = slot->toString();
+    offerToConfirm.reset();
     audit("appointment_slot", slot->toString(), "view_matches");
     return changed();
   }
+  // An offer is two taps: the first shows who and when, the second sends it for the hub to
+  // confirm (a device never books or holds a slot: DESIGN 5.3).
   if (auto slot = rowAction("staff.slots.offer.")) {
-    store::WaitlistService service(store);
-    auto report = service.runOfferCycle(*slot, actor, now);
-    if (!report) {
-      setError(report.error());
-    } else if (!report->requestsCreated.empty()) {
-      notice = tr.tr("staff.slots.offered", {{"n", std::to_string(report->requestsCreated.size())}});
-    } else if (report->proposed) {
-      notice = tr.tr("staff.slots.proposed");
-    } else {
-      notice = tr.tr("staff.slots.nothing");
+    store::WaitlistService service = waitlistService();
+    auto engine = service.loadEngine(now);
+    auto open = store.get<AppointmentSlot>(*slot);
+    if (!engine || !open) {
+      setErrorKey("error.store");
+      return changed();
     }
+    const auto best = *open ? engine->matchSlot(**open, 1) : SlotMatches{};
+    if (best.candidates.empty()) {
+      setErrorKey("staff.slots.no_matches");
+      return changed();
+    }
+    offerToConfirm = OfferToConfirm{*slot, engine->entries()[best.candidates.front().entryIndex].entryId};
+    selectedRow = slot->toString();
+    return changed();
+  }
+  if (id == "staff.slots.offer_cancel") {
+    offerToConfirm.reset();
+    return changed();
+  }
+  if (id == "staff.slots.offer_confirm" && offerToConfirm) {
+    store::WaitlistService service = waitlistService();
+    auto sent = service.requestOffer(offerToConfirm->slotId, offerToConfirm->entryId, actor, now);
+    offerToConfirm.reset();
+    if (!sent) setError(sent.error());
+    else notice = tr.tr("staff.slots.offer.sent");
     return changed();
   }
   if (id.starts_with("staff.waitlist.urgency.")) {
+    if (!maySetUrgency(*staff)) {
+      setErrorKey("staff.urgency.clinical_only");
+      return changed();
+    }
     // "staff.waitlist.urgency.<level>.<entry id>"
     const std::string rest = id.substr(23);
     const auto dot = rest.find('.');
     const auto entryId = dot == std::string::npos ? std::nullopt : Uuid::parse(rest.substr(dot + 1));
     if (!entryId) return;
-    store::WaitlistService service(store);
+    store::WaitlistService service = waitlistService();
     if (auto r = service.setUrgency(*entryId, std::atoi(rest.substr(0, dot).c_str()), actor, now); !r) {
       setError(r.error());
     } else {
@@ -160,6 +206,20 @@ void KioskApp::State::pressStaff(const std::string& id) {
   if (id.starts_with("staff.sync.resolve.")) {
     const auto conflictId = std::atoll(id.substr(19).c_str());
     if (auto r = store.resolveConflict(conflictId, actor); !r) setError(r.error());
+    return changed();
+  }
+  if (auto who = rowAction("staff.settings.clear_pin.")) {
+    if (staff->role != StaffRole::Manager && staff->role != StaffRole::Admin) return;
+    auto user = store.get<StaffUser>(*who);
+    if (!user || !*user) return;
+    auto cleared = writeLockout(store, **user, Lockout{});
+    if (cleared) {
+      cleared = store.write(actor, now, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", (*user)->staffId, "pin_throttle_cleared");
+      });
+    }
+    if (!cleared) setErrorKey("error.store");
+    else notice = tr.tr("staff.settings.cleared", {{"name", (*user)->displayName}});
     return changed();
   }
   if (id.starts_with("staff.settings.idle.")) {
@@ -178,30 +238,55 @@ void KioskApp::State::submitStaffPin() {
   Lockout lock = readLockout(store, *staffCandidate);
   if (lock.until && now < *lock.until) {
     wipeString(pin);
-    const auto minutesLeft = duration_cast<minutes>(*lock.until - now).count() + 1;
-    error = tr.tr("staff.pin.locked", {{"minutes", std::to_string(minutesLeft)}});
+    const auto wait = ceil<seconds>(*lock.until - now).count();
+    error = tr.tr("staff.pin.wait", {{"seconds", std::to_string(wait)}});
     return changed();
   }
-  const bool ok = store::verifyPin(staffCandidate->pinHash, pin);
+  if (checkingPin) return;
+  // Argon2id takes ~70 ms: it runs on the worker, and the frame keeps drawing "Checking".
+  std::string typed = pin;
   wipeString(pin);
+  const StaffUser candidate = *staffCandidate;
+  const bool posted = worker.post([this, candidate, typed = std::move(typed)]() mutable -> Worker::Done {
+    const bool ok = store::verifyPin(candidate.pinHash, typed);
+    wipeString(typed);
+    return [this, ok, candidate] { finishStaffPin(ok, candidate); };
+  });
+  if (!posted) return setErrorKey("error.generic");
+  checkingPin = true;
+  changed();
+}
+
+void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
+  checkingPin = false;
+  changed();
+  // A wrong PIN counts even if the screen moved on meanwhile; a right one unlocks only if the
+  // same person is still at their PIN screen.
+  Lockout lock = readLockout(store, candidate);
+  const bool here = screen == Screen::StaffPin && staffCandidate && staffCandidate->staffId == candidate.staffId;
+  if (ok && !here) return;
   if (!ok) {
     lock.failures += 1;
-    if (lock.failures >= cfg.staffMaxFailures) {
-      lock.failures = 0;
-      lock.until = now + cfg.staffLockout;
-      writeLockout(store, *staffCandidate, lock);
-      (void)store.write(store::Actor::staff(staffCandidate->staffId), now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", staffCandidate->staffId, "locked_out");
+    const auto delay = throttleDelay(cfg, lock.failures);
+    lock.until = delay.count() > 0 ? std::optional<Instant>(now + delay) : std::nullopt;
+    const store::Actor actor = store::Actor::staff(candidate.staffId);
+    const bool alert = lock.failures % cfg.staffAlertEvery == 0;
+    auto recorded = writeLockout(store, candidate, lock);
+    if (recorded && alert) {
+      recorded = store.write(actor, now, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", candidate.staffId, "pin_failures_alert");
       });
-      error = tr.tr("staff.pin.locked", {{"minutes", std::to_string(cfg.staffLockout.count())}});
-    } else {
-      lock.until.reset();
-      writeLockout(store, *staffCandidate, lock);
-      error = tr.tr("staff.pin.wrong", {{"left", std::to_string(cfg.staffMaxFailures - lock.failures)}});
     }
+    if (!here) return;
+    if (!recorded) {
+      setErrorKey("error.store");
+      return;
+    }
+    error = delay.count() > 0 ? tr.tr("staff.pin.wrong_wait", {{"seconds", std::to_string(delay.count())}})
+                              : tr.tr("staff.pin.wrong");
     return changed();
   }
-  writeLockout(store, *staffCandidate, Lockout{});
+  (void)writeLockout(store, candidate, Lockout{});  // clearing may wait for the next success
   staff = staffCandidate;
   staffCandidate.reset();
   loadPractice();
@@ -227,9 +312,12 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
   }
   if (screen == Screen::StaffPin) {
     vm.title = tr.tr("staff.pin.title", {{"name", staffCandidate ? staffCandidate->displayName : std::string()}});
-    vm.field = FieldVm{"staff.pin", tr.tr("staff.pin.question"), std::string(pin.size(), '*'), tr.tr("staff.pin.hint"),
-                       KeyboardKind::Pin};
-    vm.actions = {backButton(tr), continueButton(tr, pin.size() >= 4)};
+    // The question names whose PIN it asks for (the title is not shown above a question).
+    vm.field = FieldVm{"staff.pin",
+                       tr.tr("staff.pin.question_for", {{"name", staffCandidate ? staffCandidate->displayName : std::string()}}),
+                       std::string(pin.size(), '*'), tr.tr("staff.pin.hint"), KeyboardKind::Pin};
+    if (checkingPin) vm.body = {tr.tr("staff.pin.checking")};
+    vm.actions = {backButton(tr), continueButton(tr, pin.size() >= 4 && !checkingPin)};
     return;
   }
 
@@ -245,24 +333,42 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
   switch (screen) {
     case Screen::StaffToday: {
       vm.title = tr.tr("staff.today.title");
+      vm.actions = {{"staff.today.show_earlier", tr.tr(showEarlierToday ? "staff.today.from_now" : "staff.today.show_earlier"),
+                     ButtonStyle::Link, true, showEarlierToday}};
       TableVm t;
       t.id = "staff.today";
       t.columns = {tr.tr("staff.col.time"), tr.tr("staff.col.patient"), tr.tr("staff.col.provider"),
-                   tr.tr("staff.col.status")};
+                   tr.tr("staff.col.status"), tr.tr("staff.col.arrived")};
       t.empty = tr.tr("staff.today.empty");
       const auto [from, to] = localDay();
-      if (auto appts = store.appointmentsBetween(from, to)) {
+      auto appts = store.appointmentsBetween(from, to);
+      if (!appts) {
+        // Never "No appointments today" when the store could not be read.
+        logStoreError(appts.error(), "reading today's board");
+        t.empty = tr.tr("staff.board.unreadable");
+      } else {
         for (const auto& a : *appts) {
+          // The board starts now: what ended more than an hour ago is behind "Show earlier".
+          const bool waiting = a.status == AppointmentStatus::CheckedIn;
+          if (!showEarlierToday && !waiting && a.endTime < now - hours{1}) continue;
           TableVm::Row row;
           row.id = a.appointmentId.toString();
           auto p = store.get<Patient>(a.patientId);
-          row.cells = {formatTime(a.startTime), p && *p ? (**p).firstName + " " + (**p).lastName : "?",
-                       providerName(a.providerId), tr.tr(std::string("status.") + std::string(toString(a.status)))};
+          std::string arrived;
+          if (waiting) {
+            // Checked in at the row's last change; how long they have waited so far.
+            const auto waitedMin = std::max<std::int64_t>(0, duration_cast<minutes>(now - a.updatedAt).count());
+            arrived = tr.tr("staff.today.arrived", {{"time", formatTime(a.updatedAt)}, {"n", std::to_string(waitedMin)}});
+          }
+          row.cells = {formatTime(a.startTime), p && *p ? shortName(**p) : "?", providerName(a.providerId),
+                       tr.tr(std::string("status.") + std::string(toString(a.status))), arrived};
+          row.actions.push_back({"staff.today.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
           if (a.status == AppointmentStatus::Scheduled)
             row.actions.push_back({"staff.today.check_in." + row.id, tr.tr("staff.today.check_in"), ButtonStyle::Secondary, true, false});
           if ((a.status == AppointmentStatus::Scheduled || a.status == AppointmentStatus::CheckedIn) && a.startTime < now)
             row.actions.push_back({"staff.today.no_show." + row.id, tr.tr("staff.today.no_show"), ButtonStyle::Danger, true, false});
-          row.highlighted = a.status == AppointmentStatus::CheckedIn;
+          row.highlighted = selectedRow == row.id;
+          if (row.highlighted && p && *p) vm.detail = {(**p).firstName + " " + (**p).lastName, formatTime(a.startTime) + " " + providerName(a.providerId)};
           t.rows.push_back(std::move(row));
         }
       }
@@ -272,7 +378,12 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
     case Screen::StaffWaitlist: {
       vm.title = tr.tr("staff.waitlist.title");
       auto lists = store.waitlists();
-      if (!lists || lists->empty()) {
+      if (!lists) {
+        logStoreError(lists.error(), "reading the waitlists");
+        vm.body = {tr.tr("staff.board.unreadable")};
+        return;
+      }
+      if (lists->empty()) {
         vm.body = {tr.tr("staff.waitlist.none")};
         return;
       }
@@ -284,7 +395,7 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       vm.actions = {{"staff.waitlist.show_all", tr.tr(showAllEntries ? "staff.waitlist.active_only" : "staff.waitlist.show_all"),
                      ButtonStyle::Link, true, showAllEntries}};
       // Ranked by the waitlist engine, live: the same formula the hub uses, with its reasons.
-      store::WaitlistService service(store);
+      store::WaitlistService service = waitlistService();
       auto engine = service.loadEngine(now, current);
       TableVm t;
       t.id = "staff.waitlist";
@@ -322,8 +433,8 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
             vm.detail.push_back(tr.tr("staff.detail.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(pt.preferences.mode)))}}));
             vm.detail.push_back(tr.tr(pt.preferences.contactConsent ? "staff.detail.contact_yes" : "staff.detail.contact_no"));
             if (e.providerId) vm.detail.push_back(tr.tr("staff.detail.prefers", {{"provider", providerName(*e.providerId)}}));
-            // Clinical urgency is set here, by staff, and only here.
-            for (int level = 0; level <= 3; ++level) {
+            // Clinical urgency is set here, by clinical staff, and only here.
+            for (int level = 0; level <= 3 && maySetUrgency(*staff); ++level) {
               vm.actions.push_back({"staff.waitlist.urgency." + std::to_string(level) + "." + row.id,
                                     tr.tr("staff.urgency." + std::to_string(level)), ButtonStyle::Secondary, true,
                                     e.urgency == level});
@@ -332,7 +443,9 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           t.rows.push_back(std::move(row));
         }
       } else {
-        vm.body.push_back(tr.tr("error.store"));
+        // Never "Nobody is waiting" when the store could not be read.
+        logStoreError(engine.error(), "reading the waitlist board");
+        t.empty = tr.tr("staff.board.unreadable");
       }
       vm.table = std::move(t);
       return;
@@ -354,7 +467,7 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           row.highlighted = selectedRow == row.id;
           if (row.highlighted) {
             // Suggested matches from the waitlist engine, with the reasons for each.
-            store::WaitlistService service(store);
+            store::WaitlistService service = waitlistService();
             if (auto engine = service.loadEngine(now)) {
               const auto matches = engine->matchSlot(sl, 5);
               vm.detail = {matches.candidates.empty() ? tr.tr("staff.slots.no_matches") : tr.tr("staff.slots.matches")};
@@ -369,7 +482,24 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
                                                                      {"fit", fit}}));
                 if (!c.fitTerms.empty()) vm.detail.push_back("   " + formatTerms(c.fitTerms));
               }
-              if (!matches.candidates.empty()) {
+              bool awaiting = false;
+              if (auto requests = store.requestsForSlot(sl.slotId)) {
+                for (const auto& r : *requests)
+                  awaiting = awaiting || r.status == RequestStatus::Pending || r.status == RequestStatus::Offered ||
+                             r.status == RequestStatus::Accepted;
+              }
+              if (awaiting) {
+                vm.detail.push_back(tr.tr("staff.slots.awaiting"));
+              } else if (offerToConfirm && offerToConfirm->slotId == sl.slotId && !matches.candidates.empty()) {
+                const auto& best = matches.candidates.front();
+                vm.detail.push_back(tr.tr("staff.slots.offer.question",
+                                          {{"name", shortName(engine->patientOf(best.entryIndex))},
+                                           {"day", formatDay(sl.startTime)},
+                                           {"time", formatTime(sl.startTime)},
+                                           {"provider", providerName(sl.providerId)}}));
+                vm.actions.push_back({"staff.slots.offer_confirm", tr.tr("staff.slots.offer.confirm"), ButtonStyle::Primary, true, false});
+                vm.actions.push_back({"staff.slots.offer_cancel", tr.tr("staff.slots.offer.cancel"), ButtonStyle::Secondary, true, false});
+              } else if (!matches.candidates.empty()) {
                 vm.actions.push_back({"staff.slots.offer." + row.id, tr.tr("staff.slots.offer"), ButtonStyle::Primary, true, false});
               }
             }
@@ -420,6 +550,18 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
         vm.choices.push_back({"staff.settings.idle." + std::to_string(secondsValue),
                               tr.tr("staff.settings.idle_option", {{"n", std::to_string(secondsValue)}}),
                               ButtonStyle::Secondary, true, cfg.idleTimeout.count() == secondsValue});
+      }
+      // A manager sees who has wrong PINs counting and can clear the wait.
+      if (staff && (staff->role == StaffRole::Manager || staff->role == StaffRole::Admin)) {
+        if (auto users = store.staffUsers()) {
+          for (const auto& u : *users) {
+            const Lockout l = readLockout(store, u);
+            if (l.failures == 0) continue;
+            vm.actions.push_back({"staff.settings.clear_pin." + u.staffId.toString(),
+                                  tr.tr("staff.settings.clear_pin", {{"name", u.displayName}, {"n", std::to_string(l.failures)}}),
+                                  ButtonStyle::Danger, true, false});
+          }
+        }
       }
       return;
     }

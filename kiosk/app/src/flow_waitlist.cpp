@@ -78,7 +78,15 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       return;
     case Screen::WaitlistEmail:
       if (back) return go(Screen::WaitlistPhone);
-      if (next) return submitWaitlistStep();
+      if (id == "waitlist.email.none") {
+        draft.noEmail = true;
+        wipeString(draft.email);
+        return go(Screen::WaitlistInsurance);
+      }
+      if (next) {
+        draft.noEmail = false;
+        return submitWaitlistStep();
+      }
       return;
     case Screen::WaitlistInsurance:
       if (back) return go(Screen::WaitlistEmail);
@@ -140,13 +148,32 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       }
       return;
     case Screen::WaitlistConsent:
+      // Consent names its channel: text, call or email (not offered without an email).
       if (back) return go(Screen::WaitlistProvider);
-      if (id == "waitlist.consent.yes") draft.consent = true;
-      else if (id == "waitlist.consent.no") draft.consent = false;
+      if (id == "waitlist.consent.no") {
+        draft.consent = false;
+        return go(Screen::WaitlistPrivacy);
+      }
+      if (id == "waitlist.consent.sms") draft.contactMethod = ContactMethod::Sms;
+      else if (id == "waitlist.consent.phone") draft.contactMethod = ContactMethod::Phone;
+      else if (id == "waitlist.consent.email" && !draft.noEmail) draft.contactMethod = ContactMethod::Email;
+      else return;
+      draft.consent = true;
+      return go(Screen::WaitlistDiscretion);
+    case Screen::WaitlistDiscretion:
+      if (back) return go(Screen::WaitlistConsent);
+      if (id == "waitlist.discretion.name") draft.mayNamePractice = true;
+      else if (id == "waitlist.discretion.general") draft.mayNamePractice = false;
+      else return;
+      return go(Screen::WaitlistPrivacy);
+    case Screen::WaitlistPrivacy:
+      if (back) return go(draft.consent == true ? Screen::WaitlistDiscretion : Screen::WaitlistConsent);
+      if (id == "waitlist.privacy.received") draft.privacyAcknowledged = true;
+      else if (id == "waitlist.privacy.paper") draft.privacyAcknowledged = false;
       else return;
       return go(Screen::WaitlistReview);
     case Screen::WaitlistReview:
-      if (back) return go(Screen::WaitlistConsent);
+      if (back) return go(Screen::WaitlistPrivacy);
       if (id == "waitlist.submit") return submitWaitlistStep();
       return;
     case Screen::WaitlistDone:
@@ -175,11 +202,11 @@ void KioskApp::State::submitWaitlistStep() {
       return go(Screen::WaitlistDob);
     }
     case Screen::WaitlistDob: {
-      auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
-      if (!dob) return setError(dob.error());
+      auto dob = readDateOfBirth(!draft.returning);
+      if (!dob) return;
       if (!draft.returning) return go(Screen::WaitlistPhone);
       auto found = store.findPatients(draft.lastName, *dob);
-      if (!found) return setErrorKey("error.store");
+      if (!found) return readFailed(found.error(), "looking a patient up");
       if (found->size() != 1) {
         if (recordFailedLookup()) return;
         return setErrorKey("waitlist.returning.not_found");
@@ -245,7 +272,8 @@ void KioskApp::State::submitWaitlistStep() {
   if (returningPatient) {
     patient = *returningPatient;
     isNew = false;
-  } else if (auto existing = store.findPatientByEmail(draft.email); existing && *existing) {
+  } else if (auto existing = draft.noEmail ? Result<std::optional<Patient>>(std::nullopt) : store.findPatientByEmail(draft.email);
+             existing && *existing) {
     // Same email: the same person only if name and date of birth agree; never merged otherwise.
     const auto& e = **existing;
     auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
@@ -260,7 +288,7 @@ void KioskApp::State::submitWaitlistStep() {
     patient.patientId = ids.v7(now);
     patient.firstName = draft.firstName;
     patient.lastName = draft.lastName;
-    patient.email = draft.email;
+    patient.email = draft.noEmail ? noEmailAddressFor(patient.patientId) : draft.email;
     patient.phone = draft.phone;
     auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
     if (!dob) return setError(dob.error());
@@ -275,6 +303,11 @@ void KioskApp::State::submitWaitlistStep() {
   patient.preferences.onlyPreferredProvider = draft.onlyPreferredProvider;
   patient.preferences.language = tr.language();
   patient.preferences.contactConsent = draft.consent.value_or(false);
+  if (patient.preferences.contactConsent) {
+    patient.preferences.contactMethod = draft.contactMethod;
+    patient.preferences.mayNamePractice = draft.mayNamePractice.value_or(false);
+  }
+  if (draft.privacyAcknowledged.value_or(false)) patient.preferences.privacyNoticeAcknowledgedAt = formatInstant(now);
 
   WaitlistEntry entry;
   entry.entryId = ids.v7(now);
@@ -313,7 +346,7 @@ void KioskApp::State::submitWaitlistStep() {
   if (!written) return setError(written.error());
 
   // Position and an honest estimate from the list's recent fills (waitlist_engine.hpp).
-  store::WaitlistService service(store);
+  store::WaitlistService service = waitlistService();
   resultEntryId = entry.entryId;
   auto estimate = service.estimateFor(entry.entryId, now);
   resultPosition = estimate ? estimate->position : 0;
@@ -334,6 +367,8 @@ void KioskApp::State::submitWaitlistStep() {
     sameDaySlots = std::move(*slots);
     if (sameDaySlots.size() > 2) sameDaySlots.resize(2);  // a choice, not a timetable
   }
+  resultListName = list->name;
+  resultReference = checkInCodeFor(entry.entryId);
   returningPatient = patient;
   draft.wipe();
   go(Screen::WaitlistDone);
@@ -388,14 +423,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
     case Screen::WaitlistFirstName: return textStep("waitlist.first_name", draft.firstName, KeyboardKind::Letters);
     case Screen::WaitlistLastName: return textStep("waitlist.last_name", draft.lastName, KeyboardKind::Letters);
     case Screen::WaitlistDob: {
-      std::string display;
-      std::size_t next = 0;
-      for (char c : tr.tr("common.dob_pattern")) {
-        if (c == 'X') display += next < draft.dobDigits.size() ? draft.dobDigits[next++] : '_';
-        else display += c;
-      }
-      vm.field = FieldVm{"waitlist.dob", tr.tr("waitlist.dob.question"), display, tr.tr("common.dob_hint"),
-                         KeyboardKind::Digits};
+      buildDobStep(vm, "waitlist.dob", tr.tr("waitlist.dob.question"));
       vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
       if (!error.empty() && draft.returning) {
         vm.actions.insert(vm.actions.begin() + 1,
@@ -403,8 +431,14 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       }
       return;
     }
-    case Screen::WaitlistPhone: return textStep("waitlist.phone", draft.phone, KeyboardKind::Digits);
-    case Screen::WaitlistEmail: return textStep("waitlist.email", draft.email, KeyboardKind::Email);
+    case Screen::WaitlistPhone:
+      // Shown as people write it while it is typed: (541) 555-0199.
+      return textStep("waitlist.phone", formatPhoneForDisplay(draft.phone), KeyboardKind::Digits);
+    case Screen::WaitlistEmail:
+      textStep("waitlist.email", draft.email, KeyboardKind::Email);
+      vm.actions.insert(vm.actions.begin() + 1,
+                        {"waitlist.email.none", tr.tr("waitlist.email.none"), ButtonStyle::Link, true, false});
+      return;
     case Screen::WaitlistInsurance: {
       vm.title = tr.tr("waitlist.insurance.question");
       vm.choices.push_back({"waitlist.insurance.self_pay", tr.tr("waitlist.insurance.self_pay"), ButtonStyle::Tile,
@@ -421,7 +455,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
     }
     case Screen::WaitlistMemberId:
       vm.body = {tr.tr("waitlist.member_id.body", {{"payer", draft.payer}})};
-      return textStep("waitlist.member_id", draft.memberId, KeyboardKind::Code);
+      return textStep("waitlist.member_id", draft.memberId, KeyboardKind::MemberId);
     case Screen::WaitlistMode:
       vm.title = tr.tr("waitlist.mode.question");
       for (const char* m : {"in_person", "telehealth", "either"}) {
@@ -463,31 +497,88 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       }
       vm.actions = {backButton(tr)};
       return;
-    case Screen::WaitlistConsent:
+    case Screen::WaitlistConsent: {
       vm.title = tr.tr("waitlist.consent.question");
-      vm.choices = {{"waitlist.consent.yes", tr.tr("waitlist.consent.yes"), ButtonStyle::Tile, true,
-                     draft.consent == true},
-                    {"waitlist.consent.no", tr.tr("waitlist.consent.no"), ButtonStyle::Tile, true,
-                     draft.consent == false}};
+      const bool yes = draft.consent == true;
+      vm.choices = {{"waitlist.consent.sms", tr.tr("waitlist.consent.sms"), ButtonStyle::Tile, true,
+                     yes && draft.contactMethod == ContactMethod::Sms},
+                    {"waitlist.consent.phone", tr.tr("waitlist.consent.phone"), ButtonStyle::Tile, true,
+                     yes && draft.contactMethod == ContactMethod::Phone}};
+      if (!draft.noEmail && !(returningPatient && isNoEmailAddress(returningPatient->email)))
+        vm.choices.push_back({"waitlist.consent.email", tr.tr("waitlist.consent.email"), ButtonStyle::Tile, true,
+                              yes && draft.contactMethod == ContactMethod::Email});
+      vm.choices.push_back({"waitlist.consent.no", tr.tr("waitlist.consent.no"), ButtonStyle::Tile, true,
+                            draft.consent == false});
+      vm.actions = {backButton(tr)};
+      return;
+    }
+    case Screen::WaitlistDiscretion: {
+      const std::string name = practice ? practice->name : tr.tr("common.the_practice");
+      vm.title = tr.tr("waitlist.discretion.question", {{"practice", name}});
+      vm.body = {tr.tr("waitlist.discretion.body")};
+      vm.choices = {{"waitlist.discretion.name", tr.tr("waitlist.discretion.name", {{"practice", name}}), ButtonStyle::Tile,
+                     true, draft.mayNamePractice == true},
+                    {"waitlist.discretion.general", tr.tr("waitlist.discretion.general"), ButtonStyle::Tile, true,
+                     draft.mayNamePractice == false}};
+      vm.actions = {backButton(tr)};
+      return;
+    }
+    case Screen::WaitlistPrivacy:
+      vm.title = tr.tr("waitlist.privacy.title");
+      vm.body = {tr.tr("waitlist.privacy.body")};
+      vm.choices = {{"waitlist.privacy.received", tr.tr("waitlist.privacy.received"), ButtonStyle::Tile, true,
+                     draft.privacyAcknowledged == true},
+                    {"waitlist.privacy.paper", tr.tr("waitlist.privacy.paper"), ButtonStyle::Tile, true,
+                     draft.privacyAcknowledged == false}};
       vm.actions = {backButton(tr)};
       return;
     case Screen::WaitlistReview: {
+      // Everything the patient told us, so a slip can be caught before it is saved.
       vm.title = tr.tr("waitlist.review.title");
+      const auto joined = [](const std::vector<std::string>& parts) {
+        std::string out;
+        for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+        return out;
+      };
+      if (returningPatient) {
+        vm.body.push_back(tr.tr("waitlist.review.name", {{"name", returningPatient->firstName}}));
+        vm.body.push_back(tr.tr("waitlist.review.on_file"));
+      } else {
+        vm.body.push_back(tr.tr("waitlist.review.name", {{"name", draft.firstName + " " + draft.lastName}}));
+        if (auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now)))
+          vm.body.push_back(tr.tr("waitlist.review.dob", {{"date", longDate(*dob)}}));
+        vm.body.push_back(tr.tr("waitlist.review.phone", {{"phone", formatPhoneForDisplay(draft.phone)}}));
+        vm.body.push_back(draft.noEmail ? tr.tr("waitlist.review.no_email")
+                                        : tr.tr("waitlist.review.email", {{"email", draft.email}}));
+        vm.body.push_back(draft.selfPay ? tr.tr("waitlist.review.self_pay")
+                                        : tr.tr("waitlist.review.insurance", {{"payer", draft.payer}, {"member", draft.memberId}}));
+      }
       std::vector<std::string> concerns;
       for (const auto& c : draft.concerns) concerns.push_back(tr.tr("specialty." + c));
-      std::string concernText;
-      for (const auto& c : concerns) concernText += (concernText.empty() ? "" : ", ") + c;
-      vm.body = {tr.tr("waitlist.review.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(draft.mode)))}}),
-                 tr.tr("waitlist.review.concerns",
-                       {{"concerns", concernText.empty() ? tr.tr("waitlist.review.none") : concernText}}),
-                 tr.tr(draft.consent.value_or(false) ? "waitlist.review.contact_yes" : "waitlist.review.contact_no")};
+      std::vector<std::string> times;
+      for (const auto& t : draft.times) times.push_back(tr.tr("time_choice." + t));
+      vm.body.push_back(tr.tr("waitlist.review.mode", {{"mode", tr.tr(std::string("waitlist.mode.") + std::string(toString(draft.mode)))}}));
+      vm.body.push_back(tr.tr("waitlist.review.concerns",
+                              {{"concerns", concerns.empty() ? tr.tr("waitlist.review.none") : joined(concerns)}}));
+      vm.body.push_back(tr.tr("waitlist.review.times", {{"times", times.empty() ? tr.tr("waitlist.review.none") : joined(times)}}));
+      vm.body.push_back(draft.providerId ? tr.tr("waitlist.review.provider", {{"provider", providerName(*draft.providerId)}})
+                                         : tr.tr("waitlist.review.any_provider"));
+      if (draft.consent.value_or(false)) {
+        vm.body.push_back(tr.tr("waitlist.review.contact_" + std::string(toString(draft.contactMethod))));
+        vm.body.push_back(tr.tr(draft.mayNamePractice.value_or(false) ? "waitlist.review.may_name" : "waitlist.review.general"));
+      } else {
+        vm.body.push_back(tr.tr("waitlist.review.contact_no"));
+      }
+      vm.body.push_back(tr.tr(draft.privacyAcknowledged.value_or(false) ? "waitlist.review.privacy_received"
+                                                                         : "waitlist.review.privacy_paper"));
       vm.actions = {backButton(tr), {"waitlist.submit", tr.tr("waitlist.submit"), ButtonStyle::Primary, true, false}};
       return;
     }
     case Screen::WaitlistDone:
       vm.title = tr.tr("waitlist.done.title");
-      vm.body = {tr.tr("waitlist.done.position", {{"position", std::to_string(resultPosition)}}), resultEstimate,
-                 tr.tr("waitlist.done.next")};
+      vm.body = {tr.tr("waitlist.done.list", {{"list", resultListName}}),
+                 tr.tr("waitlist.done.position", {{"position", std::to_string(resultPosition)}}), resultEstimate,
+                 tr.tr("waitlist.done.reference", {{"code", resultReference}}), tr.tr("waitlist.done.next")};
       if (!sameDaySlots.empty()) {
         vm.body.push_back(tr.tr("waitlist.same_day.intro"));
         for (const auto& slot : sameDaySlots) {

@@ -3,10 +3,10 @@
 #include "anteroom/kiosk/kiosk_app.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
-#include <ctime>
 
-#include "anteroom/store/local_time.hpp"
+#include "anteroom/model/validation.hpp"
 #include "app_state.hpp"
 
 namespace anteroom::kiosk {
@@ -39,6 +39,8 @@ std::string_view screenId(Screen screen) {
     case Screen::WaitlistTimes: return "waitlist.times";
     case Screen::WaitlistProvider: return "waitlist.provider";
     case Screen::WaitlistConsent: return "waitlist.consent";
+    case Screen::WaitlistDiscretion: return "waitlist.discretion";
+    case Screen::WaitlistPrivacy: return "waitlist.privacy";
     case Screen::WaitlistReview: return "waitlist.review";
     case Screen::WaitlistDone: return "waitlist.done";
     case Screen::WaitlistSameDayDone: return "waitlist.same_day_done";
@@ -84,12 +86,16 @@ void wipeString(std::string& s) {
 void PatientDraft::wipe() {
   for (std::string* s : {&lastName, &firstName, &dobDigits, &code, &phone, &email, &payer, &memberId}) wipeString(*s);
   selfPay = false;
+  noEmail = false;
   mode = VisitMode::Either;
   concerns.clear();
   times.clear();
   providerId.reset();
   onlyPreferredProvider = false;
   consent.reset();
+  contactMethod = ContactMethod::Sms;
+  mayNamePractice.reset();
+  privacyAcknowledged.reset();
   returning = false;
 }
 
@@ -107,11 +113,13 @@ void KioskApp::State::go(Screen next) {
   error.clear();
   notice.clear();
   selectedRow.reset();
+  offerToConfirm.reset();
   changed();
 }
 
 void KioskApp::State::resetToWelcome() {
   draft.wipe();
+  wipeString(dobConfirmed);
   wipeString(pin);
   candidates.clear();
   chosen.reset();
@@ -122,10 +130,34 @@ void KioskApp::State::resetToWelcome() {
   staffCandidate.reset();
   resultPosition = 0;
   resultEstimate.clear();
+  resultListName.clear();
+  resultReference.clear();
   sameDayText.clear();
   alreadyCheckedIn = false;
   late = false;
   go(Screen::Welcome);
+}
+
+void KioskApp::State::resetForNextPatient() {
+  resetToWelcome();
+  tr.setLanguage(defaultLanguage);
+  textSizeStep = 0;
+  highContrast = false;
+}
+
+std::chrono::seconds KioskApp::State::idleLimit() const {
+  return isDoneScreen(screen) ? std::min<seconds>(cfg.doneTimeout, cfg.idleTimeout) : cfg.idleTimeout;
+}
+
+std::optional<int> KioskApp::State::idleWarningSeconds() const {
+  // Only where a patient is part-way through: a done screen simply ends.
+  if (screen == Screen::Welcome || screen == Screen::RateLimited || isDoneScreen(screen) ||
+      screen >= Screen::StaffSelect)
+    return std::nullopt;
+  const seconds warnFor = std::min<seconds>(seconds{20}, cfg.idleTimeout / 3);
+  const auto idle = now - lastInput;
+  if (idle < cfg.idleTimeout - warnFor || idle >= cfg.idleTimeout) return std::nullopt;
+  return static_cast<int>(ceil<seconds>(cfg.idleTimeout - idle).count());
 }
 
 void KioskApp::State::setError(const Error& e) {
@@ -134,38 +166,42 @@ void KioskApp::State::setError(const Error& e) {
   changed();
 }
 
+void KioskApp::State::logStoreError(const Error& e, std::string_view what) const {
+  std::fprintf(stderr, "anteroom-kiosk: %.*s failed: %s (%s)\n", static_cast<int>(what.size()), what.data(),
+               e.message.c_str(), e.code.c_str());
+}
+
+void KioskApp::State::readFailed(const Error& e, std::string_view what) {
+  logStoreError(e, what);
+  setErrorKey("error.read");
+}
+
 void KioskApp::State::setErrorKey(std::string_view key) {
   error = tr.tr(key);
   changed();
 }
 
-std::pair<Instant, Instant> KioskApp::State::localDay() const {
-  const Instant start = store::localMidnight(now);
-  return {start, store::localMidnight(start + days{1} + hours{2})};  // a 23- or 25-hour day ends at its midnight
-}
+std::pair<Instant, Instant> KioskApp::State::localDay() const { return zone.dayOf(now); }
 
 std::string KioskApp::State::formatTime(Instant t) const {
-  const std::time_t tt = system_clock::to_time_t(time_point_cast<system_clock::duration>(t));
-  std::tm local{};
-  localtime_r(&tt, &local);
+  const LocalParts local = zone.partsOf(t);
   char buf[32];
   if (tr.language() == "en") {
-    const int hour12 = local.tm_hour % 12 == 0 ? 12 : local.tm_hour % 12;
-    std::snprintf(buf, sizeof buf, "%d:%02d %s", hour12, local.tm_min, local.tm_hour < 12 ? "AM" : "PM");
+    const int hour12 = local.hour % 12 == 0 ? 12 : local.hour % 12;
+    std::snprintf(buf, sizeof buf, "%d:%02d %s", hour12, local.minute, local.hour < 12 ? "AM" : "PM");
   } else {
-    std::snprintf(buf, sizeof buf, "%02d:%02d", local.tm_hour, local.tm_min);
+    std::snprintf(buf, sizeof buf, "%02d:%02d", local.hour, local.minute);
   }
   return buf;
 }
 
 std::string KioskApp::State::formatDay(Instant t) const {
-  const std::time_t tt = system_clock::to_time_t(time_point_cast<system_clock::duration>(t));
-  std::tm local{};
-  localtime_r(&tt, &local);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s %d/%d", tr.tr("weekday." + std::to_string(local.tm_wday)).c_str(),
-                tr.language() == "en" ? local.tm_mon + 1 : local.tm_mday,
-                tr.language() == "en" ? local.tm_mday : local.tm_mon + 1);
+  const LocalParts local = zone.partsOf(t);
+  const unsigned month = static_cast<unsigned>(local.date.month());
+  const unsigned day = static_cast<unsigned>(local.date.day());
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s %u/%u", tr.tr("weekday." + std::to_string(local.weekday)).c_str(),
+                tr.language() == "en" ? month : day, tr.language() == "en" ? day : month);
   return buf;
 }
 
@@ -179,19 +215,48 @@ std::string KioskApp::State::providerName(const Uuid& id) const {
 void KioskApp::State::loadPractice() {
   if (auto p = store.practice(); p && *p) practice = **p;
   if (auto list = store.providers(); list) providers = *list;
+  const std::string zoneName = practice ? practice->settings.timeZone : std::string();
+  if (auto z = PracticeZone::named(zoneName)) {
+    zone = *z;
+  } else {
+    // A zone name is configuration, not PHI: say which one, and keep the device's clock.
+    std::fprintf(stderr, "anteroom-kiosk: the practice's time zone \"%s\" is unknown; using the device's zone\n",
+                 zoneName.c_str());
+    zone = PracticeZone::named("").value_or(PracticeZone::utc());
+  }
 }
 
+store::WaitlistService KioskApp::State::waitlistService() const {
+  return store::WaitlistService(store, [z = zone](Instant t) { return z.offsetAt(t); });
+}
+
+// Lookups that find nobody pause the kiosk: a burst (the practice's per-minute limit) or a
+// patient's pace (twice that within 15 minutes). Each pause within an hour doubles, to 15 min.
 bool KioskApp::State::recordFailedLookup() {
   failedLookups.push_back(now);
-  while (!failedLookups.empty() && now - failedLookups.front() > minutes{1}) failedLookups.pop_front();
-  if (static_cast<int>(failedLookups.size()) >= cfg.lookupsPerMinute) {
-    rateLimitedUntil = now + minutes{1};
-    failedLookups.clear();
-    draft.wipe();
-    go(Screen::RateLimited);
-    return true;
-  }
-  return false;
+  while (!failedLookups.empty() && now - failedLookups.front() > minutes{15}) failedLookups.pop_front();
+  const auto inLastMinute =
+      std::count_if(failedLookups.begin(), failedLookups.end(), [&](Instant t) { return now - t <= minutes{1}; });
+  const bool burst = inLastMinute >= cfg.lookupsPerMinute;
+  const bool steady = static_cast<int>(failedLookups.size()) >= 2 * cfg.lookupsPerMinute;
+  if (!burst && !steady) return false;
+  while (!pauses.empty() && now - pauses.front() > hours{1}) pauses.pop_front();
+  const minutes length = std::min(minutes{15}, minutes{1} * (1 << std::min<std::size_t>(pauses.size(), 4)));
+  pauses.push_back(now);
+  rateLimitedUntil = now + length;
+  failedLookups.clear();
+  draft.wipe();
+  go(Screen::RateLimited);
+  pauseShown = pauseCountdown();
+  return true;
+}
+
+std::string KioskApp::State::pauseCountdown() const {
+  if (!rateLimitedUntil || now >= *rateLimitedUntil) return {};
+  const auto left = ceil<seconds>(*rateLimitedUntil - now);
+  if (left > seconds{90})
+    return tr.tr("rate_limited.wait_minutes", {{"n", std::to_string(ceil<minutes>(left).count())}});
+  return tr.tr("rate_limited.wait_seconds", {{"n", std::to_string(left.count())}});
 }
 
 std::string* KioskApp::State::activeBuffer(std::size_t& maxLen) {
@@ -246,10 +311,67 @@ void KioskApp::State::normaliseTyping(std::string& buffer) const {
   buffer = std::move(out);
 }
 
+std::string KioskApp::State::textSizeLabel() const {
+  return tr.tr("chrome.text_size", {{"percent", std::to_string(textPercentFor(textSizeStep))}});
+}
+
+// [SECTION] Date of birth
+
+void KioskApp::State::buildDobStep(ScreenVm& vm, const std::string& fieldId, const std::string& question) const {
+  // The pattern's letters give way to digits as they are typed: "04 / DD / YYYY".
+  std::string display;
+  std::size_t next = 0;
+  for (char c : tr.tr("common.dob_pattern")) {
+    const bool slot = c >= 'A' && c <= 'Z';
+    display += slot && next < draft.dobDigits.size() ? draft.dobDigits[next++] : c;
+  }
+  vm.body.push_back(tr.tr("common.dob_order"));
+  vm.field = FieldVm{fieldId, question, display, tr.tr("common.dob_pattern"), KeyboardKind::Digits};
+}
+
+std::string KioskApp::State::longDate(const Date& d) const {
+  return tr.tr("common.date_long", {{"month", tr.tr("month." + std::to_string(static_cast<unsigned>(d.month())))},
+                                    {"day", std::to_string(static_cast<unsigned>(d.day()))},
+                                    {"year", std::to_string(static_cast<int>(d.year()))}});
+}
+
+std::optional<Date> KioskApp::State::readDateOfBirth(bool confirmAmbiguous) {
+  const std::string& typed = draft.dobDigits;
+  const std::string monthFirst = toMonthFirst(typed, tr.language());
+  auto dob = parseDateOfBirth(monthFirst, toDate(now));
+  if (!dob) {
+    // Typed in the other language's order? Say so, with the date the right way round.
+    if (typed.size() == 8 && dob.error().code == "validation.dob.invalid") {
+      const std::string swapped = typed.substr(2, 2) + typed.substr(0, 2) + typed.substr(4);
+      if (parseDateOfBirth(toMonthFirst(swapped, tr.language()), toDate(now))) {
+        const std::string shown = swapped.substr(0, 2) + " / " + swapped.substr(2, 2) + " / " + swapped.substr(4);
+        error = tr.tr("validation.dob.other_order", {{"date", shown}});
+        changed();
+        return std::nullopt;
+      }
+    }
+    setError(dob.error());
+    return std::nullopt;
+  }
+  // 03/07 is a date either way: before it is saved, show it in words once, so the wrong order
+  // is caught. (A lookup in the wrong order finds nobody and saves nothing.)
+  const unsigned month = static_cast<unsigned>(dob->month());
+  const unsigned day = static_cast<unsigned>(dob->day());
+  if (confirmAmbiguous && day <= 12 && day != month && dobConfirmed != typed) {
+    dobConfirmed = typed;
+    error = tr.tr("common.dob_check", {{"date", std::string(longDate(*dob))}});
+    changed();
+    return std::nullopt;
+  }
+  return *dob;
+}
+
 ButtonVm backButton(const Translator& tr) { return {"nav.back", tr.tr("nav.back"), ButtonStyle::Secondary, true, false}; }
 ButtonVm continueButton(const Translator& tr, bool enabled) {
   return {"nav.continue", tr.tr("nav.continue"), ButtonStyle::Primary, enabled, false};
 }
+
+Result<void> checkStoreForService(store::Store& store) { return store.checkIntegrity(); }
 
 // [SECTION] KioskApp
 
@@ -268,9 +390,11 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
     if (settings.staffAutoLockSeconds >= 30) s.cfg.staffAutoLock = seconds{settings.staffAutoLockSeconds};
     if (settings.lookupRateLimitPerMinute >= 1) s.cfg.lookupsPerMinute = settings.lookupRateLimitPerMinute;
     if (settings.lateAfterMinutes >= 0) s.cfg.lateAfter = minutes{settings.lateAfterMinutes};
+    if (settings.checkInOpensMinutesBefore >= 0) s.cfg.earlyCheckIn = minutes{settings.checkInOpensMinutesBefore};
     if (!settings.crisisLine.empty()) s.cfg.crisisLine = settings.crisisLine;
     if (!settings.defaultLanguage.empty()) s.tr.setLanguage(settings.defaultLanguage);
   }
+  s.defaultLanguage = s.tr.language();
   // A device setting made in staff mode overrides the practice default.
   if (auto idle = store.syncValue("kiosk.idle_timeout_seconds"); idle && *idle) {
     const int secondsValue = std::atoi((*idle)->c_str());
@@ -280,6 +404,7 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
 
 KioskApp::~KioskApp() {
   if (m_state) {
+    m_state->worker.waitIdle();
     m_state->draft.wipe();
     wipeString(m_state->pin);
   }
@@ -292,7 +417,14 @@ void KioskApp::applyAll(const Intents& intents, Instant now) {
 void KioskApp::apply(const Intent& intent, Instant now) {
   auto& s = *m_state;
   s.now = now;
+  // While "Are you still there?" shows, a tap anywhere only says yes: the answers stay.
+  const bool warned = s.idleWarningSeconds().has_value();
   s.lastInput = now;
+  if (warned) {
+    s.idleWarningShown = -1;
+    s.changed();
+    return;
+  }
   if (s.screen == Screen::RateLimited && intent.kind != Intent::Kind::Press) return;
 
   switch (intent.kind) {
@@ -346,8 +478,9 @@ void KioskApp::apply(const Intent& intent, Instant now) {
   }
 
   const std::string& id = intent.id;
-  // While paused, only language, size and contrast respond (a stale tap must not get through).
-  if (s.screen == Screen::RateLimited && !id.starts_with("chrome.")) return;
+  // While paused, only language, size and contrast respond (a stale tap must not get through,
+  // and Start over does not end the pause).
+  if (s.screen == Screen::RateLimited && (!id.starts_with("chrome.") || id == "chrome.home")) return;
   // The chrome: available on every patient screen.
   if (id == "chrome.language" || id == "welcome.language") {
     s.tr.setLanguage(s.tr.language() == "en" ? "es" : "en");
@@ -356,7 +489,7 @@ void KioskApp::apply(const Intent& intent, Instant now) {
     return;
   }
   if (id == "chrome.text_size" || id == "welcome.text_size") {
-    s.textSizeStep = (s.textSizeStep + 1) % 3;
+    s.textSizeStep = (s.textSizeStep + 1) % kTextSizeSteps;
     s.changed();
     return;
   }
@@ -365,8 +498,12 @@ void KioskApp::apply(const Intent& intent, Instant now) {
     s.changed();
     return;
   }
-  if (id == "chrome.home" || id == "nav.done") {
+  if (id == "chrome.home") {
     s.resetToWelcome();
+    return;
+  }
+  if (id == "nav.done") {
+    s.resetForNextPatient();
     return;
   }
   if (id == "welcome.check_in") {
@@ -400,6 +537,8 @@ std::chrono::seconds pollInterval(Screen screen) {
 void KioskApp::tick(Instant now) {
   auto& s = *m_state;
   s.now = now;
+  // Results of background work, once a frame.
+  s.worker.drain();
   if (now - s.lastPoll >= pollInterval(s.screen)) {
     s.lastPoll = now;
     if (auto v = s.store.dataVersion(); v && *v != s.dataVersion) {
@@ -412,28 +551,57 @@ void KioskApp::tick(Instant now) {
     if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
       s.rateLimitedUntil.reset();
       s.resetToWelcome();
+    } else if (std::string shown = s.pauseCountdown(); shown != s.pauseShown) {
+      s.pauseShown = std::move(shown);
+      s.changed();
     }
     return;
   }
   if (isStaffScreen(s.screen) || s.screen == Screen::StaffPin || s.screen == Screen::StaffSelect) {
     const auto limit = isStaffScreen(s.screen) ? s.cfg.staffAutoLock : s.cfg.idleTimeout;
-    if (now - s.lastInput >= limit) s.resetToWelcome();
+    if (now - s.lastInput >= limit) s.resetForNextPatient();
     return;
   }
-  if (s.screen == Screen::Welcome) return;
-  const auto limit = isDoneScreen(s.screen) ? std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout) : s.cfg.idleTimeout;
-  if (now - s.lastInput >= limit) s.resetToWelcome();
+  if (s.screen == Screen::Welcome) {
+    // Language, size or contrast a patient chose and walked away from go back for the next one.
+    if (s.prefsChosen() && now - s.lastInput >= s.cfg.idleTimeout) s.resetForNextPatient();
+    return;
+  }
+  if (now - s.lastInput >= s.idleLimit()) return s.resetForNextPatient();
+  const int warning = s.idleWarningSeconds().value_or(-1);
+  if (warning != s.idleWarningShown) {
+    s.idleWarningShown = warning;
+    s.changed();
+  }
 }
 
 std::optional<Instant> KioskApp::nextDeadline() const {
   const auto& s = *m_state;
+  // While the worker has something for us, look again soon (a frame at 60 Hz).
+  if (s.worker.busy()) return s.now + milliseconds{16};
   const Instant poll = s.lastPoll + pollInterval(s.screen);
   Instant due = poll;
-  if (s.screen == Screen::RateLimited && s.rateLimitedUntil) due = std::min(due, *s.rateLimitedUntil);
+  // While paused: the end of the pause, and the countdown once a second.
+  if (s.screen == Screen::RateLimited && s.rateLimitedUntil)
+    due = std::min({due, *s.rateLimitedUntil, s.now + seconds{1}});
   else if (isStaffScreen(s.screen)) due = std::min(due, s.lastInput + s.cfg.staffAutoLock);
-  else if (isDoneScreen(s.screen)) due = std::min(due, s.lastInput + std::min<seconds>(s.cfg.doneTimeout, s.cfg.idleTimeout));
-  else if (s.screen != Screen::Welcome) due = std::min(due, s.lastInput + s.cfg.idleTimeout);
+  else if (s.screen == Screen::Welcome && s.prefsChosen()) due = std::min(due, s.lastInput + s.cfg.idleTimeout);
+  else if (s.screen != Screen::Welcome) {
+    due = std::min(due, s.lastInput + s.idleLimit());
+    // The warning appears, then counts down once a second.
+    const seconds warnFor = std::min<seconds>(seconds{20}, s.cfg.idleTimeout / 3);
+    const Instant warnAt = s.lastInput + s.cfg.idleTimeout - warnFor;
+    if (!isDoneScreen(s.screen) && s.screen < Screen::StaffSelect) {
+      if (s.now < warnAt) due = std::min(due, warnAt);
+      else due = std::min(due, s.now + seconds{1});
+    }
+  }
   return due;
+}
+
+void KioskApp::finishPendingWork(Instant now) {
+  m_state->worker.waitIdle();
+  tick(now);
 }
 
 std::uint64_t KioskApp::revision() const { return m_state->revision; }
@@ -448,19 +616,24 @@ const FrameVm& KioskApp::frame() const {
   f.practiceName = s.practice ? s.practice->name : std::string();
   f.crisisLine = s.tr.tr("chrome.crisis_line", {{"number", s.cfg.crisisLine}});
   f.languageButton = s.tr.tr("chrome.language_toggle");
-  f.textSizeButton = s.tr.tr("chrome.text_size");
+  f.textSizeButton = s.textSizeLabel();
   f.contrastButton = s.tr.tr("chrome.contrast");
   f.staffButton = s.tr.tr("chrome.staff");
-  f.homeButton = s.tr.tr("chrome.home");
+  // A pause cannot be skipped: Start over is not offered on it.
+  if (s.screen != Screen::RateLimited) f.homeButton = s.tr.tr("chrome.home");
   f.staffMode = isStaffScreen(s.screen);
   f.staffName = s.staff ? s.staff->displayName : std::string();
   f.highContrast = s.highContrast;
-  f.textScale = s.textSizeStep == 0 ? 1.0f : s.textSizeStep == 1 ? 1.25f : 1.5f;
+  f.textScale = textScaleFor(s.textSizeStep);
   f.language = s.tr.language();
   f.patientMode = !f.staffMode;
   f.screen.id = std::string(screenId(s.screen));
   s.buildScreen(f.screen);
   f.screen.error = s.error;
+  if (auto left = s.idleWarningSeconds()) {
+    f.idleWarning = IdleWarningVm{s.tr.tr("idle.title"), s.tr.tr("idle.body", {{"seconds", std::to_string(*left)}}),
+                                  {"idle.still_here", s.tr.tr("idle.still_here"), ButtonStyle::Primary, true, false}};
+  }
   s.cached = std::move(f);
   s.builtRevision = s.revision;
   return s.cached;
@@ -476,7 +649,7 @@ void KioskApp::State::buildScreen(ScreenVm& vm) const {
     };
     vm.actions = {
         {"welcome.language", tr.tr("chrome.language_toggle"), ButtonStyle::Secondary, true, false},
-        {"welcome.text_size", tr.tr("chrome.text_size"), ButtonStyle::Secondary, true, false},
+        {"welcome.text_size", textSizeLabel(), ButtonStyle::Secondary, true, false},
         {"welcome.contrast", tr.tr("chrome.contrast"), ButtonStyle::Secondary, true, highContrast},
         {"welcome.staff", tr.tr("chrome.staff"), ButtonStyle::Link, true, false},
     };

@@ -9,7 +9,7 @@ OutOfService::OutOfService(Translator translator, std::string crisisLine, Instan
 void OutOfService::apply(const Intent& intent, Instant) {
   if (intent.kind != Intent::Kind::Press) return;
   if (intent.id == "welcome.language") m_tr.setLanguage(m_tr.language() == "en" ? "es" : "en");
-  else if (intent.id == "welcome.text_size") m_textSizeStep = (m_textSizeStep + 1) % 3;
+  else if (intent.id == "welcome.text_size") m_textSizeStep = (m_textSizeStep + 1) % kTextSizeSteps;
   else if (intent.id == "welcome.contrast") m_highContrast = !m_highContrast;
   else return;
   ++m_revision;
@@ -33,14 +33,15 @@ const FrameVm& OutOfService::frame() const {
   FrameVm f;
   f.crisisLine = m_tr.tr("chrome.crisis_line", {{"number", m_crisisLine}});
   f.highContrast = m_highContrast;
-  f.textScale = m_textSizeStep == 0 ? 1.0f : m_textSizeStep == 1 ? 1.25f : 1.5f;
+  f.textScale = textScaleFor(m_textSizeStep);
   f.language = m_tr.language();
   f.screen.id = "out_of_service";
   f.screen.title = m_tr.tr("out_of_service.title");
   f.screen.body = {m_tr.tr("out_of_service.body")};
   f.screen.actions = {
       {"welcome.language", m_tr.tr("chrome.language_toggle"), ButtonStyle::Secondary, true, false},
-      {"welcome.text_size", m_tr.tr("chrome.text_size"), ButtonStyle::Secondary, true, false},
+      {"welcome.text_size", m_tr.tr("chrome.text_size", {{"percent", std::to_string(textPercentFor(m_textSizeStep))}}),
+       ButtonStyle::Secondary, true, false},
       {"welcome.contrast", m_tr.tr("chrome.contrast"), ButtonStyle::Secondary, true, m_highContrast},
   };
   m_frame = std::move(f);

@@ -2,7 +2,10 @@
 // Keys queue text intents; nothing here knows which field they go to.
 #include "keyboard.hpp"
 
+#include "anteroom/model/validation.hpp"
+
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 namespace anteroom::kiosk::ui {
@@ -32,11 +35,28 @@ std::string keyId(const std::string& text) {
   return "kb." + text;
 }
 
-void row(DrawContext& ctx, const std::vector<std::string>& keys, float keyW, float keyH, float indent) {
+// How a key shows: codes and member ids are upper case (the field is too); names lower case.
+struct KeyStyle {
+  bool upper = false;
+  std::string_view only;  // when set, keys outside it are left out (check-in codes)
+};
+
+std::string upperAscii(std::string s) {
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return s;
+}
+
+void row(DrawContext& ctx, const std::vector<std::string>& keys, float keyW, float keyH, float indent,
+         KeyStyle style = {}) {
   if (indent > 0) ImGui::SetCursorPosX(ImGui::GetCursorPosX() + indent);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (i > 0) ImGui::SameLine();
-    key(ctx, keyId(keys[i]), keys[i], ImVec2(keyW, keyH), Intent::typed(keys[i]));
+  bool first = true;
+  for (const auto& k : keys) {
+    const std::string label = style.upper ? upperAscii(k) : k;
+    if (!style.only.empty() && style.only.find(label) == std::string_view::npos) continue;
+    if (!first) ImGui::SameLine();
+    first = false;
+    key(ctx, keyId(k), label, ImVec2(keyW, keyH), Intent::typed(k));
   }
 }
 
@@ -48,7 +68,8 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   if (kind == KeyboardKind::Digits || kind == KeyboardKind::Pin) {
     const float keyW = std::min(150.0f, (width - 2 * gap) / 3.0f);
-    const float keyH = std::max(kMinTarget, std::min(keyW * 0.62f, height / 4.0f - gap));
+    // Keys shrink to fit the room, but never below what their text size needs (the area scrolls).
+    const float keyH = std::max(targetHeight(), std::min(keyW * 0.62f, height / 4.0f - gap));
     const float indent = (width - (3 * keyW + 2 * gap)) / 2.0f;
     for (const auto& r : {std::vector<std::string>{"1", "2", "3"}, {"4", "5", "6"}, {"7", "8", "9"}}) {
       row(ctx, r, keyW, keyH, indent);
@@ -65,14 +86,23 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
   }
   const float keyW = std::min(96.0f, (width - 10 * gap) / 11.0f);
   const float rows = kind == KeyboardKind::Letters || kind == KeyboardKind::Email ? 4.0f : 3.0f;
-  const float keyH = std::max(kMinTarget, std::min(keyW * 0.85f, height / (rows + (kind == KeyboardKind::Email || kind == KeyboardKind::Code ? 1.0f : 0.0f)) - gap));
-  if (kind == KeyboardKind::Email || kind == KeyboardKind::Code)
-    row(ctx, {"1", "2", "3", "4", "5", "6", "7", "8", "9", "0"}, keyW, keyH, 0);
-  row(ctx, {"q", "w", "e", "r", "t", "y", "u", "i", "o", "p"}, keyW, keyH, 0);
-  row(ctx, {"a", "s", "d", "f", "g", "h", "j", "k", "l", "ñ"}, keyW, keyH, keyW * 0.3f);
-  row(ctx, {"z", "x", "c", "v", "b", "n", "m"}, keyW, keyH, keyW * 0.8f);
+  const float keyH = std::max(targetHeight(), std::min(keyW * 0.85f, height / (rows + (kind == KeyboardKind::Email || kind == KeyboardKind::Code ? 1.0f : 0.0f)) - gap));
+  const bool withDigits = kind == KeyboardKind::Email || kind == KeyboardKind::Code || kind == KeyboardKind::MemberId;
+  KeyStyle style;
+  style.upper = kind == KeyboardKind::Code || kind == KeyboardKind::MemberId;
+  if (kind == KeyboardKind::Code) style.only = kCheckInCodeAlphabet;
+  if (withDigits) row(ctx, {"1", "2", "3", "4", "5", "6", "7", "8", "9", "0"}, keyW, keyH, 0, style);
+  row(ctx, {"q", "w", "e", "r", "t", "y", "u", "i", "o", "p"}, keyW, keyH, 0, style);
+  row(ctx, {"a", "s", "d", "f", "g", "h", "j", "k", "l", "ñ"}, keyW, keyH, keyW * 0.3f,
+      kind == KeyboardKind::Letters || kind == KeyboardKind::Email ? style : KeyStyle{style.upper, style.only.empty() ? "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" : style.only});
+  row(ctx, {"z", "x", "c", "v", "b", "n", "m"}, keyW, keyH, keyW * 0.8f, style);
   ImGui::SameLine();
   key(ctx, "kb.backspace", "\u232B", ImVec2(keyW * 2 + gap, keyH), Intent::backspace());
+  if (kind == KeyboardKind::MemberId) {
+    // Member ids are often written with dashes.
+    ImGui::SameLine();
+    key(ctx, "kb.dash", "-", ImVec2(keyW, keyH), Intent::typed("-"));
+  }
   if (kind == KeyboardKind::Email) {
     row(ctx, {"@", ".", "-", "_", "+"}, keyW, keyH, keyW * 0.8f);
     ImGui::SameLine();

@@ -1,6 +1,8 @@
 // Patient screens: a title, a few calm sentences, one question (with its keyboard) or a set
-// of large tiles, and the bottom bar. Errors sit right under the question.
+// of large tiles, and the bottom bar. Errors sit right under the question. Everything above
+// the bottom bar scrolls with a finger, so at any text size Back and Continue stay in view.
 #include <algorithm>
+#include <cfloat>
 
 #include "keyboard.hpp"
 #include "screens.hpp"
@@ -10,62 +12,113 @@ namespace anteroom::kiosk::ui {
 namespace {
 
 // The question in large type, then the answer box (the hint shows inside it while empty).
+// A value wider than the box shows its end, as a text box scrolls while one types.
 void drawField(DrawContext& ctx, const FieldVm& field, float width) {
   ImGui::PushFont(ctx.fonts.title);
   paragraph(field.label);
   ImGui::PopFont();
   record(ctx, "screen.title");
+  const bool empty = field.value.empty();
+  ImGui::PushFont(empty ? ctx.fonts.body : ctx.fonts.title);
+  const float boxW = std::min(width, 900.0f);
+  const float inner = boxW - 40.0f;
+  const std::string shown = empty ? field.hint : field.value + (field.keyboard == KeyboardKind::Digits ? "" : "|");
+  ImFont* font = ImGui::GetFont();
+  float size = ImGui::GetFontSize();
+  const char* begin = shown.c_str();
+  const char* end = begin + shown.size();
+  if (empty) {
+    // A hint too long for the box is drawn smaller, never cut.
+    const float w = ImGui::CalcTextSize(begin, end).x;
+    if (w > inner) size *= inner / w;
+  } else {
+    while (begin < end && font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end).x > inner) {
+      ++begin;
+      while (begin < end && (static_cast<unsigned char>(*begin) & 0xC0) == 0x80) ++begin;
+    }
+  }
+  const ImVec2 textSize = font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end);
   const float boxH = std::max(kMinTarget, ImGui::GetFontSize() * 1.9f);
   const ImVec2 min = ImGui::GetCursorScreenPos();
-  const ImVec2 max(min.x + std::min(width, 900.0f), min.y + boxH);
+  const ImVec2 max(min.x + boxW, min.y + boxH);
   ImDrawList* draw = ImGui::GetWindowDrawList();
   draw->AddRectFilled(min, max, ImGui::GetColorU32(ImGuiCol_FrameBg), 12.0f);
   draw->AddRect(min, max, ImGui::GetColorU32(ImGuiCol_Border), 12.0f, 0, 3.0f);
-  const bool empty = field.value.empty();
-  ImGui::PushFont(empty ? ctx.fonts.body : ctx.fonts.title);
-  const std::string shown = empty ? field.hint : field.value + (field.keyboard == KeyboardKind::Digits ? "" : "|");
-  const ImVec2 textSize = ImGui::CalcTextSize(shown.c_str());
-  draw->AddText(ImVec2(min.x + 20.0f, min.y + (boxH - textSize.y) / 2.0f),
-                ImGui::GetColorU32(empty ? ImGuiCol_TextDisabled : ImGuiCol_Text), shown.c_str());
+  draw->AddText(font, size, ImVec2(min.x + 20.0f, min.y + (boxH - textSize.y) / 2.0f),
+                ImGui::GetColorU32(empty ? ImGuiCol_TextDisabled : ImGuiCol_Text), begin, end);
   ImGui::PopFont();
-  ImGui::Dummy(ImVec2(max.x - min.x, boxH));
-  record(ctx, field.id);
+  ImGui::Dummy(ImVec2(boxW, boxH));
+  record(ctx, field.id, textSize.x + 40.0f);
 }
 
+// Tiles in a grid: one column for a few, more for many. Each row is as tall as its tallest
+// label needs (labels wrap), and never below the minimum target.
 void drawChoices(DrawContext& ctx, const ScreenVm& screen, float width, float available) {
   const std::size_t n = screen.choices.size();
-  // Many tiles: four short columns on a wide screen so they fit without scrolling.
-  const int columns = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
+  const float scale = ImGui::GetFontSize() / 30.0f;
+  const std::size_t wanted = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
+  // Larger text gets fewer, wider columns.
+  const std::size_t columns = std::max<std::size_t>(1, scale >= 1.5f && wanted > 2 ? wanted - 1 : wanted);
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  const float tileW = columns == 1 ? std::min(width, 760.0f) : (width - gap * static_cast<float>(columns - 1)) / static_cast<float>(columns);
-  const float rows = static_cast<float>((n + static_cast<std::size_t>(columns) - 1) / static_cast<std::size_t>(columns));
-  // Tall tiles when there is room, never below the minimum target; scroll only past that.
+  const float tileW = columns == 1 ? std::min(width, 760.0f)
+                                   : (width - gap * static_cast<float>(columns - 1)) / static_cast<float>(columns);
+  const std::size_t rowCount = (n + columns - 1) / columns;
+  const float rows = static_cast<float>(rowCount);
+  // Tall tiles when there is room; the area scrolls past that.
   const float fitH = (available - ImGui::GetStyle().ItemSpacing.y * rows) / rows;
-  const float tileH = std::clamp(fitH, kMinTarget, n > 8 ? kMinTarget : 110.0f);
-  const float needed = rows * (tileH + ImGui::GetStyle().ItemSpacing.y);
-  const bool scroll = needed > available;
-  if (scroll) ImGui::BeginChild("##choices", ImVec2(width, available), false);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i % static_cast<std::size_t>(columns) != 0) ImGui::SameLine();
-    touchButton(ctx, screen.choices[i], ImVec2(tileW, tileH));
+  const float baseH = std::clamp(fitH, kMinTarget, n > 8 ? kMinTarget : 110.0f);
+  for (std::size_t r = 0; r < rowCount; ++r) {
+    float rowH = baseH;
+    for (std::size_t c = 0; c < columns && r * columns + c < n; ++c)
+      rowH = std::max(rowH, buttonHeight(screen.choices[r * columns + c], tileW));
+    for (std::size_t c = 0; c < columns && r * columns + c < n; ++c) {
+      if (c > 0) ImGui::SameLine();
+      touchButton(ctx, screen.choices[r * columns + c], ImVec2(tileW, rowH));
+    }
   }
-  if (scroll) ImGui::EndChild();
+}
+
+// The bottom bar: back on the left, the main action on the right, links between. Back and
+// the main action keep their size; links share the rest. Labels wrap rather than clip.
+struct ActionBar {
+  std::vector<float> widths;
+  float height = 0;
+};
+
+ActionBar layoutActions(const std::vector<ButtonVm>& actions, float width) {
+  ActionBar bar;
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const std::size_t n = actions.size();
+  const float actionW = std::min(360.0f, (width - gap * static_cast<float>(n - 1)) / static_cast<float>(n));
+  const float middleW = n > 2 ? (width - 2 * actionW - gap * static_cast<float>(n - 1)) / static_cast<float>(n - 2)
+                              : actionW;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float w = i == 0 || i + 1 == n ? actionW : middleW;
+    bar.widths.push_back(w);
+    bar.height = std::max(bar.height, buttonHeight(actions[i], w));
+  }
+  return bar;
 }
 
 }  // namespace
 
 void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, float height) {
-  const float actionsH = kMinTarget + 24.0f;
   ImGui::PushFont(ctx.fonts.body);
+  const ActionBar bar = screen.actions.empty() ? ActionBar{} : layoutActions(screen.actions, width);
+  const float barH = screen.actions.empty() ? 0.0f : bar.height + ImGui::GetStyle().ItemSpacing.y;
+  const float areaH = height - barH;
+  const float innerW = width - ImGui::GetStyle().ScrollbarSize - 8.0f;
+
+  beginScrollArea("##patient", screen.id, ImVec2(width, areaH));
   if (screen.field) {
     // One question per screen: the question is the heading.
     for (const auto& line : screen.body) paragraph(line);
-    drawField(ctx, *screen.field, width);
+    drawField(ctx, *screen.field, innerW);
     errorText(ctx, screen.error);
     ImGui::Spacing();
-    const float keyboardH = height - ImGui::GetCursorPosY() - actionsH;
+    const float keyboardH = areaH - ImGui::GetCursorPosY();
     if (screen.field->keyboard != KeyboardKind::None)
-      drawKeyboard(ctx, screen.field->keyboard, std::min(width, 1100.0f), keyboardH);
+      drawKeyboard(ctx, screen.field->keyboard, std::min(innerW, 1100.0f), keyboardH);
   } else {
     ImGui::PushFont(ctx.fonts.title);
     paragraph(screen.title);
@@ -75,26 +128,21 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
     if (!screen.notice.empty()) paragraph(screen.notice);
     ImGui::Spacing();
     errorText(ctx, screen.error);
-    const float available = height - ImGui::GetCursorPosY() - actionsH - ImGui::GetStyle().ItemSpacing.y;
-    if (!screen.choices.empty()) drawChoices(ctx, screen, width, std::max(available, 120.0f));
+    const float available = areaH - ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y;
+    if (!screen.choices.empty()) drawChoices(ctx, screen, innerW, std::max(available, 120.0f));
   }
+  endScrollArea();
 
-  // The bottom bar: back on the left, the main action on the right, links between.
   if (!screen.actions.empty()) {
-    ImGui::SetCursorPosY(std::max(ImGui::GetCursorPosY(), height - actionsH));
-    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    ImGui::SetCursorPosY(height - bar.height);
     const std::size_t n = screen.actions.size();
-    const float actionW = std::min(360.0f, (width - gap * static_cast<float>(n - 1)) / static_cast<float>(n));
-    // Back on the left and the main action on the right keep their size; links between share
-    // the rest, so a long label in Spanish still fits.
-    const float middleW = n > 2 ? (width - 2 * actionW - gap * static_cast<float>(n - 1)) / static_cast<float>(n - 2)
-                                : actionW;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& a = screen.actions[i];
       if (i > 0) ImGui::SameLine();
       const bool last = i + 1 == n;
-      if (last && a.style == ButtonStyle::Primary && n > 1) ImGui::SetCursorPosX(width - actionW);
-      touchButton(ctx, a, ImVec2(i == 0 || last ? actionW : middleW, kMinTarget));
+      // The main action is always on the right, even alone ("Done" never moves).
+      if (last && a.style == ButtonStyle::Primary) ImGui::SetCursorPosX(width - bar.widths[i]);
+      touchButton(ctx, a, ImVec2(bar.widths[i], bar.height));
     }
   }
   ImGui::PopFont();

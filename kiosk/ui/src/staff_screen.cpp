@@ -1,6 +1,7 @@
 // Staff boards: tabs, a table drawn with a list clipper (10,000 rows stay fast), row actions,
 // and a detail panel explaining the selected row.
 #include <algorithm>
+#include <vector>
 
 #include "keyboard.hpp"
 #include "screens.hpp"
@@ -20,19 +21,30 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
   if (!ImGui::BeginTable(table.id.c_str(), columns, flags, ImVec2(width, height))) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   for (const auto& c : table.columns) ImGui::TableSetupColumn(c.c_str());
-  // The actions column is as wide as the widest row's buttons, so the data keeps the room.
+  // The actions column is as wide as the widest row's buttons, so the data keeps the room; a
+  // button is as wide as its longest label in this language and size. Rows repeat a few labels,
+  // so each distinct one is measured once.
   std::size_t maxActions = 1;
-  for (const auto& row : table.rows) maxActions = std::max(maxActions, row.actions.size());
-  const float actionW = 150.0f;
+  float actionW = 150.0f;
+  std::vector<const std::string*> measured;
+  for (const auto& row : table.rows) {
+    maxActions = std::max(maxActions, row.actions.size());
+    for (const auto& a : row.actions) {
+      if (std::any_of(measured.begin(), measured.end(), [&](const std::string* m) { return *m == a.label; })) continue;
+      measured.push_back(&a.label);
+      actionW = std::max(actionW, buttonNaturalWidth(a));
+    }
+  }
   ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed,
                           static_cast<float>(maxActions) * (actionW + ImGui::GetStyle().ItemSpacing.x));
   ImGui::TableHeadersRow();
+  const float rowH = targetHeight();
   ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(table.rows.size()), kMinTarget + ImGui::GetStyle().CellPadding.y * 2);
+  clipper.Begin(static_cast<int>(table.rows.size()), rowH + ImGui::GetStyle().CellPadding.y * 2);
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
       const auto& row = table.rows[static_cast<std::size_t>(i)];
-      ImGui::TableNextRow(ImGuiTableRowFlags_None, kMinTarget);
+      ImGui::TableNextRow(ImGuiTableRowFlags_None, rowH);
       if (row.highlighted) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, ImGui::GetColorU32(ImGuiCol_Header));
       for (const auto& cell : row.cells) {
         ImGui::TableNextColumn();
@@ -42,10 +54,11 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
       ImGui::TableNextColumn();
       for (std::size_t a = 0; a < row.actions.size(); ++a) {
         if (a > 0) ImGui::SameLine();
-        touchButton(ctx, row.actions[a], ImVec2(actionW, kMinTarget));
+        touchButton(ctx, row.actions[a], ImVec2(actionW, rowH));
       }
     }
   }
+  touchScroll();
   ImGui::EndTable();
 }
 
@@ -57,9 +70,11 @@ void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
     const float gap = ImGui::GetStyle().ItemSpacing.x;
     const float tabW = std::min(230.0f, (width - gap * static_cast<float>(screen.tabs.size() - 1)) /
                                             static_cast<float>(screen.tabs.size()));
+    float tabH = 0;
+    for (const auto& t : screen.tabs) tabH = std::max(tabH, buttonHeight(t, tabW));
     for (std::size_t i = 0; i < screen.tabs.size(); ++i) {
       if (i > 0) ImGui::SameLine();
-      touchButton(ctx, screen.tabs[i], ImVec2(tabW, kMinTarget));
+      touchButton(ctx, screen.tabs[i], ImVec2(tabW, tabH));
     }
   }
   ImGui::PushFont(ctx.fonts.title);
@@ -78,27 +93,33 @@ void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
     record(ctx, screen.field->id);
     drawKeyboard(ctx, screen.field->keyboard, std::min(width, 600.0f), ImGui::GetContentRegionAvail().y);
   }
-  for (std::size_t i = 0; i < screen.choices.size(); ++i) {
-    if (i > 0 && (screen.tabs.empty() ? i % 3 != 0 : true)) ImGui::SameLine();
-    const float w = screen.tabs.empty() ? (width - 32.0f) / 3.0f : 300.0f;
-    touchButton(ctx, screen.choices[i], ImVec2(w, screen.tabs.empty() ? 110.0f : kMinTarget));
-  }
-  if (!screen.actions.empty()) {
+  // Choices (staff names, lists, settings) and actions flow in rows: each button as wide as its
+  // label needs (at least a third of a row for names), a new row when the next does not fit.
+  const auto flow = [&](const std::vector<ButtonVm>& buttons, float minW, float minH) {
     const float gap = ImGui::GetStyle().ItemSpacing.x;
-    const float n = static_cast<float>(screen.actions.size());
-    const float actionW = std::min(300.0f, (width - gap * (n - 1.0f)) / n);
-    for (std::size_t i = 0; i < screen.actions.size(); ++i) {
-      if (i > 0) ImGui::SameLine();
-      touchButton(ctx, screen.actions[i], ImVec2(actionW, kMinTarget));
+    float x = 0;
+    for (std::size_t i = 0; i < buttons.size(); ++i) {
+      const float w = std::min(width, std::max(minW, buttonNaturalWidth(buttons[i])));
+      if (i > 0 && x + gap + w <= width) {
+        ImGui::SameLine();
+        x += gap + w;
+      } else {
+        x = w;
+      }
+      touchButton(ctx, buttons[i], ImVec2(w, minH));
     }
-  }
+  };
+  if (screen.tabs.empty()) flow(screen.choices, (width - 32.0f) / 3.0f, 110.0f);
+  else flow(screen.choices, 300.0f, kMinTarget);
+  flow(screen.actions, 220.0f, kMinTarget);
 
   if (screen.table) {
     // Boards carry many columns: the smaller type keeps names and times whole.
     ImGui::PushFont(ctx.fonts.small);
     const float detailW = screen.detail.empty() ? 0.0f : std::min(460.0f, width * 0.32f);
     const float tableW = width - detailW - (detailW > 0 ? ImGui::GetStyle().ItemSpacing.x : 0.0f);
-    const float tableH = ImGui::GetContentRegionAvail().y;
+    // At least a few rows show even when large text pushes the board down; the screen scrolls.
+    const float tableH = std::max(ImGui::GetContentRegionAvail().y, 5.0f * targetHeight());
     drawTable(ctx, *screen.table, tableW, tableH);
     if (!screen.detail.empty()) {
       ImGui::SameLine();

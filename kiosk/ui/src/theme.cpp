@@ -1,6 +1,8 @@
 // Fonts (DejaVu Sans, Latin ranges for English and Spanish) and the two colour themes.
 #include <imgui.h>
 
+#include <algorithm>
+
 #include "anteroom/kiosk/ui.hpp"
 
 namespace anteroom::kiosk::ui {
@@ -29,7 +31,9 @@ bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontD
   config.OversampleH = 1;
   config.OversampleV = 1;
   fonts.body = io.Fonts->AddFontFromFileTTF(regular.c_str(), 30.0f * textScale, &config, kGlyphRanges);
-  fonts.title = io.Fonts->AddFontFromFileTTF(bold.c_str(), 46.0f * textScale, &config, kGlyphRanges);
+  // Headings start large: they grow to 150% while body text grows to 200%, so at the largest
+  // size a screen's question and answers still share the screen.
+  fonts.title = io.Fonts->AddFontFromFileTTF(bold.c_str(), 46.0f * std::min(textScale, 1.5f), &config, kGlyphRanges);
   fonts.small = io.Fonts->AddFontFromFileTTF(regular.c_str(), 24.0f * textScale, &config, kGlyphRanges);
   fonts.key = io.Fonts->AddFontFromFileTTF(bold.c_str(), 32.0f * textScale, &config, kGlyphRanges);
   fonts.scale = textScale;

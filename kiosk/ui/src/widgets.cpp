@@ -1,6 +1,11 @@
 // Touch buttons in five styles; each records its rectangle under its widget id.
 #include "widgets.hpp"
 
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cfloat>
+
 namespace anteroom::kiosk::ui {
 
 namespace {
@@ -33,15 +38,94 @@ Palette paletteFor(ButtonStyle style, bool selected, bool highContrast) {
 
 }  // namespace
 
-void record(DrawContext& ctx, const std::string& id) {
-  const ImVec2 min = ImGui::GetItemRectMin();
-  const ImVec2 max = ImGui::GetItemRectMax();
-  ctx.widgets[id] = Rect{min.x, min.y, max.x - min.x, max.y - min.y};
+float targetHeight() { return std::max(kMinTarget, ImGui::GetFontSize() * 1.75f); }
+
+// [SECTION] Labels that wrap
+
+WrappedText wrapText(const std::string& text, float width) {
+  WrappedText out;
+  ImFont* font = ImGui::GetFont();
+  const float size = ImGui::GetFontSize();
+  const char* begin = text.c_str();
+  const char* end = begin + text.size();
+  // A word wider than the room shrinks the whole label, so no word is ever split or cut.
+  float widestWord = 0.0f;
+  for (const char* w = begin; w < end;) {
+    while (w < end && (*w == ' ' || *w == '\n')) ++w;
+    const char* e = w;
+    while (e < end && *e != ' ' && *e != '\n') ++e;
+    if (e > w) widestWord = std::max(widestWord, font->CalcTextSizeA(size, FLT_MAX, 0.0f, w, e).x);
+    w = e;
+  }
+  if (width > 0 && widestWord > width) out.scale = width / widestWord;
+  const float drawn = size * out.scale;
+  out.lineHeight = drawn * 1.1f;
+  for (const char* line = begin; line < end;) {
+    const char* next = font->CalcWordWrapPositionA(drawn / font->FontSize, line, end, std::max(width, 1.0f));
+    if (next == line) ++next;
+    const char* lineEnd = next;
+    while (lineEnd > line && (lineEnd[-1] == ' ' || lineEnd[-1] == '\n')) --lineEnd;
+    out.lines.emplace_back(line, lineEnd);
+    out.widest = std::max(out.widest, font->CalcTextSizeA(drawn, FLT_MAX, 0.0f, line, lineEnd).x);
+    line = next;
+    while (line < end && (*line == ' ' || *line == '\n')) ++line;
+  }
+  if (out.lines.empty()) out.lines.emplace_back(begin, begin);
+  return out;
+}
+
+namespace {
+
+std::string shownLabel(const ButtonVm& button) {
+  return (button.selected && button.style == ButtonStyle::Tile ? "\u2713 " : "") + button.label;
+}
+
+float labelPadding() { return ImGui::GetStyle().FramePadding.x * 2.0f; }
+
+// Whether the finger now down has scrolled a region (then its release taps nothing). One
+// finger at a time, so one flag for the UI thread.
+bool& dragScrolled() {
+  static bool scrolled = false;
+  return scrolled;
+}
+
+}  // namespace
+
+float buttonNaturalWidth(const ButtonVm& button) {
+  const std::string label = shownLabel(button);
+  return ImGui::CalcTextSize(label.c_str()).x + labelPadding() + 2.0f;
+}
+
+float buttonHeight(const ButtonVm& button, float width) {
+  const std::string label = shownLabel(button);
+  const WrappedText wrapped = wrapText(label, width - labelPadding());
+  const float textH = static_cast<float>(wrapped.lines.size()) * wrapped.lineHeight;
+  return std::max(targetHeight(), textH + 2.0f * std::max(ImGui::GetStyle().FramePadding.y, 10.0f));
+}
+
+// [SECTION] Recording and buttons
+
+void record(DrawContext& ctx, const std::string& id, float textW) {
+  ImVec2 min = ImGui::GetItemRectMin();
+  ImVec2 max = ImGui::GetItemRectMax();
+  // Only what the scrolled region shows can be tapped.
+  const ImVec2 clipMin = ImGui::GetWindowDrawList()->GetClipRectMin();
+  const ImVec2 clipMax = ImGui::GetWindowDrawList()->GetClipRectMax();
+  min = ImVec2(std::max(min.x, clipMin.x), std::max(min.y, clipMin.y));
+  max = ImVec2(std::min(max.x, clipMax.x), std::min(max.y, clipMax.y));
+  if (max.x - min.x < 1.0f || max.y - min.y < 1.0f) {
+    ctx.widgets.erase(id);
+    return;
+  }
+  ctx.widgets[id] = Rect{min.x, min.y, max.x - min.x, max.y - min.y, textW};
 }
 
 bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {
-  if (size.x > 0 && size.x < kMinTarget) size.x = kMinTarget;
-  if (size.y < kMinTarget) size.y = kMinTarget;
+  const std::string label = shownLabel(button);
+  if (size.x <= 0) size.x = buttonNaturalWidth(button);
+  size.x = std::max(size.x, kMinTarget);
+  const WrappedText wrapped = wrapText(label, size.x - labelPadding());
+  size.y = std::max(size.y, buttonHeight(button, size.x));
   const Palette p = paletteFor(button.style, button.selected, ctx.highContrast);
   ImGui::PushStyleColor(ImGuiCol_Button, p.bg);
   ImGui::PushStyleColor(ImGuiCol_ButtonHovered, p.hover);
@@ -49,16 +133,27 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {
   ImGui::PushStyleColor(ImGuiCol_Text, p.text);
   if (button.selected) ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, 4.0f);
   if (!button.enabled) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.45f);
-  const std::string label = (button.selected && button.style == ButtonStyle::Tile ? "\u2713 " : "") + button.label +
-                            "##" + button.id;
-  bool pressed = ImGui::Button(label.c_str(), size);
+  bool pressed = ImGui::Button(("##" + button.id).c_str(), size);
+  // The label, centred line by line inside the button.
+  const ImVec2 min = ImGui::GetItemRectMin();
+  const float textH = static_cast<float>(wrapped.lines.size()) * wrapped.lineHeight;
+  float y = min.y + (size.y - textH) / 2.0f + (wrapped.lineHeight - ImGui::GetFontSize() * wrapped.scale) / 2.0f;
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  const ImU32 colour = ImGui::GetColorU32(ImGuiCol_Text);
+  for (const auto& [b, e] : wrapped.lines) {
+    const float w = ImGui::GetFont()->CalcTextSizeA(ImGui::GetFontSize() * wrapped.scale, FLT_MAX, 0.0f, b, e).x;
+    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * wrapped.scale, ImVec2(min.x + (size.x - w) / 2.0f, y), colour, b, e);
+    y += wrapped.lineHeight;
+  }
   if (!button.enabled) {
     ImGui::PopStyleVar();
     pressed = false;
   }
   if (button.selected) ImGui::PopStyleVar();
   ImGui::PopStyleColor(4);
-  record(ctx, button.id);
+  // A finger that dragged to scroll did not mean to tap what it started on.
+  if (pressed && dragScrolled()) pressed = false;
+  record(ctx, button.id, wrapped.widest + labelPadding());
   if (pressed) ctx.intents.push_back(Intent::press(button.id));
   return pressed;
 }
@@ -77,5 +172,33 @@ void paragraph(const std::string& text) {
   ImGui::TextUnformatted(text.c_str());
   ImGui::PopTextWrapPos();
 }
+
+// [SECTION] Scrolling by touch
+
+void touchScroll() {
+  const ImGuiIO& io = ImGui::GetIO();
+  bool& scrolled = dragScrolled();
+  if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) scrolled = false;
+  if (io.MouseDelta.y == 0.0f || ImGui::GetScrollMaxY() <= 0.0f) return;
+  if (!ImGui::IsWindowHovered(ImGuiHoveredFlags_AllowWhenBlockedByActiveItem)) return;
+  if (!ImGui::IsMouseDragging(ImGuiMouseButton_Left, kDragThreshold)) return;
+  scrolled = true;
+  ImGui::SetScrollY(std::clamp(ImGui::GetScrollY() - io.MouseDelta.y, 0.0f, ImGui::GetScrollMaxY()));
+}
+
+void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size) {
+  // A new screen starts at its top: the last screen's offset never carries over.
+  ImGuiStorage* storage = ImGui::GetStateStorage();
+  const ImGuiID key = ImGui::GetID(name);
+  const int shown = static_cast<int>(ImHashStr(screenId.c_str()));
+  if (storage->GetInt(key, 0) != shown) {
+    storage->SetInt(key, shown);
+    ImGui::SetNextWindowScroll(ImVec2(0.0f, 0.0f));
+  }
+  ImGui::BeginChild(name, size, false, ImGuiWindowFlags_None);
+  touchScroll();
+}
+
+void endScrollArea() { ImGui::EndChild(); }
 
 }  // namespace anteroom::kiosk::ui

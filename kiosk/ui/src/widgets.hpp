@@ -1,15 +1,18 @@
-// Touch widgets shared by the screens: big buttons that record their rectangle by name.
+// Touch widgets shared by the screens: big buttons that record their rectangle by name, labels
+// that wrap instead of being cut off, and regions that scroll with a finger.
 #pragma once
 
 #include <imgui.h>
 
 #include <string>
+#include <vector>
 
 #include "anteroom/kiosk/ui.hpp"
 
 namespace anteroom::kiosk::ui {
 
-inline constexpr float kMinTarget = 64.0f;  // every touch target is at least this tall and wide
+inline constexpr float kMinTarget = 64.0f;      // every touch target is at least this tall and wide
+inline constexpr float kDragThreshold = 24.0f;  // a finger that moves further scrolls; it does not tap
 
 struct DrawContext {
   const Fonts& fonts;
@@ -18,10 +21,21 @@ struct DrawContext {
   bool highContrast = false;
 };
 
-// A button named `id`; pressing it queues Intent::press(id) unless `text` is given, in which
-// case it queues that text (keyboard keys).
+// The height a touch target needs in the current font: the minimum, or more for large text.
+float targetHeight();
+
+// A button named `id`; pressing it queues Intent::press(id). A label too wide for `size.x`
+// wraps onto more lines (the button grows to hold them; buttonHeight() says how tall it will
+// be), and a single word too wide for the button is drawn smaller: a label is never cut off.
+// size.x <= 0 makes the button as wide as its label.
 bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size);
-void record(DrawContext& ctx, const std::string& id);
+float buttonHeight(const ButtonVm& button, float width);
+// How wide a button must be to show its label on one line.
+float buttonNaturalWidth(const ButtonVm& button);
+
+// Records the last item under `id`: the part of it the current clip rectangle shows, with the
+// width its text needed. Items scrolled fully out of view are left out.
+void record(DrawContext& ctx, const std::string& id, float textW = 0.0f);
 
 // An error under a question: kind words in a colour that reads in both themes. Recorded as
 // "screen.error".
@@ -29,5 +43,22 @@ void errorText(DrawContext& ctx, const std::string& error);
 
 // Wrapped paragraph text in the current font.
 void paragraph(const std::string& text);
+
+// A region that scrolls by dragging a finger (and the wheel), starting at the top each time
+// `screenId` changes. Pair with endScrollArea().
+void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size);
+void endScrollArea();
+// Drag-to-scroll for the current window (tables call it inside their scrolling body).
+void touchScroll();
+
+// Lines of `text` wrapped to `width` in the current font, drawn at `scale` (below 1 only when
+// one word is wider than `width`).
+struct WrappedText {
+  std::vector<std::pair<const char*, const char*>> lines;
+  float scale = 1.0f;
+  float widest = 0.0f;  // the widest line as drawn
+  float lineHeight = 0.0f;
+};
+WrappedText wrapText(const std::string& text, float width);
 
 }  // namespace anteroom::kiosk::ui

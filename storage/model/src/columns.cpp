@@ -262,6 +262,8 @@ void readFields(Fields& f, PatientPreferences& p) {
   f.get("language", p.language);
   f.get("contact_consent", p.contactConsent);
   f.get("contact_method", p.contactMethod);
+  f.get("may_name_practice", p.mayNamePractice);
+  f.get("privacy_notice_acknowledged_at", p.privacyNoticeAcknowledgedAt);
 }
 
 void readFields(Fields& f, PriorityWeights& w) {
@@ -511,6 +513,8 @@ Json toJson(const PatientPreferences& value) {
   o["language"] = value.language;
   o["contact_consent"] = value.contactConsent;
   o["contact_method"] = toString(value.contactMethod);
+  o["may_name_practice"] = value.mayNamePractice;
+  if (!value.privacyNoticeAcknowledgedAt.empty()) o["privacy_notice_acknowledged_at"] = value.privacyNoticeAcknowledgedAt;
   return o;
 }
 

@@ -238,6 +238,26 @@ std::string nameLookupKey(std::string_view normalizedName) {
   return key;
 }
 
+std::string noEmailAddressFor(const Uuid& patientId) { return "no-email." + patientId.toString() + "@no-email.invalid"; }
+
+std::string formatPhoneForDisplay(std::string_view phone) {
+  std::string_view rest = phone;
+  const bool plusOne = rest.starts_with("+1");
+  if (plusOne) rest.remove_prefix(2);
+  std::string digits;
+  for (char c : rest) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+    else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') return std::string(phone);
+  }
+  if (digits.size() > 10 || (plusOne && digits.size() != 10)) return std::string(phone);
+  if (digits.size() <= 3) return digits;
+  std::string out = "(" + digits.substr(0, 3) + ") " + digits.substr(3, 3);
+  if (digits.size() > 6) out += "-" + digits.substr(6);
+  return out;
+}
+
+bool isNoEmailAddress(std::string_view email) { return email.ends_with("@no-email.invalid"); }
+
 Result<std::string> normalizeEmail(std::string_view input) {
   const std::string_view trimmed = trimAscii(input);
   if (trimmed.empty())

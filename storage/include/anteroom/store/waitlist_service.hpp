@@ -24,6 +24,14 @@ struct OfferReport {
   std::optional<Instant> nextDeadline;
 };
 
+// An offer made on a device: a request the hub confirms or rejects (DESIGN 5.3), and the
+// patient's message, queued until then. Nothing is booked or held locally.
+struct OfferRequest {
+  Uuid requestId;
+  Uuid entryId;
+  Uuid notificationId;
+};
+
 struct AcceptReport {
   AcceptOutcome outcome = AcceptOutcome::NotOffered;
   std::optional<Uuid> appointmentId;
@@ -62,6 +70,11 @@ class WaitlistService {
   // are TooLate. Acceptance books the slot and creates the appointment.
   Result<AcceptReport> acceptOffer(const Uuid& requestId, const Actor& actor, Instant now);
   Result<OfferReport> declineOffer(const Uuid& requestId, const Actor& actor, Instant now);
+  // A device's offer of an open slot to `entryId`, which must still be the slot's best waiting
+  // match (staff saw it and confirmed): a pending AppointmentRequest plus a pending
+  // Notification to the patient, in one write. Refused while another request for the slot is
+  // open. The hub books the slot (or rejects the request); the kiosk never does.
+  Result<OfferRequest> requestOffer(const Uuid& slotId, const Uuid& entryId, const Actor& actor, Instant now);
   // Advances every held slot in the data window (call every minute or so).
   Result<std::vector<OfferReport>> tick(const Actor& actor, Instant now);
 

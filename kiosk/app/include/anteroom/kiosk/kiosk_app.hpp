@@ -21,8 +21,14 @@ struct KioskConfig {
   std::chrono::seconds idleTimeout{60};        // patient screens return to welcome and wipe input
   std::chrono::seconds doneTimeout{20};        // "you're checked in" stays this long
   std::chrono::seconds staffAutoLock{120};
-  int staffMaxFailures = 5;                    // then the staff member is locked out
-  std::chrono::minutes staffLockout{15};       // survives a restart (kept in the store)
+  // Wrong staff PINs are throttled, never locked out (anyone in the lobby could lock a manager
+  // out): after the free tries each one waits twice as long as the last, up to the ceiling;
+  // every staffAlertEvery-th failure is an alert in the audit log. Kept in the store, so a
+  // restart does not lift it; a manager can clear it.
+  int staffFreeAttempts = 3;
+  std::chrono::seconds staffFirstDelay{5};
+  std::chrono::seconds staffMaxDelay{300};
+  int staffAlertEvery = 5;
   int lookupsPerMinute = 6;                    // failed patient lookups before "see the front desk"
   std::chrono::minutes earlyCheckIn{60};       // how early an appointment can be checked in
   std::chrono::minutes lateAfter{15};          // after this, the patient is asked to see the desk too
@@ -53,6 +59,8 @@ enum class Screen {
   WaitlistTimes,
   WaitlistProvider,
   WaitlistConsent,
+  WaitlistDiscretion,
+  WaitlistPrivacy,
   WaitlistReview,
   WaitlistDone,
   WaitlistSameDayDone,
@@ -77,6 +85,9 @@ class KioskApp {
   void applyAll(const Intents& intents, Instant now);
   // Timers: idle timeout, auto-lock, the end of a rate-limit pause, done screens.
   void tick(Instant now);
+  // Blocks until background work (the PIN check) is done, then applies it as tick() would.
+  // For tests and tools; the frame loop never calls it.
+  void finishPendingWork(Instant now);
   // When tick() must run next, if any timer is pending.
   [[nodiscard]] std::optional<Instant> nextDeadline() const;
 
@@ -95,6 +106,11 @@ class KioskApp {
  private:
   std::unique_ptr<State> m_state;
 };
+
+// Whether a store that opened can serve the lobby: a damaged page opens normally and fails
+// only when read, so the kiosk checks every page before its first patient (and on each retry of
+// the out-of-service screen).
+Result<void> checkStoreForService(store::Store& store);
 
 // A six-character code a patient can type or scan instead of name and date of birth.
 // Derived from the appointment id's random bits, so the hub computes the same code.

@@ -8,6 +8,12 @@
 
 namespace anteroom::kiosk {
 
+// Text sizes a patient steps through, to 200% (WCAG 1.4.4). The chrome's button names the
+// current one ("Text size 150%").
+inline constexpr int kTextSizeSteps = 5;
+inline constexpr float textScaleFor(int step) { return 1.0f + 0.25f * static_cast<float>(step % kTextSizeSteps); }
+inline constexpr int textPercentFor(int step) { return 100 + 25 * (step % kTextSizeSteps); }
+
 enum class ButtonStyle { Primary, Secondary, Tile, Danger, Link };
 
 struct ButtonVm {
@@ -19,7 +25,8 @@ struct ButtonVm {
 };
 
 // What the on-screen keyboard offers for the field.
-enum class KeyboardKind { None, Letters, Email, Code, Digits, Pin };
+// Code offers only the characters check-in codes use; MemberId adds digits and a dash.
+enum class KeyboardKind { None, Letters, Email, Code, MemberId, Digits, Pin };
 
 struct FieldVm {
   std::string id;       // "checkin.last_name"
@@ -57,6 +64,13 @@ struct ScreenVm {
   std::string notice;              // calm information (e.g. "never synced")
 };
 
+// "Are you still there?": shown over a patient screen before the idle reset wipes it.
+struct IdleWarningVm {
+  std::string title;
+  std::string body;      // with the seconds left
+  ButtonVm stillHere;    // "idle.still_here"; any tap keeps the answers
+};
+
 // Everything the frame needs: the screen plus the chrome around it.
 struct FrameVm {
   ScreenVm screen;
@@ -70,9 +84,10 @@ struct FrameVm {
   bool staffMode = false;
   std::string staffName;       // the unlocked staff member
   bool highContrast = false;
-  float textScale = 1.0f;      // 1.0, 1.25, 1.5
+  float textScale = 1.0f;      // textScaleFor(step): 1.0 .. 2.0
   std::string language;        // "en" | "es"
   bool patientMode = true;     // clipboard and anything else convenient for developers are off
+  std::optional<IdleWarningVm> idleWarning;
 };
 
 }  // namespace anteroom::kiosk

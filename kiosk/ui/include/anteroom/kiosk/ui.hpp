@@ -15,9 +15,11 @@ namespace anteroom::kiosk::ui {
 
 struct Rect {
   float x = 0, y = 0, w = 0, h = 0;
+  float textW = 0;  // the room its text needs (widest line plus padding); 0 when it shows none
   bool operator==(const Rect&) const = default;
 };
-// Named widget -> rectangle in window pixels, for tests that tap widgets with real X events.
+// Named widget -> its visible rectangle in window pixels (the part a scrolled region does not
+// hide; absent when none is visible), for tests that tap widgets with real X events.
 using WidgetMap = std::map<std::string, Rect>;
 
 struct Fonts {
@@ -42,7 +44,7 @@ void applyTheme(bool highContrast);
 // Draws one frame filling the display. Records named widgets into `widgets` (cleared first).
 void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMap& widgets);
 
-// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..},...}
+// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..,"tw":..},...}
 std::string widgetMapJson(const WidgetMap& widgets);
 
 }  // namespace anteroom::kiosk::ui

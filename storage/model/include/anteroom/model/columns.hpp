@@ -116,7 +116,12 @@ struct PatientPreferences {
   bool onlyPreferredProvider = false;
   std::string language = "en";
   bool contactConsent = false;
-  ContactMethod contactMethod = ContactMethod::Sms;
+  ContactMethod contactMethod = ContactMethod::Sms;  // asked together with the consent
+  // Whether a voicemail or text may say it is from the practice (in mental health a message
+  // that names the practice can out a patient); false = a general wording.
+  bool mayNamePractice = false;
+  // When the patient said they received the practice's privacy notice; empty = not yet.
+  std::string privacyNoticeAcknowledgedAt;
   Json::Object extra;
   bool operator==(const PatientPreferences&) const = default;
 };

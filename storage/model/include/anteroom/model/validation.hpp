@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "anteroom/model/error.hpp"
+#include "anteroom/model/uuid.hpp"
 #include "anteroom/model/time.hpp"
 
 namespace anteroom {
@@ -37,6 +38,13 @@ std::string firstNameLastInitial(std::string_view firstName, std::string_view la
 // Lower-cased address. Codes: validation.email.empty, validation.email.invalid,
 // validation.email.too_long.
 Result<std::string> normalizeEmail(std::string_view input);
+// A patient without an email: the central schema needs a unique address, so they get one in
+// the reserved .invalid domain ("no-email.<id>@no-email.invalid") that nothing ever sends to.
+std::string noEmailAddressFor(const Uuid& patientId);
+// A North American number as people write it, also while it is being typed: "541" ->
+// "(541) 5" -> "(541) 555-0199"; "+15415550199" -> "(541) 555-0199". Other numbers as given.
+std::string formatPhoneForDisplay(std::string_view phone);
+bool isNoEmailAddress(std::string_view email);
 
 // E.164 ("+15552345678"). "+" or "00" starts an international number; otherwise the number is
 // national in defaultCountryCode (NANP rules for "1"). Codes: validation.phone.empty,

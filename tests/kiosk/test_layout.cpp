@@ -1,0 +1,426 @@
+// The layout test: every patient and staff screen, in English and Spanish, at every text size
+// and in both themes, drawn headless with the real screens and fonts. Every widget lies inside
+// the window and above the crisis bar, no label needs more room than its widget has, the
+// bottom bar is always whole on screen, and what does not fit is reached by dragging a finger
+// (which taps nothing on the way).
+#include <doctest/doctest.h>
+#include <imgui.h>
+
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "anteroom/kiosk/ui.hpp"
+#include "kiosk_fixture.hpp"
+
+using namespace anteroom;
+using namespace anteroom::test;
+namespace ui = anteroom::kiosk::ui;
+
+namespace {
+
+constexpr float kWidth = 1280.0f;
+constexpr float kHeight = 800.0f;
+constexpr const char* kFontDir = "/usr/share/fonts/truetype/dejavu";
+
+// ImGui without a window or GPU: the font atlas is built on the CPU, frames are laid out and
+// thrown away. Input is given as the mouse's position and button per frame.
+class Headless {
+ public:
+  Headless() {
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.LogFilename = nullptr;
+    io.DisplaySize = ImVec2(kWidth, kHeight);
+    io.DeltaTime = 1.0f / 60.0f;
+  }
+  ~Headless() { ImGui::DestroyContext(); }
+  Headless(const Headless&) = delete;
+  Headless& operator=(const Headless&) = delete;
+
+  // One frame of `vm` with the mouse at `mouse` (button down or not); returns the widget map.
+  ui::WidgetMap frame(const kiosk::FrameVm& vm, kiosk::Intents& intents, ImVec2 mouse = ImVec2(-FLT_MAX, -FLT_MAX),
+                      bool down = false) {
+    if (m_fonts.scale != vm.textScale) {
+      REQUIRE(ui::loadFonts(m_fonts, vm.textScale, kFontDir));
+      unsigned char* pixels = nullptr;
+      int w = 0, h = 0;
+      ImGui::GetIO().Fonts->GetTexDataAsAlpha8(&pixels, &w, &h);
+    }
+    ui::applyTheme(vm.highContrast);
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = mouse;
+    io.MouseDown[0] = down;
+    ImGui::NewFrame();
+    ui::WidgetMap widgets;
+    ui::drawFrame(vm, m_fonts, intents, widgets);
+    ImGui::Render();
+    return widgets;
+  }
+
+  // A screen settles in a few frames (tables size their columns, scroll resets apply).
+  ui::WidgetMap settled(const kiosk::FrameVm& vm) {
+    kiosk::Intents ignored;
+    ui::WidgetMap map;
+    for (int i = 0; i < 3; ++i) map = frame(vm, ignored);
+    return map;
+  }
+
+ private:
+  ui::Fonts m_fonts;
+};
+
+struct Combination {
+  std::string language;
+  int textStep = 0;
+  bool highContrast = false;
+  [[nodiscard]] std::string name() const {
+    return language + " " + std::to_string(kiosk::textPercentFor(textStep)) + "% " +
+           (highContrast ? "high contrast" : "default theme");
+  }
+};
+
+// Sets language, size and contrast with the welcome screen's buttons, as a patient would.
+void choose(Driver& d, const Combination& c) {
+  REQUIRE(d.screen() == "welcome");
+  if (d.app.frame().language != c.language) d.press("welcome.language");
+  for (int i = 0; i < kiosk::kTextSizeSteps && d.app.frame().textScale != kiosk::textScaleFor(c.textStep); ++i)
+    d.press("welcome.text_size");
+  if (d.app.frame().highContrast != c.highContrast) d.press("welcome.contrast");
+  REQUIRE(d.app.frame().language == c.language);
+  REQUIRE(d.app.frame().textScale == kiosk::textScaleFor(c.textStep));
+}
+
+std::string describe(const std::string& id, const ui::Rect& r) {
+  std::ostringstream out;
+  out << id << " at (" << r.x << "," << r.y << ") " << r.w << "x" << r.h << " needing " << r.textW;
+  return out.str();
+}
+
+// Every rule a person would notice, for one screen as drawn (and after scrolling it).
+void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
+  INFO(c.name() << ", screen " << vm.screen.id);
+  const ui::WidgetMap top = h.settled(vm);
+  REQUIRE(top.contains("chrome.crisis_line"));
+  const ui::Rect footer = top.at("chrome.crisis_line");
+  CHECK_MESSAGE(footer.textW <= kWidth, "the crisis line is wider than the window");
+
+  std::set<std::string> seen;
+  const auto checkMap = [&](const ui::WidgetMap& map) {
+    for (const auto& [id, r] : map) {
+      seen.insert(id);
+      if (id == "chrome.crisis_line") continue;
+      INFO(describe(id, r));
+      CHECK_MESSAGE(r.x >= -0.5f, "left of the window");
+      CHECK_MESSAGE(r.y >= -0.5f, "above the window");
+      CHECK_MESSAGE(r.x + r.w <= kWidth + 0.5f, "past the window's right edge");
+      CHECK_MESSAGE(r.y + r.h <= footer.y + 0.5f, "under the crisis bar");
+      CHECK_MESSAGE(r.textW <= r.w + 1.0f, "its text is cut off");
+    }
+  };
+  checkMap(top);
+
+  // The practice's name is always in the header, and the bottom bar always whole on screen.
+  if (!vm.practiceName.empty()) CHECK_MESSAGE(top.contains("chrome.practice"), "the practice's name is missing");
+  for (const auto& a : vm.screen.actions) {
+    if (vm.staffMode) break;  // staff actions belong to a board that scrolls
+    INFO("action " << a.id);
+    REQUIRE_MESSAGE(top.contains(a.id), "navigation is not on screen");
+    CHECK(top.at(a.id).h >= 64.0f);
+  }
+  for (const auto& t : vm.screen.tabs) CHECK_MESSAGE(top.contains(t.id), "tab " << t.id << " is not on screen");
+
+  // Patient screens: drag the content up with a finger until it stops moving. Nothing is
+  // tapped by the drags, the bottom bar stays put, and every tile and the field come into view.
+  if (vm.staffMode || !vm.screen.tabs.empty()) return;
+  const float areaTop = top.contains("screen.title") ? top.at("screen.title").y : 200.0f;
+  float areaBottom = footer.y - 10.0f;
+  for (const auto& a : vm.screen.actions) areaBottom = std::min(areaBottom, top.at(a.id).y - 10.0f);
+  ui::WidgetMap last = top;
+  for (int drag = 0; drag < 12; ++drag) {
+    kiosk::Intents intents;
+    const float x = kWidth / 2.0f - 20.0f;  // mid-screen: the finger often starts on a tile or key
+    const float from = areaBottom - 5.0f;
+    const float to = std::max(areaTop + 5.0f, from - 260.0f);
+    h.frame(vm, intents, ImVec2(x + 20.0f, from), false);
+    h.frame(vm, intents, ImVec2(x + 20.0f, from), true);
+    for (float y = from; y >= to; y -= 20.0f) h.frame(vm, intents, ImVec2(x + 20.0f, y), true);
+    const ui::WidgetMap after = h.frame(vm, intents, ImVec2(x + 20.0f, to), false);
+    CHECK_MESSAGE(intents.empty(), "a drag to scroll tapped " << (intents.empty() ? "" : intents.front().id));
+    const ui::WidgetMap map = h.settled(vm);
+    checkMap(map);
+    for (const auto& a : vm.screen.actions) CHECK_MESSAGE(map.at(a.id) == top.at(a.id), "the bottom bar moved");
+    if (map == last) break;
+    last = map;
+  }
+  for (const auto& b : vm.screen.choices) CHECK_MESSAGE(seen.contains(b.id), "tile " << b.id << " is never in view");
+  if (vm.screen.field) CHECK_MESSAGE(seen.contains(vm.screen.field->id), "the answer box is never in view");
+  if (vm.screen.field && vm.screen.field->keyboard != kiosk::KeyboardKind::None)
+    CHECK_MESSAGE(seen.contains("kb.backspace"), "the keyboard's last keys are never in view");
+}
+
+std::string dobFor(const std::string& language, std::string_view monthFirst) {
+  const std::string s(monthFirst);
+  return language == "en" ? s : s.substr(2, 2) + s.substr(0, 2) + s.substr(4);
+}
+
+// Walks every screen once for a combination, checking each.
+void walkEverything(const Combination& c) {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  Headless h;
+  std::set<std::string> visited;
+  const auto visit = [&] {
+    visited.insert(d.screen());
+    checkScreen(h, app.frame(), c);
+  };
+  const auto home = [&] {
+    d.press("chrome.home");
+    choose(d, c);
+  };
+
+  // Check-in by name: a long name, a wrong date (its error shown), then the right one.
+  choose(d, c);
+  visit();
+  d.press("welcome.check_in");
+  d.type("peña-thistlewood");
+  visit();
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.dob");
+  d.type("13451986");
+  d.press("nav.continue");
+  CHECK_FALSE(d.error().empty());
+  visit();
+  app.apply(kiosk::Intent::clear(), d.now);
+  d.type(dobFor(c.language, "04121986"));
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "checkin.confirm");
+  visit();
+  d.press("checkin.confirm");
+  REQUIRE(d.screen() == "checkin.done");
+  visit();
+  home();
+
+  // A code that does not look right, then lookups that find nobody until the pause.
+  d.press("welcome.check_in");
+  d.press("checkin.use_code");
+  d.type("zz");
+  d.press("nav.continue");
+  CHECK_FALSE(d.error().empty());
+  visit();
+  d.press("checkin.use_name");
+  for (int i = 0; i < 12 && d.screen() != "rate_limited"; ++i) {
+    if (d.screen() == "front_desk") {
+      visit();
+      d.press("checkin.try_again");
+    }
+    d.type("nobodyhere");
+    d.press("nav.continue");
+    d.type(dobFor(c.language, "01021990"));
+    d.press("nav.continue");
+  }
+  REQUIRE(d.screen() == "rate_limited");
+  visit();
+  d.advance(std::chrono::seconds{61});
+  choose(d, c);
+
+  // A new patient joins the waitlist.
+  d.press("welcome.join_waitlist");
+  visit();
+  d.press("waitlist.new");
+  d.type("maría-fernanda");
+  visit();
+  // "Are you still there?" over the question, at this size and language.
+  d.advance(app.config().idleTimeout - std::chrono::seconds{5});
+  REQUIRE(app.frame().idleWarning.has_value());
+  {
+    INFO(c.name() << ", the idle warning");
+    const ui::WidgetMap map = h.settled(app.frame());
+    REQUIRE(map.contains("idle.still_here"));
+    const ui::Rect r = map.at("idle.still_here");
+    CHECK(r.y + r.h <= map.at("chrome.crisis_line").y);
+    CHECK(r.textW <= r.w + 1.0f);
+  }
+  d.press("idle.still_here");
+  d.press("nav.continue");
+  d.type("oyelaran-villaseñor");
+  visit();
+  d.press("nav.continue");
+  d.type(dobFor(c.language, "03151992"));
+  visit();
+  d.press("nav.continue");
+  d.type("5415550199");
+  visit();
+  d.press("nav.continue");
+  d.type("not-an-email");
+  d.press("nav.continue");
+  CHECK_FALSE(d.error().empty());
+  visit();
+  app.apply(kiosk::Intent::clear(), d.now);
+  d.type("maria.ov@patients.example");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.insurance");
+  visit();
+  d.press("waitlist.insurance.self_pay");
+  visit();
+  d.press("waitlist.mode.telehealth");
+  REQUIRE(d.screen() == "waitlist.concerns");
+  d.press("waitlist.concern.trauma_ptsd");
+  d.press("waitlist.concern.grief");
+  visit();
+  d.press("nav.continue");
+  d.press("waitlist.time.weekday_evening");
+  visit();
+  d.press("nav.continue");
+  visit();
+  d.press("waitlist.provider.any");
+  visit();
+  d.press("waitlist.consent.sms");
+  visit();
+  d.press("waitlist.discretion.general");
+  visit();
+  d.press("waitlist.privacy.received");
+  REQUIRE(d.screen() == "waitlist.review");
+  visit();
+  d.press("waitlist.submit");
+  REQUIRE(d.screen() == "waitlist.done");
+  visit();
+  d.press("nav.done");
+  choose(d, c);
+
+  // Staff: names, a wrong PIN (its message shown), then every board.
+  d.press("welcome.staff");
+  visit();
+  const auto users = fx.store.staffUsers().value();
+  const auto jordan = std::find_if(users.begin(), users.end(), [](const StaffUser& u) { return u.displayName.starts_with("Jordan"); });
+  REQUIRE(jordan != users.end());
+  d.press("staff.user." + jordan->staffId.toString());
+  d.type("1111");
+  d.press("nav.continue");
+  CHECK_FALSE(d.error().empty());
+  visit();
+  d.type("2468");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "staff.today");
+  visit();
+  d.press("staff.tab.waitlist");
+  REQUIRE(app.frame().screen.table.has_value());
+  REQUIRE_FALSE(app.frame().screen.table->rows.empty());
+  d.press(app.frame().screen.table->rows.front().actions.front().id);
+  visit();
+  d.press("staff.tab.slots");
+  REQUIRE(app.frame().screen.table.has_value());
+  if (!app.frame().screen.table->rows.empty()) d.press(app.frame().screen.table->rows.front().actions.front().id);
+  visit();
+  d.press("staff.tab.sync");
+  visit();
+  d.press("staff.tab.settings");
+  visit();
+
+  // Every screen of the kiosk but the two that need unusual data (two appointments at once,
+  // a same-day opening) was drawn.
+  CHECK(visited.size() >= 28);
+}
+
+}  // namespace
+
+TEST_CASE("layout: every screen in English and Spanish, at every text size, in both themes, fits and scrolls") {
+  for (const std::string language : {"en", "es"}) {
+    for (int step = 0; step < kiosk::kTextSizeSteps; ++step) {
+      for (const bool contrast : {false, true}) {
+        const Combination c{language, step, contrast};
+        CAPTURE(c.name());
+        walkEverything(c);
+      }
+    }
+  }
+}
+
+TEST_CASE("layout: text sizes go to 200% in five steps, and the button says which one is on") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  CHECK(app.frame().textScale == 1.0f);
+  CHECK(app.frame().textSizeButton == "Text size 100%");
+  std::vector<float> scales;
+  for (int i = 0; i < kiosk::kTextSizeSteps; ++i) {
+    d.press("welcome.text_size");
+    scales.push_back(app.frame().textScale);
+  }
+  CHECK(scales == std::vector<float>{1.25f, 1.5f, 1.75f, 2.0f, 1.0f});
+  d.press("welcome.text_size");
+  d.press("welcome.text_size");
+  d.press("welcome.text_size");
+  d.press("welcome.check_in");
+  CHECK(app.frame().textSizeButton == "Text size 175%");
+  d.press("chrome.language");
+  CHECK(app.frame().textSizeButton == "Tamaño del texto 175 %");
+}
+
+TEST_CASE("keyboards: the code keyboard offers only what codes contain, member ids get a dash, the phone reads as typed, Done stays right") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  Headless h;
+  d.press("welcome.check_in");
+  d.press("checkin.use_code");
+  {
+    const auto map = h.settled(app.frame());
+    for (const char* absent : {"kb.i", "kb.l", "kb.o", "kb.0", "kb.1", "kb.n_tilde", "kb.dash"})
+      CHECK_MESSAGE(!map.contains(absent), absent << " is on the code keyboard");
+    for (const char* present : {"kb.a", "kb.z", "kb.2", "kb.9", "kb.backspace"})
+      CHECK_MESSAGE(map.contains(present), present << " is missing from the code keyboard");
+  }
+  d.press("chrome.home");
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("marisol");
+  d.press("nav.continue");
+  d.type("quintanilla");
+  d.press("nav.continue");
+  d.type("03151992");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "waitlist.phone");
+  d.type("5415550");
+  CHECK(app.frame().screen.field->value == "(541) 555-0");
+  d.type("199");
+  CHECK(app.frame().screen.field->value == "(541) 555-0199");
+  d.press("nav.continue");
+  d.type("marisol.kb@patients.example");
+  d.press("nav.continue");
+  d.press("waitlist.insurance.payer.0");
+  REQUIRE(d.screen() == "waitlist.member_id");
+  {
+    const auto map = h.settled(app.frame());
+    for (const char* present : {"kb.dash", "kb.0", "kb.a", "kb.backspace"})
+      CHECK_MESSAGE(map.contains(present), present << " is missing from the member-id keyboard");
+    CHECK_FALSE(map.contains("kb.n_tilde"));
+  }
+  d.type("ab-1234");
+  CHECK(app.frame().screen.field->value.starts_with("AB-1234"));
+  // "Done" is on the right wherever it shows, alone or beside another button.
+  d.press("chrome.home");
+  d.press("welcome.check_in");
+  d.type("nobodyhere");
+  d.press("nav.continue");
+  d.type("01021990");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "front_desk");
+  const auto desk = h.settled(app.frame());
+  d.press("nav.done");
+  d.press("welcome.check_in");
+  d.type("peña-thistlewood");
+  d.press("nav.continue");
+  d.type("04121986");
+  d.press("nav.continue");
+  d.press("checkin.confirm");
+  REQUIRE(d.screen() == "checkin.done");
+  const auto done = h.settled(app.frame());
+  REQUIRE(desk.contains("nav.done"));
+  REQUIRE(done.contains("nav.done"));
+  const auto right = [](const ui::Rect& r) { return r.x + r.w; };
+  CHECK(right(done.at("nav.done")) == doctest::Approx(right(desk.at("nav.done"))).epsilon(0.001));
+  CHECK(right(done.at("nav.done")) > kWidth - 80.0f);
+}
