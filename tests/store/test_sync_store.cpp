@@ -3,6 +3,8 @@
 // transaction, the resync reset, the clock shared by two processes, and pages that must commit.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
@@ -769,6 +771,41 @@ TEST_CASE("a second process's write advances the clock the first one stamps with
   CHECK(nodeOf(outbox[0].hlc) == nodeOf(outbox[2].hlc));
   CHECK(nodeOf(outbox[0].hlc).starts_with(device + "."));
   CHECK(nodeOf(outbox[1].hlc).starts_with(device + "."));
+}
+
+TEST_CASE("a write by another process advances this process's clock") {
+  TempDir dir;
+  auto key = newKey();
+  auto kiosk = openStore(dir / "store.db", key);
+  SampleData d;
+  REQUIRE(kiosk.write(store::Actor::kiosk(), at(9), [&](store::WriteTx& tx) { return tx.insert(d.practice); })
+              .has_value());
+  // The sync daemon: a real second process with its own connection and clock, an hour ahead.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 1;
+    {
+      store::OpenOptions options;
+      options.path = dir / "store.db";
+      auto daemon = store::Store::open(options, key);
+      if (daemon && daemon->write(store::Actor::sync(), at(10), [&](store::WriteTx& tx) {
+                        return tx.insert(d.provider);
+                      }))
+        code = 0;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(kiosk.write(store::Actor::kiosk(), at(9, 1), [&](store::WriteTx& tx) { return tx.insert(d.patient); })
+              .has_value());
+  const auto outbox = kiosk.pendingOutbox(10).value();
+  REQUIRE(outbox.size() == 3);
+  CHECK(nodeOf(outbox[1].hlc) != nodeOf(outbox[0].hlc));
+  CHECK(clockOf(outbox[2].hlc) > clockOf(outbox[1].hlc));
 }
 
 TEST_CASE("the hub's clock is adopted within the skew limit, persisted, and refused when unreadable") {
