@@ -187,14 +187,15 @@ Result<T> decodeRow(const RemoteChange& change) {
 struct Entity {
   std::string_view table;
   std::string_view idColumn;
-  Result<void> (*write)(Store::Impl&, const RemoteChange&);  // decode the row, write every column
+  // Decodes the row and writes every column (insert when `exists` is false).
+  Result<void> (*write)(Store::Impl&, const RemoteChange&, bool exists);
 };
 
 template <class T>
-Result<void> writeRowOf(Store::Impl& impl, const RemoteChange& change) {
+Result<void> writeRowOf(Store::Impl& impl, const RemoteChange& change, bool exists) {
   auto record = decodeRow<T>(change);
   if (!record) return std::unexpected(record.error());
-  return internal::writeServerRow(impl, *record);
+  return internal::writeServerRow(impl, *record, exists);
 }
 
 const std::vector<Entity>& entities() {
@@ -388,7 +389,7 @@ Result<ApplyOutcome> SyncTx::applyChange(const RemoteChange& change, bool equalV
     if (!r) return std::unexpected(r.error());
     return ApplyOutcome::Applied;
   }
-  if (auto w = (*entity)->write(m_impl, change); !w) return std::unexpected(w.error());
+  if (auto w = (*entity)->write(m_impl, change, version->has_value()); !w) return std::unexpected(w.error());
   return ApplyOutcome::Applied;
 }
 
