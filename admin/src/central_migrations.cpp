@@ -9,6 +9,8 @@
 #include <map>
 #include <pqxx/pqxx>
 
+#include "central_connection.hpp"
+
 namespace anteroom::admin::central {
 
 namespace {
@@ -23,15 +25,6 @@ constexpr const char* kCreateBookkeeping =
     " checksum text NOT NULL,"
     " applied_at timestamptz NOT NULL DEFAULT now())";
 
-// libpq messages start with "ERROR:  " and may carry DETAIL/HINT lines; one line is enough, and
-// the server's message never contains parameter values (we send none but the checksum).
-std::string firstLine(std::string_view text) {
-  std::string_view line = text.substr(0, text.find('\n'));
-  for (std::string_view prefix : {"ERROR:  ", "FATAL:  "}) {
-    if (line.starts_with(prefix)) line.remove_prefix(prefix.size());
-  }
-  return std::string(line);
-}
 
 struct Recorded {
   std::string name;
@@ -52,12 +45,32 @@ Result<std::map<int, Recorded>> readRecorded(pqxx::transaction_base& tx) {
   return recorded;
 }
 
+// Numbers only grow. A gap is allowed: files are written on parallel branches (0006 and 0007 at
+// once) and one may arrive first; refuseOutOfOrder keeps the applied history forward-only.
 Result<void> checkBundle(std::span<const Migration> migrations) {
-  for (std::size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i) + 1) {
+  int previous = 0;
+  for (const auto& m : migrations) {
+    if (m.version <= previous) {
       return fail(ErrorDomain::Migration, "central.migration.numbering",
-                  "central migrations must be numbered 1, 2, 3... without gaps; " + migrations[i].name +
+                  "central migrations must be numbered 1, 2, 3... in increasing order; " + m.name +
                       " is out of sequence");
+    }
+    previous = m.version;
+  }
+  return {};
+}
+
+// A pending file numbered below an applied one would run after its successor: refused, since
+// the successor was written and tested without it.
+Result<void> refuseOutOfOrder(std::span<const Migration> migrations, const std::map<int, Recorded>& recorded) {
+  if (recorded.empty()) return {};
+  const auto& [newestVersion, newest] = *recorded.rbegin();
+  for (const auto& m : migrations) {
+    if (m.version < newestVersion && !recorded.contains(m.version)) {
+      return fail(ErrorDomain::Migration, "central.migration.out_of_order",
+                  "migration " + m.name + " is pending but the later " + newest.name +
+                      " is already applied; migrations run in number order only: restore the database "
+                      "from before " + newest.name + " or renumber the new file after it");
     }
   }
   return {};
@@ -90,10 +103,6 @@ CentralStatus compare(std::span<const Migration> migrations, const std::map<int,
   return status;
 }
 
-std::unexpected<Error> connectFailed(const std::exception& e) {
-  return fail(ErrorDomain::Network, "central.connect", "cannot connect to the central database: " + firstLine(e.what()),
-              true);
-}
 
 // The first changed or unknown migration, as the error that stops a migrate run.
 Result<void> refuseDrift(const CentralStatus& status) {
@@ -113,6 +122,21 @@ Result<void> refuseDrift(const CentralStatus& status) {
 }
 
 }  // namespace
+
+// libpq messages start with "ERROR:  " and may carry DETAIL/HINT lines; one line is enough, and
+// the server's message never contains parameter values (we send none but the checksum).
+std::string firstLine(std::string_view text) {
+  std::string_view line = text.substr(0, text.find('\n'));
+  for (std::string_view prefix : {"ERROR:  ", "FATAL:  "}) {
+    if (line.starts_with(prefix)) line.remove_prefix(prefix.size());
+  }
+  return std::string(line);
+}
+
+std::unexpected<Error> connectFailed(const std::exception& e) {
+  return fail(ErrorDomain::Network, "central.connect", "cannot connect to the central database: " + firstLine(e.what()),
+              true);
+}
 
 std::string checksumOf(std::string_view sql) {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
@@ -134,12 +158,9 @@ std::string_view toString(MigrationState state) noexcept {
 
 Result<CentralStatus> centralStatus(const std::string& dsn, std::span<const Migration> migrations) {
   if (auto ok = checkBundle(migrations); !ok) return std::unexpected(ok.error());
-  std::unique_ptr<pqxx::connection> conn;
-  try {
-    conn = std::make_unique<pqxx::connection>(dsn);
-  } catch (const std::exception& e) {
-    return connectFailed(e);
-  }
+  auto connected = connectCentral(dsn);
+  if (!connected) return std::unexpected(connected.error());
+  auto& conn = *connected;
   try {
     pqxx::read_transaction tx(*conn);
     auto recorded = readRecorded(tx);
@@ -157,12 +178,9 @@ Result<CentralStatus> centralStatus(const std::string& dsn, std::span<const Migr
 
 Result<MigrateReport> centralMigrate(const std::string& dsn, std::span<const Migration> migrations) {
   if (auto ok = checkBundle(migrations); !ok) return std::unexpected(ok.error());
-  std::unique_ptr<pqxx::connection> conn;
-  try {
-    conn = std::make_unique<pqxx::connection>(dsn);
-  } catch (const std::exception& e) {
-    return connectFailed(e);
-  }
+  auto connected = connectCentral(dsn);
+  if (!connected) return std::unexpected(connected.error());
+  auto& conn = *connected;
   MigrateReport report;
   std::string current = "(setup)";
   try {
@@ -182,6 +200,7 @@ Result<MigrateReport> centralMigrate(const std::string& dsn, std::span<const Mig
     if (!recorded) return std::unexpected(recorded.error());
     const CentralStatus status = compare(migrations, *recorded);
     if (auto ok = refuseDrift(status); !ok) return std::unexpected(ok.error());
+    if (auto ok = refuseOutOfOrder(migrations, *recorded); !ok) return std::unexpected(ok.error());
     report.alreadyApplied = status.applied;
     for (const auto& m : migrations) {
       if (recorded->contains(m.version)) continue;

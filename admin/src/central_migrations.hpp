@@ -2,6 +2,7 @@
 // behind 'anteroom-admin central migrate|status'. No libpqxx type appears in this header.
 #pragma once
 
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,5 +64,11 @@ Result<CentralStatus> centralStatus(const std::string& dsn,
 // the migrations create roles and extensions. Concurrent runs serialise on an advisory lock.
 Result<MigrateReport> centralMigrate(const std::string& dsn,
                                      std::span<const Migration> migrations = bundledMigrations());
+
+// [SECTION] Shared by the central_* files
+// The first line of a libpq error, without its "ERROR:  " prefix.
+std::string firstLine(std::string_view text);
+// "cannot connect to the central database: ..." (transient).
+std::unexpected<Error> connectFailed(const std::exception& e);
 
 }  // namespace anteroom::admin::central

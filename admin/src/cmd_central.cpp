@@ -1,10 +1,12 @@
 // anteroom-admin central migrate|status: the central PostgreSQL schema's migrations.
 // Exit 0 on success, 1 when the operation fails, 2 on bad usage; errors are one line on stderr.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "central_migrations.hpp"
+#include "central_settings.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 
@@ -17,7 +19,8 @@ constexpr const char* kCentralHelp =
     "  migrate  apply the pending migrations of the central PostgreSQL schema, each in its own\n"
     "           transaction; refuses a database whose applied migrations were changed; running it\n"
     "           again is a no-op. Connect as a superuser: it creates roles and extensions.\n"
-    "  status   list applied and pending migrations\n"
+    "  status   list applied and pending migrations, and check the server settings that keep PHI out\n"
+    "           of the log (exit 1 when one is unsafe or a migration changed)\n"
     "\n"
     "  DSN is a libpq connection string, e.g. \"host=/run/postgresql dbname=anteroom user=postgres\".\n"
     "  Put no password in it: use peer authentication on the Unix socket, or ~/.pgpass (PGPASSFILE).\n";
@@ -37,8 +40,18 @@ int runStatus(const std::string& dsn) {
   if (status->changed > 0) std::printf(", %d changed since applied", status->changed);
   if (status->unknown > 0) std::printf(", %d unknown to this program", status->unknown);
   std::printf("\n");
-  // A changed or unknown migration is a state an operator must act on.
-  return status->changed + status->unknown > 0 ? kExitFailed : kExitOk;
+  auto settings = central::checkLogSettings(dsn);
+  if (!settings) return failed(settings.error());
+  const bool safe = std::ranges::all_of(*settings, &central::LogSetting::safe);
+  std::printf("log settings (PHI stays out of the server log): %s\n", safe ? "safe" : "UNSAFE");
+  for (const auto& s : *settings) {
+    const std::string where = s.scope.empty() ? "" : s.scope + "; ";
+    const std::string note = s.safe ? "" : " (" + where + "must be " + s.required + ")";
+    std::printf("  %-7s %s = %s%s\n", s.safe ? "ok" : "UNSAFE", s.name.c_str(), s.value.c_str(), note.c_str());
+  }
+  // A changed or unknown migration, or a setting that lets PHI into the log, is a state an
+  // operator must act on.
+  return status->changed + status->unknown > 0 || !safe ? kExitFailed : kExitOk;
 }
 
 int runMigrate(const std::string& dsn) {

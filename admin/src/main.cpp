@@ -1,6 +1,10 @@
 // anteroom-admin: the operator's command line (keys, stores, demo data).
 // Exit 0 on success, 1 when the operation fails, 2 on bad usage; errors are one line on stderr.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -22,7 +26,7 @@ constexpr const char* kTopHelp =
     "  keygen --out FILE                 make a new 32-byte store key (64 hex characters, mode 0600)\n"
     "  store init   --db FILE --key-file FILE\n"
     "                                    create and migrate an encrypted store\n"
-    "  store check  --db FILE --key-file FILE\n"
+    "  store check  --db FILE --key-file FILE [--backup FILE]\n"
     "                                    cipher, integrity and schema version\n"
     "  store rekey  --db FILE --key-file OLD --new-key-file NEW\n"
     "                                    re-encrypt the store with a new key\n"
@@ -34,14 +38,62 @@ constexpr const char* kTopHelp =
     "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
 
 
-// Opens a store given --db and --key-file; create for 'store init'.
-Result<store::Store> openStore(const ParsedArgs& args, bool create) {
+// Warnings about the store that do not stop the command, one line each on stderr.
+void printWarnings(const store::Store& s) {
+  for (const auto& w : s.warnings()) std::fprintf(stderr, "anteroom-admin: warning: %s\n", w.c_str());
+}
+
+// Opens a store given --db and --key-file; create for 'store init'. allowDamaged for 'store check'.
+Result<store::Store> openStore(const ParsedArgs& args, bool create, bool allowDamaged = false) {
   auto key = store::SecretKey::readFile(*args.get("--key-file"));
   if (!key) return std::unexpected(key.error());
   store::OpenOptions options;
   options.path = *args.get("--db");
   options.create = create;
-  return store::Store::open(options, *key);
+  options.allowDamaged = allowDamaged;
+  auto s = store::Store::open(options, *key);
+  if (s) printWarnings(*s);
+  return s;
+}
+
+// An existing store is checked before a command writes into it: a damaged one takes no writes.
+Result<store::Store> openStoreToWrite(const ParsedArgs& args) {
+  const bool existed = std::filesystem::exists(*args.get("--db"));
+  auto s = openStore(args, true);
+  if (!s || !existed) return s;
+  if (auto c = s->checkIntegrity(); !c) return std::unexpected(c.error());
+  return s;
+}
+
+// The key did not open the store. If it opens a backup of the store, the key is right and the
+// store's first page is what is damaged; otherwise the key is most likely the wrong one.
+Error explainWrongKey(const ParsedArgs& args, const Error& original) {
+  const auto backup = args.get("--backup");
+  if (!backup || original.code != "store.wrong_key") return original;
+  auto key = store::SecretKey::readFile(*args.get("--key-file"));
+  if (!key) return original;
+  // Opened as a copy beside it: opening migrates and switches to WAL, and a backup stays as it was.
+  std::string probe = *backup + ".probe-XXXXXX";
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) return original;
+  ::close(fd);
+  std::error_code ec;
+  std::filesystem::copy_file(*backup, probe, std::filesystem::copy_options::overwrite_existing, ec);
+  store::OpenOptions options;
+  options.path = probe;
+  options.allowDamaged = true;
+  const bool opens = !ec && store::Store::open(options, *key).has_value();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(probe + suffix, ec);
+  Error e = original;
+  if (opens) {
+    e.code = "store.first_page_damaged";
+    e.message = "the key is right (it opens the backup " + *backup +
+                "), so the store's first page is damaged; restore the store from that backup or from the "
+                "server by re-provisioning the device";
+  } else {
+    e.message = "the key opens neither the store nor the backup " + *backup + ": it is most likely the wrong key";
+  }
+  return e;
 }
 
 bool need(const ParsedArgs& args, std::initializer_list<const char*> names, std::string& missing) {
@@ -89,14 +141,15 @@ int cmdStore(const std::vector<std::string>& rest) {
   static constexpr const char* help =
       "usage: anteroom-admin store <init|check|rekey|purge> --db FILE --key-file FILE [options]\n"
       "  init   create the store if missing and apply migrations\n"
-      "  check  verify the key, every page, integrity and the schema version\n"
+      "  check  verify the key, every page, integrity and the schema version; with --backup FILE,\n"
+      "         a key that opens the backup but not the store means the store's first page is damaged\n"
       "  rekey  --new-key-file NEW: re-encrypt with a new key (stop the kiosk and syncd first)\n"
       "  purge  [--days-ahead N]: remove synced rows outside the data window (default 3 days)\n";
   if (rest.empty()) return usageError("store needs a subcommand", help);
   const std::string sub = rest.front();
   const std::vector<std::string> tail(rest.begin() + 1, rest.end());
   if (sub == "--help" || sub == "-h") return std::fputs(help, stdout), kExitOk;
-  const auto args = parseArgs(tail, {"--db", "--key-file", "--new-key-file", "--days-ahead"}, {});
+  const auto args = parseArgs(tail, {"--db", "--key-file", "--new-key-file", "--days-ahead", "--backup"}, {});
   if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
   if (!args.error.empty()) return usageError(args.error, help);
   if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), help);
@@ -104,7 +157,7 @@ int cmdStore(const std::vector<std::string>& rest) {
   if (!need(args, {"--db", "--key-file"}, missing)) return usageError(missing, help);
 
   if (sub == "init") {
-    auto s = openStore(args, true);
+    auto s = openStoreToWrite(args);
     if (!s) return commandFailed(s.error());
     auto info = s->info();
     if (!info) return commandFailed(info.error());
@@ -113,8 +166,8 @@ int cmdStore(const std::vector<std::string>& rest) {
     return kExitOk;
   }
   if (sub == "check") {
-    auto s = openStore(args, false);
-    if (!s) return commandFailed(s.error());
+    auto s = openStore(args, false, true);
+    if (!s) return commandFailed(explainWrongKey(args, s.error()));
     if (auto c = s->checkIntegrity(); !c) return commandFailed(c.error());
     auto info = s->info();
     if (!info) return commandFailed(info.error());
@@ -185,7 +238,7 @@ int cmdDemo(const std::vector<std::string>& rest) {
   }
   if (options.patients < 1 || options.patients > 1000000)
     return usageError("--patients must be between 1 and 1000000", help);
-  auto s = openStore(args, true);
+  auto s = openStoreToWrite(args);
   if (!s) return commandFailed(s.error());
   auto summary = seedDemo(*s, options);
   if (!summary) return commandFailed(summary.error());

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 
 namespace anteroom::store {
 
@@ -29,13 +30,16 @@ Result<int> migrate(sql::Connection& conn, std::span<const Migration> migrations
   int latestKnown = 0;
   for (const auto& m : migrations) latestKnown = std::max(latestKnown, m.version);
 
-  // Every applied migration must still be the file this program carries.
+  // Every applied migration must still be the file this program carries. Read without the
+  // write lock: a store that is up to date never waits behind the sync daemon's writes.
+  std::set<int> recorded;
   {
     auto stmt = conn.prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
     if (!stmt) return std::unexpected(stmt.error());
     int rc = 0;
     while ((rc = stmt->step()) == SQLITE_ROW) {
       const auto version = static_cast<int>(stmt->getInt(0));
+      recorded.insert(version);
       const std::string name = stmt->getText(1);
       const auto known = std::find_if(migrations.begin(), migrations.end(),
                                       [&](const Migration& m) { return m.version == version; });
@@ -61,6 +65,8 @@ Result<int> migrate(sql::Connection& conn, std::span<const Migration> migrations
 
   std::vector<const Migration*> ordered;
   for (const auto& m : migrations) ordered.push_back(&m);
+  const bool pending = std::ranges::any_of(ordered, [&](const Migration* m) { return !recorded.contains(m->version); });
+  if (!pending) return latestKnown;
   std::sort(ordered.begin(), ordered.end(),
             [](const Migration* a, const Migration* b) { return a->version < b->version; });
 

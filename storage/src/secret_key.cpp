@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -69,6 +70,16 @@ Result<SecretKey> SecretKey::readFile(const std::filesystem::path& path) {
   if (fd < 0) {
     return fail(ErrorDomain::Io, "key.unreadable",
                 "cannot read the key file " + path.string() + ": " + errnoText());
+  }
+  // As ssh does with a private key: a key other users can read may already be theirs.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    ::close(fd);
+    std::array<char, 8> mode{};
+    std::snprintf(mode.data(), mode.size(), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return fail(ErrorDomain::Io, "key.permissions",
+                "the key file " + path.string() + " is open to other users (mode " + mode.data() +
+                    "); refusing to use it: run chmod 600 " + path.string() + " (and consider making a new key)");
   }
   // Read into locked memory so the hex text never sits in ordinary heap or stack pages.
   constexpr std::size_t kMax = 2 * kSize + 2;

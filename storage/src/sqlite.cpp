@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "anteroom/store/store.hpp"
+
 namespace anteroom::store::sql {
 
 void Stmt::bind(int index, const Value& value) {
@@ -61,7 +63,7 @@ Error sqliteError(sqlite3* db, int rc, std::string_view what) {
       return Error{ErrorDomain::Store, "store.busy",
                    prefix + ": the store is busy in another process; try again", true};
     case SQLITE_NOTADB:
-      return Error{ErrorDomain::Store, "store.wrong_key", "wrong key or not an Anteroom store", false};
+      return Error{ErrorDomain::Store, "store.wrong_key", kWrongKeyMessage, false};
     case SQLITE_CORRUPT:
       return Error{ErrorDomain::Store, "store.corrupt",
                    prefix + ": the store is damaged (" + detail +

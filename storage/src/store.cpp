@@ -17,6 +17,7 @@
 #include "anteroom/model/waitlist_engine.hpp"
 #include "anteroom/model/validation.hpp"
 #include "codec.hpp"
+#include "integrity.hpp"
 #include "migrations.hpp"
 #include "sqlite.hpp"
 #include "store_internal.hpp"
@@ -35,6 +36,20 @@ struct Store::Impl {
   std::int64_t outboxCountCache = -1;
   int schemaVersion = 0;
   int latestKnownVersion = 0;
+  std::filesystem::path path;
+  std::optional<Error> damage;  // see Store::damage()
+  std::vector<std::string> warnings;
+
+  // Damage seen at run time stops every later write, in this process and (by the marker) in
+  // the next one to open the store.
+  template <class T>
+  Result<T> watch(Result<T> r) {
+    if (!r && !damage && (r.error().code == "store.corrupt" || r.error().code == "store.wrong_key")) {
+      damage = r.error();
+      integrity::writeDamageMarker(path, r.error().message);
+    }
+    return r;
+  }
 
   Result<void> step(sql::Stmt& stmt, std::string_view what) {
     const int rc = stmt.step();
@@ -67,15 +82,17 @@ struct Store::Impl {
   }
 
   // BEGIN IMMEDIATE; clock adopted; fn; clock persisted; COMMIT. Rolled back unless all succeed.
+  // A damaged store refuses it; damage met on the way is remembered (watch).
   Result<void> transact(Instant now, const std::function<Result<void>()>& fn) {
+    if (damage) return std::unexpected(integrity::damagedStoreError(damage->message));
     auto tx = sql::Transaction::begin(conn);
-    if (!tx) return std::unexpected(tx.error());
+    if (!tx) return watch(Result<void>(std::unexpected(tx.error())));
     auto r = adoptPersistedClock();
     if (r) r = fn();
     if (r) r = persistClockIfMoved(now);
     if (r) r = tx->commit();
     if (!r) outboxCountCache = -1;  // rolled back: recount next time
-    return r;
+    return watch(std::move(r));
   }
 
   Result<void> putState(std::string_view key, std::string_view value, Instant now) {
@@ -242,7 +259,8 @@ Result<std::vector<T>> selectWhere(Store::Impl& impl, std::string_view clause,
     if (!r) return std::unexpected(r.error());
     out.push_back(std::move(*r));
   }
-  if (rc != SQLITE_DONE) return std::unexpected(sql::sqliteError(impl.conn.raw(), rc, "reading the store"));
+  if (rc != SQLITE_DONE)
+    return impl.watch(Result<std::vector<T>>(std::unexpected(sql::sqliteError(impl.conn.raw(), rc, "reading the store"))));
   return out;
 }
 
@@ -528,9 +546,13 @@ constexpr char kPlainSqliteHeader[] = "SQLite format 3";
 
 // A plaintext SQLite file is the classic mistake (a build linked against libsqlite3, or a
 // copied database): say so plainly instead of "wrong key".
-Result<void> precheckFile(const OpenOptions& options, bool& exists) {
+Result<void> precheckFile(const OpenOptions& options, bool& exists, std::vector<std::string>& warnings) {
   struct stat st {};
   exists = ::stat(options.path.c_str(), &st) == 0;
+  if (exists && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    warnings.push_back("the store file " + options.path.string() +
+                       " is readable by other users than its owner; run chmod 600 on it (and its -wal and -shm files)");
+  }
   if (!exists) {
     if (!options.create)
       return fail(ErrorDomain::Store, "store.missing",
@@ -546,6 +568,11 @@ Result<void> precheckFile(const OpenOptions& options, bool& exists) {
     return fail(ErrorDomain::Store, "store.not_a_file", options.path.string() + " is not a regular file");
   if (st.st_size == 0 && !options.create)
     return fail(ErrorDomain::Store, "store.empty", "the store file " + options.path.string() + " is empty");
+  if (auto r = integrity::checkFileSize(options.path, static_cast<std::uintmax_t>(st.st_size)); !r) return r;
+  if (auto r = integrity::checkWal(options.path); !r) return r;
+  if (!options.allowDamaged) {
+    if (auto what = integrity::readDamageMarker(options.path)) return std::unexpected(integrity::damagedStoreError(*what));
+  }
   std::ifstream in(options.path, std::ios::binary);
   char header[16] = {};
   in.read(header, sizeof header);
@@ -566,7 +593,8 @@ Store::~Store() = default;
 
 Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
   bool exists = false;
-  if (auto r = precheckFile(options, exists); !r) return std::unexpected(r.error());
+  std::vector<std::string> warnings;
+  if (auto r = precheckFile(options, exists, warnings); !r) return std::unexpected(r.error());
 
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
@@ -577,6 +605,8 @@ Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
   auto impl = std::make_unique<Impl>();
   impl->conn = sql::Connection(std::move(handle));
   impl->outboxCeiling = options.outboxCeiling;
+  impl->path = options.path;
+  impl->warnings = std::move(warnings);
   auto& conn = impl->conn;
   {
     const SecretKey::RawKeyText text(key);
@@ -611,7 +641,8 @@ Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
     if (!tables) return std::unexpected(tables.error());
     if (!ours) return std::unexpected(ours.error());
     if (std::get<std::int64_t>(**tables) > 0 && std::get<std::int64_t>(**ours) == 0)
-      return fail(ErrorDomain::Store, "store.foreign", "wrong key or not an Anteroom store");
+      return fail(ErrorDomain::Store, "store.foreign",
+                  "not an Anteroom store: this key opens it, but it holds another program's tables");
   }
 
   const auto migrations = options.migrations.value_or(bundledMigrations());
@@ -686,8 +717,22 @@ Result<StoreInfo> Store::info() {
   return info;
 }
 
+namespace {
+Result<void> checkEveryPage(sql::Connection& conn);
+}  // namespace
+
 Result<void> Store::checkIntegrity() {
-  auto& conn = m_impl->conn;
+  auto checked = m_impl->watch(checkEveryPage(m_impl->conn));
+  if (checked && !m_impl->damage) integrity::clearDamageMarker(m_impl->path);
+  return checked;
+}
+
+std::optional<Error> Store::damage() const { return m_impl->damage; }
+const std::vector<std::string>& Store::warnings() const { return m_impl->warnings; }
+
+namespace {
+
+Result<void> checkEveryPage(sql::Connection& conn) {
   // SQLCipher 4 checks every page's MAC here; SQLCipher 3 ignores the unknown pragma.
   for (const char* pragma : {"PRAGMA cipher_integrity_check", "PRAGMA integrity_check"}) {
     auto stmt = conn.prepare(pragma);
@@ -708,13 +753,12 @@ Result<void> Store::checkIntegrity() {
       }
       return std::unexpected(e);
     }
-    if (!problems.empty()) {
-      return fail(ErrorDomain::Store, "store.corrupt",
-                  "the store is damaged: " + std::to_string(problems.size()) + " problem(s), first: " + problems.front());
-    }
+    if (!problems.empty()) return fail(ErrorDomain::Store, "store.corrupt", integrity::summariseIntegrityReport(problems));
   }
   return {};
 }
+
+}  // namespace
 
 Result<void> Store::checkpoint() {
   auto& conn = m_impl->conn;
@@ -982,7 +1026,8 @@ Result<std::vector<AuditEvent>> Store::auditTrail(std::size_t limit) {
 Result<std::optional<std::string>> Store::syncValue(std::string_view key) { return m_impl->getState(key); }
 
 Result<void> Store::setSyncValue(std::string_view key, std::string_view value) {
-  return m_impl->putState(key, value, nowUtc());
+  if (m_impl->damage) return std::unexpected(integrity::damagedStoreError(m_impl->damage->message));
+  return m_impl->watch(m_impl->putState(key, value, nowUtc()));
 }
 
 const Uuid& Store::deviceId() const { return m_impl->deviceId; }

@@ -59,6 +59,7 @@ expect 0 'demo practice seeded: 6 providers, 20 patients' -- demo seed --db "$di
 expect 1 'wrong key or not an Anteroom store' -- store check --db "$dir/s.db" --key-file "$dir/other"
 one_line store check --db "$dir/s.db" --key-file "$dir/other"
 printf 'not hex at all\n' >"$dir/bad.key"
+chmod 600 "$dir/bad.key"
 expect 1 'must hold exactly 64 hex'         -- store check --db "$dir/s.db" --key-file "$dir/bad.key"
 expect 1 'cannot read the key file'         -- store check --db "$dir/s.db" --key-file "$dir/missing.key"
 expect 0 're-encrypted'                     -- store rekey --db "$dir/s.db" --key-file "$dir/k" --new-key-file "$dir/other"
@@ -66,10 +67,69 @@ expect 1 'wrong key'                        -- store check --db "$dir/s.db" --ke
 expect 0 'integrity: +ok'                   -- store check --db "$dir/s.db" --key-file "$dir/other"
 expect 2 'between 0 and 60'                 -- store purge --db "$dir/s.db" --key-file "$dir/other" --days-ahead 99
 expect 0 'kept for pending sync'            -- store purge --db "$dir/s.db" --key-file "$dir/other"
-head -c 20000 /dev/urandom >"$dir/junk.db"
+head -c 20480 /dev/urandom >"$dir/junk.db"
 expect 1 'wrong key or not an Anteroom store' -- store check --db "$dir/junk.db" --key-file "$dir/other"
 expect 0 'waiting'                          -- waitlist rank --db "$dir/s.db" --key-file "$dir/other"
 expect 2 '--slot'                           -- waitlist match --db "$dir/s.db" --key-file "$dir/other"
+
+# Only one line, whatever the damage: the whole stderr and stdout together.
+lines_exactly() {
+  local want=$1
+  shift
+  local n
+  n=$("$admin" "$@" 2>&1 | wc -l)
+  if [ "$n" -ne "$want" ]; then
+    echo "FAIL: anteroom-admin $* printed $n lines (want $want)"
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+  fi
+}
+
+# Key files others can read are refused; a store others can read is used with a warning.
+cp "$dir/other" "$dir/open.key"
+chmod 644 "$dir/open.key"
+expect 1 'open to other users .mode 0644.; refusing to use it: run chmod 600' -- store check --db "$dir/s.db" --key-file "$dir/open.key"
+chmod 644 "$dir/s.db"
+expect 0 'warning: the store file .* is readable by other users' -- store check --db "$dir/s.db" --key-file "$dir/other"
+chmod 600 "$dir/s.db"
+
+# A damaged page (a table page, 140, of a 300-patient store; the audit's page 40 holds an index
+# root since local migration 0004 rebuilt the tables) is one line saying how many pages failed.
+"$admin" demo seed --db "$dir/d.db" --key-file "$dir/k" --patients 300 >/dev/null
+cp "$dir/d.db" "$dir/d-backup.db"
+head -c 4096 /dev/urandom | dd of="$dir/d.db" bs=4096 seek=139 count=1 conv=notrunc status=none
+expect 1 'the store is damaged: 1 page failed its check \(page 140\); restore it' -- store check --db "$dir/d.db" --key-file "$dir/k"
+lines_exactly 1 store check --db "$dir/d.db" --key-file "$dir/k"
+# ...and nothing writes into it any more.
+expect 1 'damaged and takes no more changes'   -- store init --db "$dir/d.db" --key-file "$dir/k"
+expect 1 'damaged and takes no more changes'   -- demo seed --db "$dir/d.db" --key-file "$dir/k" --patients 5
+expect 1 'damaged and takes no more changes'   -- waitlist rank --db "$dir/d.db" --key-file "$dir/k"
+# A store restored from its backup passes the check, which clears the mark.
+cp "$dir/d-backup.db" "$dir/d.db"
+expect 0 'integrity: +ok'                      -- store check --db "$dir/d.db" --key-file "$dir/k"
+expect 0 'store ready'                         -- store init --db "$dir/d.db" --key-file "$dir/k"
+
+# A store cut to 1,000 bytes is damaged, not a key problem; a damaged first page is told apart
+# from a wrong key by a backup the key opens.
+head -c 1000 "$dir/d-backup.db" >"$dir/cut.db"
+expect 1 'size \(1000 bytes\) is not a whole number of 4096-byte pages' -- store check --db "$dir/cut.db" --key-file "$dir/k"
+cp "$dir/d-backup.db" "$dir/p1.db"
+head -c 64 /dev/urandom | dd of="$dir/p1.db" bs=1 seek=100 conv=notrunc status=none
+expect 1 'or its first page is damaged'        -- store check --db "$dir/p1.db" --key-file "$dir/k"
+expect 1 'the key is right \(it opens the backup .*\), so the store.s first page is damaged' -- store check --db "$dir/p1.db" --key-file "$dir/k" --backup "$dir/d-backup.db"
+expect 1 'opens neither the store nor the backup' -- store check --db "$dir/p1.db" --key-file "$dir/other" --backup "$dir/d-backup.db"
+ls "$dir"/d-backup.db.probe-* >/dev/null 2>&1 && { echo "FAIL: a probe copy was left behind"; failed=$((failed + 1)); }
+
+# Opening an up-to-date store reads its schema version without the write lock: a writer holding
+# it for 8 s (past the 5 s busy timeout) does not stop a read-only command.
+printf '%s\n' "PRAGMA key = \"x'$(cat "$dir/k")'\";" 'PRAGMA cipher_page_size = 4096;' 'BEGIN IMMEDIATE;' \
+  "INSERT INTO sync_state VALUES ('held', 'x', '2026-01-01T00:00:00.000000Z');" '.system sleep 8' 'COMMIT;' |
+  sqlcipher "$dir/d.db" >/dev/null 2>&1 &
+holder=$!
+sleep 1
+expect 0 'integrity: +ok'                      -- store check --db "$dir/d.db" --key-file "$dir/k"
+wait "$holder"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -15,29 +15,6 @@ namespace central = anteroom::admin::central;
 
 namespace {
 
-struct CommandResult {
-  int exitCode = -1;
-  std::string output;
-};
-
-// Runs a shell command the way an operator would, stdout and stderr together.
-CommandResult runCommand(const std::string& command) {
-  CommandResult r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe)) r.output += buffer.data();
-  const int status = pclose(pipe);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 long long count(const std::string& dsn, const std::string& sql) {
   pqxx::connection c(dsn);
   pqxx::read_transaction tx(c);
@@ -100,7 +77,7 @@ TEST_CASE("a changed applied migration is refused; new files are applied forward
   CHECK(status->changed == 1);
 
   std::vector<central::Migration> extended(central::bundledMigrations().begin(), central::bundledMigrations().end());
-  const int next = static_cast<int>(extended.size()) + 1;
+  const int next = extended.back().version + 1;
   extended.push_back({next, "9999_probe", "SET LOCAL ROLE anteroom_owner; CREATE TABLE migration_probe (x int);"});
   auto applied = central::centralMigrate(dsn, extended);
   REQUIRE(applied.has_value());
@@ -108,6 +85,28 @@ TEST_CASE("a changed applied migration is refused; new files are applied forward
   auto again = central::centralMigrate(dsn, extended);
   REQUIRE(again.has_value());
   CHECK(again->applied.empty());
+  const auto appliedCount = static_cast<long long>(extended.size());
+
+  SUBCASE("a gap in the numbers is accepted; a file numbered below an applied one is refused, not run") {
+    auto gapped = extended;
+    gapped.push_back({next + 2, "9999_after_gap", "SET LOCAL ROLE anteroom_owner; CREATE TABLE gap_probe (x int);"});
+    auto withGap = central::centralMigrate(dsn, gapped);
+    REQUIRE(withGap.has_value());
+    CHECK(withGap->applied == std::vector<std::string>{"9999_after_gap"});
+    auto late = gapped;
+    late.insert(late.end() - 1, {next + 1, "9999_late", "SET LOCAL ROLE anteroom_owner; CREATE TABLE late_probe (x int);"});
+    auto refusedLate = central::centralMigrate(dsn, late);
+    REQUIRE_FALSE(refusedLate.has_value());
+    CHECK(refusedLate.error().code == "central.migration.out_of_order");
+    CHECK(refusedLate.error().message.find("9999_late is pending but the later 9999_after_gap is already applied") !=
+          std::string::npos);
+    CHECK(count(dsn, "SELECT count(*) FROM pg_class WHERE relname = 'late_probe'") == 0);
+    auto unordered = gapped;
+    std::swap(unordered[0], unordered[1]);
+    auto refusedOrder = central::centralMigrate(dsn, unordered);
+    REQUIRE_FALSE(refusedOrder.has_value());
+    CHECK(refusedOrder.error().code == "central.migration.numbering");
+  }
 
   SUBCASE("a failing migration rolls back whole and is not recorded") {
     extended.push_back({next + 1, "9999_broken", "SET LOCAL ROLE anteroom_owner; CREATE TABLE half_done (x int); "
@@ -116,7 +115,7 @@ TEST_CASE("a changed applied migration is refused; new files are applied forward
     REQUIRE_FALSE(broken.has_value());
     CHECK(broken.error().message.find("9999_broken") != std::string::npos);
     CHECK(count(dsn, "SELECT count(*) FROM pg_class WHERE relname = 'half_done'") == 0);
-    CHECK(count(dsn, "SELECT count(*) FROM schema_migrations") == next);
+    CHECK(count(dsn, "SELECT count(*) FROM schema_migrations") == appliedCount);
   }
 }
 
@@ -146,6 +145,15 @@ TEST_CASE("constraints refuse bad data and name themselves in the error") {
   REQUIRE(errorOf(dsn, slot + "('10000000-0000-4000-8000-000000000001', '" + kProviderA +
                            "', '2030-03-04 09:00', '2030-03-04 10:00', 'open')") == "");
 
+  // Entries may only name a patient their practice knows (0007): one registered by practice A.
+  const std::string knownPatient = "20000000-0000-4000-8000-0000000000c1";
+  {
+    pqxx::connection hub(cluster().dsn("constraints", "anteroom_hub"));
+    pqxx::work tx(hub);
+    actFor(tx, kPracticeA);
+    insertPatient(tx, knownPatient, "Constantia", "constantia@example.org");
+    tx.commit();
+  }
   struct Case {
     const char* what;
     std::string sql;
@@ -172,12 +180,12 @@ TEST_CASE("constraints refuse bad data and name themselves in the error") {
       {"bad phone", "UPDATE practice SET phone = '555-0100' WHERE practice_id = '" + std::string(kPracticeA) + "'",
        "practice_phone_format"},
       {"unknown waitlist status", "INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
-                                  "VALUES (gen_random_uuid(), '" + std::string(kWaitlistA) +
-                                      "', gen_random_uuid(), 1, 'pending')",
+                                  "VALUES (gen_random_uuid(), '" + std::string(kWaitlistA) + "', '" + knownPatient +
+                                      "', 1, 'pending')",
        "waitlist_entry_status_valid"},
       {"urgency out of range", "INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status, "
-                               "urgency) VALUES (gen_random_uuid(), '" + std::string(kWaitlistA) +
-                                   "', gen_random_uuid(), 1, 'waiting', 7)",
+                               "urgency) VALUES (gen_random_uuid(), '" + std::string(kWaitlistA) + "', '" +
+                                   knownPatient + "', 1, 'waiting', 7)",
        "waitlist_entry_urgency_range"},
       {"unknown notification recipient", "INSERT INTO notification (notification_id, recipient_id, recipient_type, type, "
                                          "content, status) VALUES (gen_random_uuid(), gen_random_uuid(), 'family', "

@@ -11,47 +11,6 @@
 
 using namespace anteroom::testing;
 
-namespace {
-
-constexpr const char* kPatientA = "20000000-0000-4000-8000-00000000000a";
-constexpr const char* kPatientB = "20000000-0000-4000-8000-00000000000b";
-
-// Practice A and B each with a patient, an appointment, a waitlist entry and a notification,
-// written through the hub role.
-std::string seededDatabase(const std::string& name) {
-  const std::string dsn = freshMigratedDatabase(name);
-  seedTwoPractices(dsn);
-  pqxx::connection hub(cluster().dsn(name, "anteroom_hub"));
-  for (const auto& [practice, provider, waitlist, patient, tag] :
-       {std::tuple{kPracticeA, kProviderA, kWaitlistA, kPatientA, "a"},
-        std::tuple{kPracticeB, kProviderB, kWaitlistB, kPatientB, "b"}}) {
-    pqxx::work tx(hub);
-    actFor(tx, practice);
-    insertPatient(tx, patient, std::string("Invented") + tag, std::string("invented.") + tag + "@example.org");
-    tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, start_time, end_time, status, "
-                   "type) VALUES (gen_random_uuid(), $1, $2, '2030-05-01 09:00', '2030-05-01 09:50', 'scheduled', "
-                   "'in_person')",
-                   provider, patient);
-    tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
-                   "VALUES (gen_random_uuid(), $1, $2, 3.5, 'waiting')",
-                   waitlist, patient);
-    tx.exec_params("INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status) "
-                   "VALUES (gen_random_uuid(), $1, 'front_desk', 'patient_arrived', '{}', 'pending')",
-                   practice);
-    tx.commit();
-  }
-  return dsn;
-}
-
-long long countAs(pqxx::connection& c, const std::string& practice, const std::string& table,
-                  const std::string& role = "") {
-  pqxx::work tx(c);
-  if (!role.empty()) tx.exec("SET LOCAL ROLE " + role);
-  if (!practice.empty()) actFor(tx, practice);
-  return tx.exec("SELECT count(*) FROM " + table)[0][0].as<long long>();
-}
-
-}  // namespace
 
 TEST_CASE("row-level security: the hub sees and changes only its own practice") {
   seededDatabase("rls");
@@ -73,7 +32,8 @@ TEST_CASE("row-level security: the hub sees and changes only its own practice") 
     CHECK(tx.exec_params("UPDATE provider SET experience = 1 WHERE provider_id = $1", kProviderB).affected_rows() == 0);
     CHECK(tx.exec_params("UPDATE patient SET insurance_info = '{}' WHERE patient_id = $1", kPatientB).affected_rows() ==
           0);
-    CHECK(tx.exec("UPDATE appointment SET notes = 'seen by A'").affected_rows() == 1);
+    CHECK(tx.exec_params("UPDATE appointment SET notes = $1", patientValue("seen by A, sentinel note")).affected_rows() ==
+          1);
     tx.commit();
   }
   {
@@ -144,12 +104,24 @@ TEST_CASE("a patient reaches a second practice only through a link, which sends 
   seededDatabase("rls_link");
   pqxx::connection hub(cluster().dsn("rls_link", "anteroom_hub"));
   CHECK(countAs(hub, kPracticeB, "patient") == 1);
+  // Knowing A's patient's id is not enough: B can neither link it nor name it in an entry.
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) {
+          tx.exec_params("INSERT INTO practice_patient (practice_id, patient_id) VALUES ($1, $2)", kPracticeB, kPatientA);
+        }).find("permission denied") != std::string::npos);
+  const std::string entry = "INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
+                            "VALUES (gen_random_uuid(), $1, $2, 1, 'waiting')";
+  CHECK(errorAs(hub, kPracticeB, [&](pqxx::transaction_base& tx) { tx.exec_params(entry, kWaitlistB, kPatientA); })
+            .find("patient is not known to this practice") != std::string::npos);
+  CHECK(countAs(hub, kPracticeB, "patient") == 1);
+  // The walk-in match with A's patient's email, names and date of birth links it.
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeB);
-    tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status) "
-                   "VALUES (gen_random_uuid(), $1, $2, 1, 'waiting')",
-                   kWaitlistB, kPatientA);
+    const auto match = tx.exec_params1("SELECT outcome, patient_id::text FROM sync_match_walkin($1, $2, $3, $4, $5, $6)",
+                                       "invented.a@example.org", "inventeda", "examplewright", "1988-04-02", kPiiKey, kHashKey);
+    CHECK(match[0].as<std::string>() == "linked");
+    CHECK(match[1].as<std::string>() == kPatientA);
+    tx.exec_params(entry, kWaitlistB, kPatientA);
     tx.commit();
   }
   CHECK(countAs(hub, kPracticeB, "patient") == 2);
@@ -160,8 +132,8 @@ TEST_CASE("a patient reaches a second practice only through a link, which sends 
 }
 
 TEST_CASE("encrypted PII is unreadable without the key, and neither key nor PHI reaches the logs") {
-  const std::string sentinelName = "Zyxwquorbel";
-  const std::string sentinelEmail = "zyxw.quorbel@sentinel.example";
+  const std::string sentinelName = patientValue("Zyxwquorbel");
+  const std::string sentinelEmail = patientValue("zyxw.quorbel@sentinel.example");
   seededDatabase("pii");
   pqxx::connection hub(cluster().dsn("pii", "anteroom_hub"));
   {
@@ -198,7 +170,7 @@ TEST_CASE("encrypted PII is unreadable without the key, and neither key nor PHI 
   // The identifying insurance numbers may not sit in the plaintext JSON. (PHI always travels as
   // a bind parameter: a literal would be part of the statement text that pgaudit logs.)
   CHECK(errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
-          tx.exec_params("UPDATE patient SET insurance_info = $1::jsonb", "{\"member_id\":\"XK-1\"}");
+          tx.exec_params("UPDATE patient SET insurance_info = $1::jsonb", "{\"member_id\":\"" + patientValue("XK-1") + "\"}");
         }).find("patient_insurance_info_no_identifiers") != std::string::npos);
   pqxx::connection super(cluster().dsn("pii"));
   {
@@ -222,8 +194,8 @@ TEST_CASE("audit_event records who, when, which row and which columns, never val
   {
     pqxx::work tx(hub);
     actFor(tx, kPracticeA);
-    tx.exec_params("UPDATE patient SET first_name = pii_encrypt('Renamedia', $1) WHERE patient_id = $2", kPiiKey,
-                   kPatientA);
+    tx.exec_params("UPDATE patient SET first_name = pii_encrypt($3, $1) WHERE patient_id = $2", kPiiKey, kPatientA,
+                   patientValue("Renamedia"));
     tx.commit();
   }
   pqxx::connection super(cluster().dsn("audit"));
@@ -336,8 +308,9 @@ TEST_CASE("a device is found by its certificate fingerprint before the practice 
   CHECK_FALSE(found[0][1].as<bool>());
   actFor(tx, kPracticeA);
   tx.exec("UPDATE device SET last_seen_at = now() AT TIME ZONE 'UTC'");
-  tx.exec_params("INSERT INTO idempotency_record (device_id, mutation_id, practice_id, result) VALUES "
-                 "('50000000-0000-4000-8000-000000000001', gen_random_uuid(), $1, '{\"status\":\"applied\"}')",
+  tx.exec_params("INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result) VALUES "
+                 "('50000000-0000-4000-8000-000000000001', gen_random_uuid(), $1, 1, "
+                 "'{\"status\":\"applied\",\"row_version\":1}')",
                  kPracticeA);
   tx.commit();
 }

@@ -23,6 +23,21 @@ Result<store::Store> tryOpen(const std::filesystem::path& path, const store::Sec
   return store::Store::open(options, key);
 }
 
+// A second SQLCipher connection to the store, as the sync daemon or another tool holds one.
+struct RawConnection {
+  sqlite3* db = nullptr;
+  RawConnection(const std::filesystem::path& path, const store::SecretKey& key) {
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const store::SecretKey::RawKeyText text(key);
+    REQUIRE(sqlite3_key(db, text.data(), text.size()) == SQLITE_OK);
+    REQUIRE(exec("PRAGMA cipher_page_size = 4096") == SQLITE_OK);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  ~RawConnection() { sqlite3_close_v2(db); }
+  int exec(const char* sqlText) const { return sqlite3_exec(db, sqlText, nullptr, nullptr, nullptr); }
+};
+
 void overwrite(const std::filesystem::path& path, std::streamoff offset, const std::string& bytes) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   REQUIRE(f.good());
@@ -62,7 +77,7 @@ TEST_CASE("the wrong key is refused with a clear message, and the right one stil
   auto wrong = tryOpen(dir / "store.db", other);
   REQUIRE_FALSE(wrong.has_value());
   CHECK(wrong.error().code == "store.wrong_key");
-  CHECK(wrong.error().message == "wrong key or not an Anteroom store");
+  CHECK(wrong.error().message == store::kWrongKeyMessage);
   auto right = tryOpen(dir / "store.db", key);
   REQUIRE(right.has_value());
   CHECK(right->get<Patient>(d.patient.patientId).value().has_value());
@@ -76,13 +91,14 @@ TEST_CASE("files that are not stores are refused, never crash") {
     std::ofstream(dir / "junk.db", std::ios::binary) << std::string(8192, '\x5a');
     auto r = tryOpen(dir / "junk.db", key);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().message == "wrong key or not an Anteroom store");
+    CHECK(r.error().message == store::kWrongKeyMessage);
   }
   SUBCASE("a text file") {
     std::ofstream(dir / "notes.txt") << "just some notes\n";
     auto r = tryOpen(dir / "notes.txt", key);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == "store.wrong_key");
+    CHECK(r.error().code == "store.truncated");  // not a whole number of pages
+    CHECK(r.error().message.find("not an Anteroom store") != std::string::npos);
   }
   SUBCASE("a plaintext SQLite database") {
     sqlite3* db = nullptr;
@@ -156,15 +172,201 @@ TEST_CASE("a damaged page is detected by the page MAC and reported, never a cras
     auto s = tryOpen(dir / "store.db", key);
     REQUIRE_FALSE(s.has_value());
     CHECK(s.error().code == "store.wrong_key");
+    // The key may be right: the words say the first page may be damaged too.
+    CHECK(s.error().message.find("first page is damaged") != std::string::npos);
   }
   SUBCASE("a truncated file") {
     std::filesystem::resize_file(dir / "store.db", size / 2 + 100);
     auto s = tryOpen(dir / "store.db", key);
-    if (s.has_value()) {
-      CHECK_FALSE(s->checkIntegrity().has_value());
-    } else {
-      CHECK(s.error().domain == ErrorDomain::Store);
-    }
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code == "store.truncated");
+  }
+  SUBCASE("a file cut to 1,000 bytes is damaged, not a wrong key") {
+    std::filesystem::resize_file(dir / "store.db", 1000);
+    auto s = tryOpen(dir / "store.db", key);
+    REQUIRE_FALSE(s.has_value());
+    INFO(s.error().message);
+    CHECK(s.error().code == "store.truncated");
+    CHECK(s.error().message.find("1000 bytes") != std::string::npos);
+    CHECK(s.error().message.find("not a whole number of 4096-byte pages") != std::string::npos);
+    CHECK(s.error().message.find("wrong key") == std::string::npos);
+  }
+}
+
+namespace {
+
+// A 300-patient demo store with one page overwritten, as the audit did. Since local migration
+// 0004 rebuilt the tables, page 40 (the audit's) is the root of the notification recipient
+// index, which the check meets through a table's rows; page 140 is a table page it reports.
+constexpr std::uintmax_t kIndexRootPage = 40;
+constexpr std::uintmax_t kTablePage = 140;
+
+void makeStoreWithDamagedPage(const std::filesystem::path& path, const store::SecretKey& key,
+                              std::uintmax_t page = kTablePage) {
+  {
+    auto s = openStore(path, key);
+    admin::SeedOptions options;
+    options.patients = 300;
+    REQUIRE(admin::seedDemo(s, options).has_value());
+    REQUIRE(s.checkpoint().has_value());
+  }
+  REQUIRE(std::filesystem::file_size(path) > (page + 1) * 4096);
+  overwrite(path, static_cast<std::streamoff>((page - 1) * 4096), std::string(4096, '\x5a'));
+}
+
+}  // namespace
+
+TEST_CASE("one damaged page is reported in one line: how many pages failed, and what to do") {
+  TempDir dir;
+  auto key = newKey();
+  makeStoreWithDamagedPage(dir / "store.db", key);
+  auto s = tryOpen(dir / "store.db", key);
+  REQUIRE_MESSAGE(s.has_value(), s.error().message);
+  auto check = s->checkIntegrity();
+  REQUIRE_FALSE(check.has_value());
+  INFO(check.error().message);
+  CHECK(check.error().code == "store.corrupt");
+  CHECK(check.error().message.find('\n') == std::string::npos);
+  CHECK(check.error().message.find("1 page failed its check (page 140)") != std::string::npos);
+  CHECK(check.error().message.find("re-provision") != std::string::npos);
+  CHECK(check.error().message.size() < 300);
+}
+
+TEST_CASE("a store found damaged at run time refuses further writes, also after reopening") {
+  TempDir dir;
+  auto key = newKey();
+  makeStoreWithDamagedPage(dir / "store.db", key, kIndexRootPage);
+  SampleData d;
+  {
+    auto s = tryOpen(dir / "store.db", key);
+    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    CHECK_FALSE(s->damage().has_value());
+    // Page 40 is the root of the notification recipient index: a lookup reaches it.
+    auto read = s->notificationsFor(d.provider.providerId);
+    REQUIRE_FALSE(read.has_value());
+    CHECK(read.error().code == "store.corrupt");
+    REQUIRE(s->damage().has_value());
+    // A write that touches only healthy pages would succeed; it is refused instead.
+    auto w = s->setSyncValue("kiosk.note", "x");
+    REQUIRE_FALSE(w.has_value());
+    CHECK(w.error().code == "store.damaged");
+    CHECK(w.error().message.find("damaged") != std::string::npos);
+    auto insert = s->insert(d.practice, store::Actor::admin());
+    REQUIRE_FALSE(insert.has_value());
+    CHECK(insert.error().code == "store.damaged");
+  }
+  // The next program to open it (the kiosk after a restart, 'store init', 'demo seed') is told too.
+  auto again = tryOpen(dir / "store.db", key);
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == "store.damaged");
+  // 'store check' may still open it to look, and finds the damage again.
+  store::OpenOptions look;
+  look.path = dir / "store.db";
+  look.allowDamaged = true;
+  auto checked = store::Store::open(look, key);
+  REQUIRE_MESSAGE(checked.has_value(), checked.error().message);
+  CHECK_FALSE(checked->checkIntegrity().has_value());
+}
+
+TEST_CASE("a repaired store opens again once a check passes") {
+  TempDir dir;
+  auto key = newKey();
+  makeStoreWithDamagedPage(dir / "store.db", key);
+  {
+    auto s = tryOpen(dir / "store.db", key);
+    REQUIRE(s.has_value());
+    REQUIRE_FALSE(s->checkIntegrity().has_value());
+  }
+  REQUIRE_FALSE(tryOpen(dir / "store.db", key).has_value());
+  // The operator replaces the file with a good one (here: a new store) and checks it.
+  std::filesystem::remove(dir / "store.db");
+  {
+    store::OpenOptions options;
+    options.path = dir / "store.db";
+    options.create = true;
+    options.allowDamaged = true;
+    auto fresh = store::Store::open(options, key);
+    REQUIRE_MESSAGE(fresh.has_value(), fresh.error().message);
+    REQUIRE(fresh->checkIntegrity().has_value());
+  }
+  auto s = tryOpen(dir / "store.db", key);
+  REQUIRE_MESSAGE(s.has_value(), s.error().message);
+  CHECK(s->setSyncValue("kiosk.note", "x").has_value());
+}
+
+TEST_CASE("a key file others can read is refused; a store others can read is used with a warning") {
+  TempDir dir;
+  auto key = newKey();
+  REQUIRE(key.writeNewFile(dir / "store.key").has_value());
+  for (const auto mode : {0644, 0640, 0604, 0660}) {
+    CAPTURE(mode);
+    REQUIRE(::chmod((dir / "store.key").c_str(), static_cast<mode_t>(mode)) == 0);
+    auto r = store::SecretKey::readFile(dir / "store.key");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == "key.permissions");
+    CHECK(r.error().message.find("chmod 600") != std::string::npos);
+  }
+  for (const auto mode : {0600, 0400}) {
+    CAPTURE(mode);
+    REQUIRE(::chmod((dir / "store.key").c_str(), static_cast<mode_t>(mode)) == 0);
+    CHECK(store::SecretKey::readFile(dir / "store.key").has_value());
+  }
+  {
+    auto s = openStore(dir / "store.db", key);
+    CHECK(s.warnings().empty());
+  }
+  REQUIRE(::chmod((dir / "store.db").c_str(), 0644) == 0);
+  auto s = tryOpen(dir / "store.db", key);
+  REQUIRE(s.has_value());
+  REQUIRE(s->warnings().size() == 1);
+  CHECK(s->warnings().front().find("readable by other users") != std::string::npos);
+  CHECK(s->warnings().front().find("chmod 600") != std::string::npos);
+}
+
+namespace {
+
+// Copies a store while it is open, write-ahead log included, as a crash would leave it.
+void copyLive(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::copy_file(from, to);
+  std::filesystem::copy_file(from.string() + "-wal", to.string() + "-wal");
+}
+
+}  // namespace
+
+TEST_CASE("a write-ahead log that would replay nothing is reported, not silently dropped") {
+  TempDir dir;
+  auto key = newKey();
+  SampleData d;
+  auto live = openStore(dir / "store.db", key);
+  d.applyAll(live);
+  for (int i = 0; i < 10; ++i) REQUIRE(live.setSyncValue("k" + std::to_string(i), "v").has_value());
+  REQUIRE(std::filesystem::file_size(dir / "store.db-wal") > 32 + 4096);
+
+  SUBCASE("a healthy log replays every committed change") {
+    copyLive(dir / "store.db", dir / "copy.db");
+    auto s = tryOpen(dir / "copy.db", key);
+    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    CHECK(s->get<Patient>(d.patient.patientId).value().has_value());
+    CHECK(s->syncValue("k9").value() == std::optional<std::string>("v"));
+  }
+  SUBCASE("a garbage header") {
+    copyLive(dir / "store.db", dir / "copy.db");
+    overwrite(dir / "copy.db-wal", 0, std::string(32, 'G'));
+    auto s = tryOpen(dir / "copy.db", key);
+    REQUIRE_FALSE(s.has_value());
+    INFO(s.error().message);
+    CHECK(s.error().code == "store.wal_damaged");
+    CHECK(s.error().message.find("copy.db-wal") != std::string::npos);
+    CHECK(s.error().message.find("cannot be replayed") != std::string::npos);
+    // Nothing was thrown away: the log is still there for the operator.
+    CHECK(std::filesystem::file_size(dir / "copy.db-wal") == std::filesystem::file_size(dir / "store.db-wal"));
+  }
+  SUBCASE("a damaged first frame") {
+    copyLive(dir / "store.db", dir / "copy.db");
+    overwrite(dir / "copy.db-wal", 32 + 24 + 100, std::string(16, '\x01'));
+    auto s = tryOpen(dir / "copy.db", key);
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code == "store.wal_damaged");
   }
 }
 
@@ -213,6 +415,40 @@ TEST_CASE("migrations apply once, refuse a changed file and a newer store") {
   }
 }
 
+TEST_CASE("opening an up-to-date store does not wait for the write lock; only a pending migration takes it") {
+  TempDir dir;
+  auto key = newKey();
+  SampleData d;
+  {
+    auto s = openStore(dir / "store.db", key);
+    d.applyAll(s);
+  }
+  RawConnection writer(dir / "store.db", key);
+  REQUIRE(writer.exec("BEGIN IMMEDIATE; INSERT INTO sync_state (key, value, updated_at) "
+                      "VALUES ('held', 'x', '2026-01-01T00:00:00.000000Z')") == SQLITE_OK);
+  store::OpenOptions options;
+  options.path = dir / "store.db";
+  options.busyTimeout = std::chrono::milliseconds(300);
+  for (int i = 0; i < 20; ++i) {
+    auto s = store::Store::open(options, key);
+    REQUIRE_MESSAGE(s.has_value(), s.error().message);
+    CHECK(s->get<Patient>(d.patient.patientId).value().has_value());
+    CHECK(s->info().value().schemaVersion == s->info().value().latestKnownVersion);
+  }
+  // A migration to apply needs the lock, and says the store is busy instead of waiting forever.
+  std::vector<store::Migration> list(store::bundledMigrations().begin(), store::bundledMigrations().end());
+  list.push_back({list.back().version + 1, "9999_test_extra", "CREATE TABLE test_extra (x INTEGER);"});
+  options.migrations = list;
+  auto busy = store::Store::open(options, key);
+  REQUIRE_FALSE(busy.has_value());
+  CHECK(busy.error().code == "store.busy");
+  CHECK(busy.error().isTransient());
+  REQUIRE(writer.exec("COMMIT") == SQLITE_OK);
+  auto migrated = store::Store::open(options, key);
+  REQUIRE_MESSAGE(migrated.has_value(), migrated.error().message);
+  CHECK(migrated->info().value().schemaVersion == list.back().version);
+}
+
 TEST_CASE("rekey re-encrypts: the old key stops working, the new one opens every row") {
   TempDir dir;
   auto oldKey = newKey();
@@ -248,12 +484,14 @@ TEST_CASE("key files: 64 hex characters, owner-only, never overwritten") {
   REQUIRE(read.has_value());
   CHECK(std::equal(read->bytes().begin(), read->bytes().end(), key.bytes().begin()));
 
-  std::ofstream(dir / "short.key") << "abcd\n";
-  CHECK(store::SecretKey::readFile(dir / "short.key").error().code == "key.format");
-  std::ofstream(dir / "nothex.key") << std::string(64, 'g') << "\n";
-  CHECK(store::SecretKey::readFile(dir / "nothex.key").error().code == "key.format");
-  std::ofstream(dir / "long.key") << std::string(65, 'a') << "\n";
-  CHECK(store::SecretKey::readFile(dir / "long.key").error().code == "key.format");
+  const auto ownerOnly = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    std::filesystem::permissions(dir / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return dir / name;
+  };
+  CHECK(store::SecretKey::readFile(ownerOnly("short.key", "abcd\n")).error().code == "key.format");
+  CHECK(store::SecretKey::readFile(ownerOnly("nothex.key", std::string(64, 'g') + "\n")).error().code == "key.format");
+  CHECK(store::SecretKey::readFile(ownerOnly("long.key", std::string(65, 'a') + "\n")).error().code == "key.format");
   CHECK(store::SecretKey::readFile(dir / "absent.key").error().code == "key.unreadable");
 }
 

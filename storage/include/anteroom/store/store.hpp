@@ -40,6 +40,11 @@ struct Migration {
 // The migrations compiled into this program from migrations/local/.
 std::span<const Migration> bundledMigrations();
 
+// What opening says when the key does not decrypt the first page. SQLCipher cannot tell a wrong
+// key from a damaged first page; 'anteroom-admin store check --backup' can.
+inline constexpr const char* kWrongKeyMessage =
+    "wrong key or not an Anteroom store, or its first page is damaged";
+
 struct OpenOptions {
   std::filesystem::path path;
   bool create = false;  // create the file when missing (otherwise a missing file is an error)
@@ -47,6 +52,8 @@ struct OpenOptions {
   std::optional<std::span<const Migration>> migrations;
   std::size_t outboxCeiling = 200000;  // a full outbox refuses new writes instead of growing forever
   std::chrono::milliseconds busyTimeout{5000};
+  // Open a store that was found damaged before (for 'store check', which looks and can clear it).
+  bool allowDamaged = false;
 };
 
 struct OutboxMutation {
@@ -165,8 +172,14 @@ class Store {
 
   // [SECTION] Whole-store operations
   Result<StoreInfo> info();
-  // Reads every page (each page's MAC is checked) and runs SQLite's integrity_check.
+  // Reads every page (each page's MAC is checked) and runs SQLite's integrity_check. A pass
+  // clears an earlier damage mark; a failure sets it.
   Result<void> checkIntegrity();
+  // Set once damage (SQLITE_CORRUPT or NOTADB) was seen: every write is refused from then on,
+  // and later opens are refused until a check passes. The kiosk goes out of service on it.
+  [[nodiscard]] std::optional<Error> damage() const;
+  // Things the operator should fix that do not stop the store (a store file others can read).
+  [[nodiscard]] const std::vector<std::string>& warnings() const;
   Result<void> rekey(const SecretKey& newKey);
   // Folds the WAL into the main file (for backups, tests and the sqlcipher shell).
   Result<void> checkpoint();

@@ -1,0 +1,199 @@
+// The sync wire messages: exact JSON on the wire, round trips, and refusals of bad bodies.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "anteroom/sync/messages.hpp"
+
+using namespace anteroom;
+using namespace anteroom::sync;
+
+namespace {
+
+Uuid uuid(const char* text) { return *Uuid::parse(text); }
+
+Mutation checkInMutation() {
+  Mutation m;
+  m.mutationId = uuid("0190f5a0-0000-7000-8000-000000000001");
+  m.deviceSeq = 7;
+  m.entity = "appointment";
+  m.id = uuid("0190f5a0-0000-7000-8000-0000000000aa");
+  m.kind = MutationKind::Update;
+  m.changes = Json::Object{{"status", "checked_in"}};
+  m.prior = Json::Object{{"status", "scheduled"}};
+  m.baseVersion = 3;
+  m.hlc = "0001764061200000-0000000000-dev";
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a push request is one clean JSON object: no wrapper, enums as strings") {
+  PushRequest req;
+  req.mutations.push_back(checkInMutation());
+  const std::string body = encode(req);
+  CHECK(body ==
+        R"({"schema_version":2,"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":7,)"
+        R"("entity":"appointment","id":"0190f5a0-0000-7000-8000-0000000000aa","kind":"update",)"
+        R"("changes":{"status":"checked_in"},"prior":{"status":"scheduled"},"base_version":3,)"
+        R"("hlc":"0001764061200000-0000000000-dev","schema_version":2}]})");
+  auto back = decodePushRequest(body);
+  REQUIRE(back.has_value());
+  CHECK(*back == req);
+}
+
+TEST_CASE("free-form row values keep their JSON types through a round trip") {
+  PullResponse page;
+  Change c;
+  c.entity = "patient";
+  c.id = uuid("0190f5a0-0000-7000-8000-0000000000bb");
+  c.rowVersion = 12;
+  c.row = Json::Object{{"first_name", "Ana"},
+                       {"note", nullptr},
+                       {"count", std::int64_t{42}},
+                       {"score", 2.5},
+                       {"whole", 3.0},
+                       {"active", true},
+                       {"tags", Json::Array{"a", Json::Array{}, Json::Object{}}},
+                       {"prefs", Json::Object{{"times", Json::Array{Json::Object{{"day", "mon"}}}}, {"empty", Json::Object{}}}}};
+  page.changes.push_back(c);
+  Change gone;
+  gone.entity = "appointment";
+  gone.id = uuid("0190f5a0-0000-7000-8000-0000000000cc");
+  gone.op = ChangeOp::Purge;
+  gone.rowVersion = 4;
+  page.changes.push_back(gone);
+  page.cursor = encodeCursor(Cursor{99, std::chrono::year{2026} / 12 / 4});
+  page.more = true;
+  page.hlc = "h";
+  auto back = decodePullResponse(encode(page));
+  REQUIRE(back.has_value());
+  CHECK(*back == page);
+  CHECK(encode(page).find(R"("op":"purge","row_version":4})") != std::string::npos);  // no row for a purge
+}
+
+TEST_CASE("push results: absent optionals are absent keys; remapped carries the central id") {
+  PushResponse res;
+  MutationResult applied;
+  applied.mutationId = uuid("0190f5a0-0000-7000-8000-000000000001");
+  applied.deviceSeq = 1;
+  applied.rowVersion = 5;
+  MutationResult rejected;
+  rejected.mutationId = uuid("0190f5a0-0000-7000-8000-000000000002");
+  rejected.deviceSeq = 2;
+  rejected.status = ResultStatus::Rejected;
+  rejected.code = "sync.illegal_transition";
+  rejected.message = "a cancelled appointment cannot be checked in";
+  Change row;
+  row.entity = "appointment";
+  row.id = uuid("0190f5a0-0000-7000-8000-0000000000aa");
+  row.rowVersion = 6;
+  row.row = Json::Object{{"status", "cancelled"}};
+  rejected.row = row;
+  MutationResult remapped;
+  remapped.mutationId = uuid("0190f5a0-0000-7000-8000-000000000003");
+  remapped.deviceSeq = 3;
+  remapped.status = ResultStatus::Remapped;
+  remapped.rowVersion = 1;
+  remapped.centralId = uuid("0190f5a0-0000-7000-8000-0000000000dd");
+  res.results = {applied, rejected, remapped};
+  res.hlc = "0001764061200000-0000000003-hub";
+  const std::string body = encode(res);
+  CHECK(body.starts_with(R"({"results":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":1,"status":"applied","row_version":5},)"));
+  CHECK(body.find("nullopt") == std::string::npos);
+  auto back = decodePushResponse(body);
+  REQUIRE(back.has_value());
+  CHECK(*back == res);
+
+  auto noId = decodePushResponse(R"({"results":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000003","status":"remapped"}]})");
+  REQUIRE_FALSE(noId.has_value());
+  CHECK(noId.error().message.find("central_id") != std::string::npos);
+}
+
+TEST_CASE("unknown keys from a newer peer are skipped, in any order") {
+  auto r = decodePullRequest(R"({"future":{"x":[1,2,{"y":null}]},"wait":5,"schema_version":1,"after":"c1.40","limit":10})");
+  REQUIRE(r.has_value());
+  CHECK(r->after == "c1.40");
+  CHECK(r->limit == 10);
+  CHECK(r->waitSeconds == 5);
+  CHECK(r->schemaVersion == 1);
+}
+
+TEST_CASE("bad bodies are Protocol errors that say what is wrong, never exceptions") {
+  struct Case {
+    const char* body;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"", "not valid"},
+      {"{", "not valid"},
+      {"[]", "not a JSON object"},
+      {R"({"mutations":[]})", "\"schema_version\" is missing"},
+      {R"({"schema_version":2})", "\"mutations\" is missing"},
+      {R"({"schema_version":"2","mutations":[]})", "\"schema_version\" must be an integer"},
+      {R"({"schema_version":2,"mutations":{}})", "\"mutations\" must be an array"},
+      {R"({"schema_version":2,"mutations":[5]})", "must be an array of objects"},
+      {R"({"schema_version":2,"mutations":[{"mutation_id":"nope"}]})", "\"mutation_id\" must be a UUID"},
+      {R"({"schema_version":2,"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":1,"entity":"x","id":"0190f5a0-0000-7000-8000-000000000001","kind":"upsert"}]})",
+       "\"kind\" must be insert, update or delete"},
+      {R"({"schema_version":2,"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":0,"entity":"x","id":"0190f5a0-0000-7000-8000-000000000001","kind":"insert"}]})",
+       "\"device_seq\" must be positive"},
+      {R"({"schema_version":2,"schema_version":2,"mutations":[]})", "not valid"},  // duplicate key
+      {R"({"schema_version":NaN,"mutations":[]})", "not valid"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.body);
+    auto r = decodePushRequest(c.body);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().domain == ErrorDomain::Protocol);
+    CHECK(r.error().message.find(c.says) != std::string::npos);
+  }
+}
+
+TEST_CASE("ceilings: body size, depth and batch length") {
+  WireLimits small;
+  small.maxBodyBytes = 64;
+  auto big = decodePushRequest(std::string(R"({"schema_version":2,"mutations":[],"pad":")") + std::string(100, 'x') + "\"}", small);
+  REQUIRE_FALSE(big.has_value());
+  CHECK(big.error().code == "protocol.too_large");
+
+  std::string deep = R"({"schema_version":2,"mutations":[],"x":)";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  deep += "}";
+  auto tooDeep = decodePushRequest(deep);
+  REQUIRE_FALSE(tooDeep.has_value());
+  CHECK(tooDeep.error().domain == ErrorDomain::Protocol);
+
+  WireLimits two;
+  two.maxMutationsPerPush = 2;
+  PushRequest req;
+  for (int i = 1; i <= 3; ++i) {
+    Mutation m = checkInMutation();
+    m.deviceSeq = i;
+    req.mutations.push_back(m);
+  }
+  auto tooMany = decodePushRequest(encode(req), two);
+  REQUIRE_FALSE(tooMany.has_value());
+  CHECK(tooMany.error().message.find("more than 2") != std::string::npos);
+}
+
+TEST_CASE("cursors: round trip, start of feed, and refusal of foreign text") {
+  CHECK(decodeCursor("")->seq == 0);
+  const Cursor c{123456789, std::chrono::year{2026} / 1 / 31};
+  CHECK(*decodeCursor(encodeCursor(c)) == c);
+  CHECK(encodeCursor(Cursor{5, std::nullopt}) == "c1.5");
+  for (const char* bad : {"5", "c1.", "c1.x", "c2.5", "c1.5.2026-13-01", "c1.99999999999999999999"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(decodeCursor(bad).has_value());
+  }
+  auto page = decodePullRequest(R"({"after":"garbage","schema_version":2})");
+  REQUIRE_FALSE(page.has_value());
+  CHECK(page.error().message.find("cursor") != std::string::npos);
+}
+
+TEST_CASE("error bodies") {
+  const ErrorBody e{"sync.resync", "this device must sync again from the start", false};
+  CHECK(encode(e) == R"({"code":"sync.resync","message":"this device must sync again from the start","transient":false})");
+  CHECK(*decodeErrorBody(encode(e)) == e);
+}
