@@ -31,10 +31,9 @@ struct RemoteChange {
   Uuid id;
   ChangeOp op = ChangeOp::Upsert;
   std::int64_t rowVersion = 0;  // server version
-  // Upsert/Delete: every column of the row keyed by column name, values as the store's
-  // RowWriter makes them (uuid/text/instant/date/enum as strings, JSON columns nested, numbers,
-  // bools, null for an empty optional); a "deleted" member (bool) marks a tombstone, which a
-  // Delete implies. Empty for Purge/Leave.
+  // Upsert/Delete: the row as the model's toRowJson makes it (row_json.hpp: every column keyed by
+  // name); a "deleted" member (bool) marks a tombstone, which a Delete implies. Empty for
+  // Purge/Leave.
   Json::Object row;
 };
 
@@ -67,8 +66,9 @@ class SyncTx {
   // row); Purge/Leave hard-delete the row and nothing else. A row with pending outbox mutations
   // is held back in sync_held (the newest per row) and applied by acknowledge() once they are
   // gone (SkippedPendingLocal). No audit row per change: recordPage() writes one per page.
-  // Errors: Protocol "sync.unknown_entity", "sync.bad_row" (a column missing or of the wrong
-  // type, or an id that is not the change's).
+  // Errors: Protocol "sync.unknown_entity"; the model's fromRowJson codes "sync.row.missing",
+  // "sync.row.type" (and "json.column") naming the column; "sync.row.id" for a row whose id is
+  // not the change's.
   Result<ApplyOutcome> apply(const RemoteChange& change);
 
   // The acknowledgement transaction for a push result, in this order: remaps (the row's id,
@@ -79,7 +79,7 @@ class SyncTx {
   // rule holds, except that the row of an acked mutation is rewritten at an equal version: the
   // device's own unacknowledged edit sits on top of that version); finally the held-back rows
   // whose pending mutations are all gone. An ack for a mutation no longer in the outbox (a
-  // repeated result) only applies its row. Errors: Protocol "sync.bad_ack", "sync.bad_row".
+  // repeated result) only applies its row. Errors: Protocol "sync.bad_ack", and apply()'s.
   Result<void> acknowledge(std::span<const MutationAck> acks);
 
   // Sync state (pull_cursor, last_push_at, ...) inside this transaction.
