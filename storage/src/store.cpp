@@ -82,7 +82,7 @@ struct Store::Impl {
   }
 
   // BEGIN IMMEDIATE; clock adopted; fn; clock persisted; COMMIT. Rolled back unless all succeed.
-  // A damaged store refuses it; damage met on the way is remembered (watch).
+  // A damaged store takes no writes; damage seen inside one marks the store (watch).
   Result<void> transact(Instant now, const std::function<Result<void>()>& fn) {
     if (damage) return std::unexpected(integrity::damagedStoreError(damage->message));
     auto tx = sql::Transaction::begin(conn);
@@ -348,9 +348,11 @@ std::string tableNotFound(std::string_view table) {
 // [SECTION] Priority kept current on write (waitlist_engine.hpp explains the formula)
 
 // The entry's score at `now` from the rows it depends on, read in the same transaction.
-// Without its patient or list on this device the stored score stands (the hub recomputes).
+// The score is server-owned (DESIGN 5.3): once the entry has reached the hub (a row version),
+// the hub's score stands, so every kiosk shows the same ranking; a new entry is scored here
+// until the hub's arrives. Without its patient or list on this device the stored score stands.
 Result<double> currentPriority(Store::Impl& impl, const WaitlistEntry& entry, Instant now) {
-  if (!isActive(entry.status)) return entry.priorityScore;
+  if (!isActive(entry.status) || entry.sync.rowVersion > 0) return entry.priorityScore;
   auto patient = selectById<Patient>(impl, entry.patientId);
   if (!patient) return std::unexpected(patient.error());
   auto list = selectById<Waitlist>(impl, entry.waitlistId);

@@ -189,15 +189,17 @@ struct OutboxRow {
   std::string entity;
   std::string entityId;
   std::string changes;
+  std::string kind;
 };
 
 Result<std::optional<OutboxRow>> outboxRow(Store::Impl& impl, const std::string& mutationId) {
-  auto stmt = internal::connection(impl).cached("SELECT entity, entity_id, changes FROM outbox WHERE mutation_id = ?");
+  auto stmt = internal::connection(impl).cached("SELECT entity, entity_id, changes, kind FROM outbox WHERE mutation_id = ?");
   if (!stmt) return std::unexpected(stmt.error());
   (*stmt)->bindText(1, mutationId);
   const int rc = (*stmt)->step();
   if (rc == SQLITE_ROW)
-    return std::optional<OutboxRow>(OutboxRow{(*stmt)->getText(0), (*stmt)->getText(1), (*stmt)->getText(2)});
+    return std::optional<OutboxRow>(
+        OutboxRow{(*stmt)->getText(0), (*stmt)->getText(1), (*stmt)->getText(2), (*stmt)->getText(3)});
   if (rc == SQLITE_DONE) return std::optional<OutboxRow>();
   return std::unexpected(sql::sqliteError(internal::connection(impl).raw(), rc, "reading the outbox"));
 }
@@ -318,7 +320,10 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
     if (!queued) return std::unexpected(queued.error());
     if (!*queued) continue;
     acked.emplace((*queued)->entity, (*queued)->entityId);
-    if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held) {
+    // A merge that kept a central value in place of the device's (an identity edit on both
+    // sides) carries a code too: staff see both values, as for a refusal.
+    const bool mergedWithConflict = ack.status == AckStatus::Merged && !ack.code.empty();
+    if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held || mergedWithConflict) {
       sql::Value serverValue = std::monostate{};
       if (ack.row) serverValue = Json(ack.row->row).dump();
       // Staff must always read something they can act on, even when the server gave no words.
@@ -339,6 +344,19 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
         !r)
       return r;
     ++removed;
+    // A new record the hub refused exists nowhere else: it leaves the device (staff still see
+    // it in the conflict, with what was typed), unless later changes to it still wait.
+    if (ack.status == AckStatus::Rejected && (*queued)->kind == "insert" && !ack.row) {
+      auto entity = entityNamed((*queued)->entity);
+      if (!entity) return std::unexpected(entity.error());
+      const std::string table((*entity)->table), idColumn((*entity)->idColumn);
+      if (auto r = run(m_impl,
+                       "DELETE FROM " + table + " WHERE " + idColumn + " = ? AND row_version = 0 AND NOT EXISTS"
+                       " (SELECT 1 FROM outbox o WHERE o.entity = ? AND o.entity_id = ?)",
+                       {(*queued)->entityId, (*queued)->entity, (*queued)->entityId}, "removing a refused new record");
+          !r)
+        return r;
+    }
   }
   internal::outboxChanged(m_impl);
   for (const auto& ack : acks) {

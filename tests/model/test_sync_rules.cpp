@@ -386,6 +386,12 @@ TEST_CASE("a new row: server-owned columns are dropped, and only a device's kind
     CHECK(plan.toWrite.size() + plan.ignored.size() == row.size());
     for (const auto& column : plan.ignored) CHECK(plan.toWrite.find(column) == plan.toWrite.end());
   }
+  // As the store's outbox sends a new entry: without the server-owned score, which the hub sets.
+  Json::Object fromOutbox = centralRow(Entity::WaitlistEntry, {{"status", "waiting"}});
+  fromOutbox.erase("priority_score");
+  const MergePlan entry = planInsert(Entity::WaitlistEntry, fromOutbox);
+  CHECK_FALSE(entry.rejection.has_value());
+  CHECK(entry.toWrite.find("priority_score") == entry.toWrite.end());
   Json::Object partial = toRowJson(samples::patient());
   partial.erase("first_name");
   const MergePlan plan = planInsert(Entity::Patient, partial);

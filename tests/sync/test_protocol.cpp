@@ -63,7 +63,7 @@ TEST_CASE("free-form row values keep their JSON types through a round trip") {
   gone.op = ChangeOp::Purge;
   gone.rowVersion = 4;
   page.changes.push_back(gone);
-  page.cursor = encodeCursor(Cursor{99, std::chrono::year{2026} / 12 / 4});
+  page.cursor = encodeCursor(Cursor{99, std::chrono::year{2026} / 12 / 4, std::nullopt});
   page.more = true;
   page.hlc = "h";
   auto back = decodePullResponse(encode(page));
@@ -180,10 +180,14 @@ TEST_CASE("ceilings: body size, depth and batch length") {
 
 TEST_CASE("cursors: round trip, start of feed, and refusal of foreign text") {
   CHECK(decodeCursor("")->seq == 0);
-  const Cursor c{123456789, std::chrono::year{2026} / 1 / 31};
+  const Cursor c{123456789, std::chrono::year{2026} / 1 / 31, std::nullopt};
   CHECK(*decodeCursor(encodeCursor(c)) == c);
-  CHECK(encodeCursor(Cursor{5, std::nullopt}) == "c1.5");
-  for (const char* bad : {"5", "c1.", "c1.x", "c2.5", "c1.5.2026-13-01", "c1.99999999999999999999"}) {
+  CHECK(encodeCursor(Cursor{5, std::nullopt, std::nullopt}) == "c1.5");
+  const Cursor snap{7, std::chrono::year{2026} / 2 / 1, SnapshotPosition{3, uuid("0190f5a0-0000-7000-8000-0000000000aa")}};
+  CHECK(encodeCursor(snap) == "c1.7.2026-02-01.s3.0190f5a0-0000-7000-8000-0000000000aa");
+  CHECK(*decodeCursor(encodeCursor(snap)) == snap);
+  CHECK(decodeCursor("c1.7.s0")->snapshot == SnapshotPosition{0, std::nullopt});
+  for (const char* bad : {"5", "c1.", "c1.x", "c2.5", "c1.5.2026-13-01", "c1.99999999999999999999", "c1.5.s", "c1.5.s1.nope", "c1.5.s1.0190f5a0-0000-7000-8000-0000000000aa.x"}) {
     CAPTURE(bad);
     CHECK_FALSE(decodeCursor(bad).has_value());
   }

@@ -445,7 +445,13 @@ MergePlan planUpdate(Entity entity, const Json::Object& central, const Json::Obj
 
 MergePlan planInsert(Entity entity, const Json::Object& row) {
   if (!deviceMay(entity, MutationKind::Insert)) return notWritable(entity, MutationKind::Insert);
-  if (auto bad = badValues(entity, row)) return std::move(*bad);
+  // Server-owned columns are the hub's to set, so a device's row need not carry them (the
+  // store leaves priority_score out of the outbox): read it back with their defaults.
+  Json::Object complete = row;
+  const Json::Object defaults = visitEntity(entity, [](auto record) { return toRowJson(record); });
+  for (const auto& [column, value] : defaults)
+    if (columnClass(entity, column) == ColumnClass::ServerOwned) complete.emplace(column, value);
+  if (auto bad = badValues(entity, complete)) return std::move(*bad);
   MergePlan plan;
   for (const auto& [column, value] : row) {
     const auto cls = findColumnClass(entity, column);

@@ -53,31 +53,61 @@ std::optional<MutationKind> parseMutationKind(std::string_view s) noexcept { ret
 std::optional<ChangeOp> parseChangeOp(std::string_view s) noexcept { return kOps.parse(s); }
 std::optional<ResultStatus> parseResultStatus(std::string_view s) noexcept { return kStatuses.parse(s); }
 
-// [SECTION] Cursor: "c1.<seq>" or "c1.<seq>.<yyyy-mm-dd>" (the window caught up through that day)
+// [SECTION] Cursor: "c1.<seq>", then ".<yyyy-mm-dd>" (the window caught up through that day),
+// then ".s<entity>" and ".<uuid>" while a first sync's snapshot is under way.
 std::string encodeCursor(const Cursor& cursor) {
   std::string s = "c1." + std::to_string(cursor.seq);
   if (cursor.windowThrough) s += "." + formatDate(*cursor.windowThrough);
+  if (cursor.snapshot) {
+    s += ".s" + std::to_string(cursor.snapshot->entity);
+    if (cursor.snapshot->after) s += "." + cursor.snapshot->after->toString();
+  }
   return s;
 }
 
 Result<Cursor> decodeCursor(std::string_view text) {
   if (text.empty()) return Cursor{};
   auto bad = [] { return fail(ErrorDomain::Protocol, "protocol.cursor", "the sync cursor is not one this hub wrote"); };
-  if (text.size() > 64 || !text.starts_with("c1.")) return bad();
+  if (text.size() > 128 || !text.starts_with("c1.")) return bad();
   text.remove_prefix(3);
-  const auto dot = text.find('.');
-  const std::string_view seqText = text.substr(0, dot);
-  if (seqText.empty() || seqText.size() > 18) return bad();
-  Cursor c;
-  for (char ch : seqText) {
-    if (ch < '0' || ch > '9') return bad();
-    c.seq = c.seq * 10 + (ch - '0');
+  std::vector<std::string_view> parts;
+  while (true) {
+    const auto dot = text.find('.');
+    parts.push_back(text.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    text.remove_prefix(dot + 1);
   }
-  if (dot != std::string_view::npos) {
-    auto day = parseIsoDate(text.substr(dot + 1));
+  auto number = [](std::string_view digits, std::int64_t& out) {
+    if (digits.empty() || digits.size() > 18) return false;
+    out = 0;
+    for (char ch : digits) {
+      if (ch < '0' || ch > '9') return false;
+      out = out * 10 + (ch - '0');
+    }
+    return true;
+  };
+  Cursor c;
+  if (!number(parts[0], c.seq)) return bad();
+  std::size_t k = 1;
+  if (k < parts.size() && !parts[k].starts_with("s")) {
+    auto day = parseIsoDate(parts[k]);
     if (!day) return bad();
     c.windowThrough = *day;
+    ++k;
   }
+  if (k < parts.size()) {
+    std::int64_t entity = 0;
+    if (!number(parts[k].substr(1), entity) || entity > 64) return bad();
+    c.snapshot = SnapshotPosition{static_cast<int>(entity), std::nullopt};
+    ++k;
+    if (k < parts.size()) {
+      auto id = Uuid::parse(parts[k]);
+      if (!id) return bad();
+      c.snapshot->after = *id;
+      ++k;
+    }
+  }
+  if (k != parts.size()) return bad();
   return c;
 }
 

@@ -74,8 +74,10 @@ class SyncTx {
   // The acknowledgement transaction for a push result, in this order: remaps (the row's id,
   // every column of another table that references it, pending outbox rows -- entity_id and ids
   // inside changes/prior -- and conflicts); acked outbox rows deleted; Rejected and Held filed
-  // as sync_conflict rows (reason = message, with the code, local_value = the mutation's
-  // changes, server_value = the authoritative row); the authoritative rows written (the version
+  // as sync_conflict rows, and so is a Merged result that has a code (a value kept centrally):
+  // reason = message, with the code, local_value = the mutation's changes, server_value = the
+  // authoritative row; a new record refused with no server row leaves the device (its conflict
+  // keeps what was typed); the authoritative rows written (the version
   // rule holds, except that the row of an acked mutation is rewritten at an equal version: the
   // device's own unacknowledged edit sits on top of that version); finally the held-back rows
   // whose pending mutations are all gone. An ack for a mutation no longer in the outbox (a

@@ -96,9 +96,17 @@ struct PushResponse {
 
 // Where a device is in its practice's change feed: the last change seq it applied, and the
 // last day its data window has been caught up through (DESIGN 5.4, window catch-up).
+// During a device's first sync the hub sends its practice's rows table by table (a snapshot)
+// before following the change log from `seq`, the last change at the snapshot's start.
+struct SnapshotPosition {
+  int entity = 0;             // index in the hub's parents-first list of entities
+  std::optional<Uuid> after;  // last id sent of that entity
+  bool operator==(const SnapshotPosition&) const = default;
+};
 struct Cursor {
   std::int64_t seq = 0;
   std::optional<Date> windowThrough;
+  std::optional<SnapshotPosition> snapshot;
   bool operator==(const Cursor&) const = default;
 };
 std::string encodeCursor(const Cursor& cursor);

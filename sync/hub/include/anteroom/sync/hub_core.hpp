@@ -1,0 +1,69 @@
+// The hub's core (DESIGN.md 5.1-5.4): applies a device's pushed mutations to PostgreSQL under
+// row-level security with the model's rules, and serves its practice's change feed. No HTTP
+// and no SQLCipher here; anteroom-hub is a thin HTTPS shell around it. libpqxx stays private.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "anteroom/model/error.hpp"
+#include "anteroom/model/time.hpp"
+#include "anteroom/model/uuid.hpp"
+#include "anteroom/sync/messages.hpp"
+
+namespace anteroom::sync {
+
+struct HubOptions {
+  std::string dsn;      // PostgreSQL, as the anteroom_hub role
+  std::string piiKey;   // 64 hex characters (the caller reads it from a file and wipes it)
+  std::string hashKey;  // 64 hex characters
+  WireLimits limits;
+  // The hub's idea of now: the data window and receipt times. Tests and the simulation set it.
+  std::function<Instant()> clock;
+  // Rows of a push applied per transaction (a SAVEPOINT each, one commit per batch).
+  std::size_t batchSize = 100;
+};
+
+// The device a request comes from, once its certificate has been matched to an enrolled,
+// unrevoked device. Its practice is the RLS scope of every transaction made for it.
+struct DeviceContext {
+  Uuid deviceId;
+  Uuid practiceId;
+};
+
+class HubCore {
+ public:
+  // Errors: Network "hub.database" (transient) when PostgreSQL cannot be reached.
+  static Result<std::unique_ptr<HubCore>> connect(HubOptions options);
+  HubCore(const HubCore&) = delete;
+  HubCore& operator=(const HubCore&) = delete;
+  ~HubCore();
+
+  // Errors: Conflict "hub.unknown_device" or "hub.revoked_device".
+  Result<DeviceContext> deviceForFingerprint(std::string_view sha256Hex);
+
+  // Answers only after the batch committed; a repeat of an applied mutation gets its stored
+  // result and changes nothing. Errors (the whole push): Conflict "sync.schema_version",
+  // "sync.device_restored"; Network "hub.database" (transient: retry the same push).
+  Result<PushResponse> applyPush(const DeviceContext& device, const PushRequest& push);
+
+  // A page of the practice's changes after `after`, from one snapshot, filtered to the
+  // device's data window, with the rows they reference and the rows that entered the window
+  // since the cursor's day. Errors: Conflict "sync.resync" (cursor past the tombstone horizon:
+  // empty the outbox and pull from the start), "sync.schema_version"; Protocol "protocol.cursor".
+  Result<PullResponse> pull(const DeviceContext& device, const PullRequest& request);
+
+  // The hub's hybrid logical clock, observed from every push and sent with every answer.
+  [[nodiscard]] std::string clockNow();
+
+  struct Impl;
+
+ private:
+  explicit HubCore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace anteroom::sync

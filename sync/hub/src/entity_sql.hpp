@@ -1,0 +1,50 @@
+// How each synced entity's columns map to the central schema: one spec per record type,
+// derived from the model's field lists, with the SQL that reads a row as the model's row JSON
+// and the expression that writes a value (patient PII through pgcrypto, keys as parameters).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anteroom/model/json.hpp"
+
+namespace anteroom::sync::hub {
+
+enum class ColKind { Uuid, Text, Int, Double, Bool, Instant, Date, Enum, JsonColumn };
+
+struct ColumnSpec {
+  std::string name;
+  ColKind kind = ColKind::Text;
+  bool optional = false;
+};
+
+struct EntitySpec {
+  std::string table;
+  std::string idColumn;
+  std::vector<ColumnSpec> columns;  // the model's columns, in field-list order (no local-only ones)
+  bool hasPii = false;              // patient: encrypted columns, email hash, split insurance ids
+  [[nodiscard]] const ColumnSpec* column(std::string_view name) const;
+};
+
+// nullptr for a name that is not a synced entity.
+const EntitySpec* entitySpec(std::string_view table);
+const std::vector<const EntitySpec*>& allEntities();  // parents before children
+
+// "SELECT id::text, row_version, deleted, <row json>::text FROM <table> t" — parameter $1 is
+// the PII key when the entity has PII (its decrypt calls use it), so callers number their own
+// parameters from $2 on in that case (firstFreeParam()).
+std::string selectRowsSql(const EntitySpec& spec);
+int firstFreeParam(const EntitySpec& spec);
+
+// A column value as a statement parameter (nullopt = SQL NULL) and the SQL expression that
+// stores parameter $n in it; for patient PII the expression encrypts with $keyParam.
+std::optional<std::string> paramText(const Json& value);
+std::string writeExpression(const EntitySpec& spec, const ColumnSpec& column, int n, int keyParam);
+
+// insurance_info on a device holds member and group numbers; centrally they live encrypted in
+// insurance_ids. Splits a device value into (plain part, identifier part or empty object).
+std::pair<Json::Object, Json::Object> splitInsurance(const Json::Object& insurance);
+
+}  // namespace anteroom::sync::hub

@@ -1,0 +1,1060 @@
+// The hub core: push applied under RLS with the model's rules, idempotent per device; pull
+// pages from one snapshot, filtered to the device's data window.
+#include "anteroom/sync/hub_core.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <pqxx/pqxx>
+
+#include "anteroom/model/hlc.hpp"
+#include "anteroom/model/row_json.hpp"
+#include "anteroom/model/sync_rules.hpp"
+#include "anteroom/model/waitlist_engine.hpp"
+#include "entity_sql.hpp"
+
+namespace anteroom::sync {
+
+using hub::ColKind;
+using hub::ColumnSpec;
+using hub::EntitySpec;
+
+namespace {
+
+// [SECTION] Small helpers
+
+// Thrown inside a mutation's savepoint to refuse it with words for a person; never leaves
+// this file.
+struct Refusal {
+  std::string code;
+  std::string message;
+};
+
+[[noreturn]] void refuse(std::string code, std::string message) { throw Refusal{std::move(code), std::move(message)}; }
+
+std::int64_t unixMs(Instant t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Parameters of one statement: text or NULL.
+struct Params {
+  std::vector<std::optional<std::string>> values;
+  int add(std::optional<std::string> v) {
+    values.push_back(std::move(v));
+    return static_cast<int>(values.size());
+  }
+  [[nodiscard]] std::vector<const char*> pointers() const {
+    std::vector<const char*> p;
+    p.reserve(values.size());
+    for (const auto& v : values) p.push_back(v ? v->c_str() : nullptr);
+    return p;
+  }
+};
+
+// A savepoint in SQL (SAVEPOINT / RELEASE / ROLLBACK TO): a refused mutation undoes only its
+// own statements and the batch's transaction carries on. Rolled back unless released.
+class Savepoint {
+ public:
+  Savepoint(pqxx::dbtransaction& tx, std::string name) : m_tx(tx), m_name(std::move(name)) {
+    m_tx.exec("SAVEPOINT " + m_name);
+  }
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  ~Savepoint() {
+    if (m_open) {
+      try {
+        rollback();
+      } catch (const pqxx::failure&) {
+        // The transaction itself is lost; its owner sees that on its next statement.
+      }
+    }
+  }
+  void release() {
+    m_tx.exec("RELEASE SAVEPOINT " + m_name);
+    m_open = false;
+  }
+  void rollback() {
+    m_open = false;
+    m_tx.exec("ROLLBACK TO SAVEPOINT " + m_name);
+    m_tx.exec("RELEASE SAVEPOINT " + m_name);
+  }
+
+ private:
+  pqxx::dbtransaction& m_tx;
+  std::string m_name;
+  bool m_open = true;
+};
+
+pqxx::result run(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
+  const auto ptrs = params.pointers();
+  return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+}
+
+// A row read from PostgreSQL, in the model's row JSON.
+struct CentralRow {
+  Uuid id;
+  std::int64_t rowVersion = 0;
+  bool deleted = false;
+  Json::Object row;
+};
+
+// Rewrites a row read centrally into the model's canonical row JSON (JSON columns with every
+// key the model writes, doubles as doubles), so comparisons with device values are exact.
+Result<Json::Object> canonical(Entity entity, const Json::Object& row) {
+  return visitEntity(entity, [&](auto type) -> Result<Json::Object> {
+    using T = decltype(type);
+    auto record = fromRowJson<T>(row);
+    if (!record) return std::unexpected(record.error());
+    return toRowJson(*record);
+  });
+}
+
+bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
+
+}  // namespace
+
+// [SECTION] Impl
+struct HubCore::Impl {
+  HubOptions options;
+  std::unique_ptr<pqxx::connection> conn;
+  HybridLogicalClock clock{"hub"};
+  std::mutex clockMutex;
+  UuidGenerator uuids;
+
+  Instant now() const { return options.clock ? options.clock() : std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
+
+  std::string tick() {
+    std::lock_guard lock(clockMutex);
+    return clock.encode(clock.now(unixMs(now())));
+  }
+  void observe(std::string_view hlc) {
+    auto decoded = HybridLogicalClock::decode(hlc);
+    if (!decoded) return;
+    std::lock_guard lock(clockMutex);
+    clock.observe(decoded->first, unixMs(now()));
+  }
+
+  Result<void> ensureConnected() {
+    try {
+      if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options.dsn);
+      return {};
+    } catch (const std::exception&) {
+      conn.reset();
+      return fail(ErrorDomain::Network, "hub.database", "the central database cannot be reached; try again shortly", true);
+    }
+  }
+
+  static void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
+                   device.practiceId.toString(), "device:" + device.deviceId.toString());
+  }
+
+  // [SECTION] Rows
+  std::vector<CentralRow> readRows(pqxx::dbtransaction& tx, const EntitySpec& spec, const std::vector<Uuid>& ids,
+                                   bool forUpdate) {
+    std::vector<CentralRow> out;
+    if (ids.empty()) return out;
+    Params p;
+    if (spec.hasPii) p.add(options.piiKey);
+    std::string array = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i].toString();
+    array += "}";
+    const int n = p.add(array);
+    std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
+    if (forUpdate) sql += " FOR UPDATE";
+    const auto entity = entityFromTable(spec.table);
+    for (const auto& r : run(tx, sql, p)) {
+      CentralRow row;
+      row.id = *Uuid::parse(r[0].c_str());
+      row.rowVersion = r[1].as<std::int64_t>();
+      row.deleted = r[2].as<bool>();
+      auto parsed = Json::parse(r[3].c_str());
+      if (!parsed || !parsed->isObject()) continue;
+      auto canon = canonical(*entity, parsed->asObject());
+      row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+  std::optional<CentralRow> readRow(pqxx::dbtransaction& tx, const EntitySpec& spec, const Uuid& id, bool forUpdate) {
+    auto rows = readRows(tx, spec, {id}, forUpdate);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+  }
+
+  static Change toChange(const EntitySpec& spec, const CentralRow& row) {
+    Change c;
+    c.entity = spec.table;
+    c.id = row.id;
+    c.op = row.deleted ? ChangeOp::Delete : ChangeOp::Upsert;
+    c.rowVersion = row.rowVersion;
+    c.row = row.row;
+    return c;
+  }
+
+  // Writes `values` (row JSON, server-owned columns already removed) as an INSERT or UPDATE.
+  void writeRow(pqxx::dbtransaction& tx, const EntitySpec& spec, const Uuid& id, const Json::Object& values, bool insert) {
+    Params p;
+    const int key = spec.hasPii ? p.add(options.piiKey) : 0;
+    std::vector<std::pair<std::string, std::string>> assignments;  // column, expression
+    for (const auto& [col, value] : values) {
+      const ColumnSpec* c = spec.column(col);
+      if (!c || col == spec.idColumn) continue;
+      if (spec.hasPii && col == "insurance_info") {
+        if (!value.isObject()) refuse("sync.bad_value", "the insurance details are not in the expected form");
+        auto [plain, ids] = hub::splitInsurance(value.asObject());
+        assignments.emplace_back("insurance_info", "$" + std::to_string(p.add(Json(plain).dump())) + "::jsonb");
+        if (ids.empty()) assignments.emplace_back("insurance_ids", "NULL");
+        else assignments.emplace_back("insurance_ids", "pii_encrypt($" + std::to_string(p.add(Json(ids).dump())) + ", $" + std::to_string(key) + ")");
+        continue;
+      }
+      const int n = p.add(hub::paramText(value));
+      assignments.emplace_back(col, hub::writeExpression(spec, *c, n, key));
+      if (spec.hasPii && col == "email") {
+        const int h = p.add(options.hashKey);
+        assignments.emplace_back("email_hash", "pii_lookup_hash($" + std::to_string(n) + "::text, $" + std::to_string(h) + ")");
+      }
+    }
+    const int idParam = p.add(id.toString());
+    std::string sql;
+    if (insert) {
+      std::string cols = spec.idColumn, exprs = "$" + std::to_string(idParam) + "::uuid";
+      for (const auto& [c, e] : assignments) {
+        cols += ", " + c;
+        exprs += ", " + e;
+      }
+      sql = "INSERT INTO " + spec.table + " (" + cols + ") VALUES (" + exprs + ")";
+    } else {
+      if (assignments.empty()) return;
+      sql = "UPDATE " + spec.table + " SET ";
+      for (std::size_t i = 0; i < assignments.size(); ++i)
+        sql += (i ? ", " : "") + assignments[i].first + " = " + assignments[i].second;
+      sql += " WHERE " + spec.idColumn + " = $" + std::to_string(idParam) + "::uuid";
+    }
+    run(tx, sql, p);
+  }
+
+  // [SECTION] Ids: aliases made by walk-in links, and rows held for staff review
+  std::optional<Uuid> aliasOf(pqxx::dbtransaction& tx, std::string_view entity, const Uuid& localId) {
+    auto r = tx.exec_params("SELECT central_id::text FROM id_alias WHERE entity = $1 AND local_id = $2::uuid",
+                            std::string(entity), localId.toString());
+    if (r.empty()) return std::nullopt;
+    return Uuid::parse(r[0][0].c_str());
+  }
+
+  std::optional<Uuid> openReviewFor(pqxx::dbtransaction& tx, const Uuid& localPatientId) {
+    auto r = tx.exec_params(
+        "SELECT review_id::text FROM walkin_review WHERE local_patient_id = $1::uuid AND status = 'open'",
+        localPatientId.toString());
+    if (r.empty()) return std::nullopt;
+    return Uuid::parse(r[0][0].c_str());
+  }
+
+  // [SECTION] Push: one mutation
+  struct Applied {
+    MutationResult result;
+    std::optional<Uuid> heldBy;  // review the mutation waits on
+  };
+
+  Applied applyOne(pqxx::dbtransaction& tx, const DeviceContext& device, Mutation m) {
+    Applied out;
+    out.result.mutationId = m.mutationId;
+    out.result.deviceSeq = m.deviceSeq;
+    const EntitySpec* spec = hub::entitySpec(m.entity);
+    const auto entity = entityFromTable(m.entity);
+    if (!spec || !entity) refuse("sync.unknown_entity", "this hub does not know records of type " + m.entity);
+    const anteroom::MutationKind kind = m.kind == MutationKind::Insert   ? anteroom::MutationKind::Insert
+                                        : m.kind == MutationKind::Update ? anteroom::MutationKind::Update
+                                                                         : anteroom::MutationKind::Delete;
+    if (!deviceMay(*entity, kind))
+      refuse("sync.not_writable", "a kiosk may not " + std::string(toString(m.kind)) + " " + m.entity + " records");
+
+    // Ids the device made that centrally became others (walk-in links), and rows held for review.
+    if (auto central = aliasOf(tx, m.entity, m.id)) m.id = *central;
+    for (auto& [col, value] : m.changes) {
+      const ColumnSpec* c = spec->column(col);
+      if (!c || !isReferenceColumn(*c) || !value.isString() || col == spec->idColumn) continue;
+      auto local = Uuid::parse(value.asString());
+      if (!local) continue;
+      if (auto central = aliasOf(tx, "patient", *local)) value = Json(central->toString());
+      else if (auto review = openReviewFor(tx, *local)) {
+        out.heldBy = review;
+        out.result.status = ResultStatus::Held;
+        out.result.code = "sync.walkin_review";
+        out.result.message = "waiting for the front desk to confirm who this new patient is";
+        return out;
+      }
+    }
+    if (m.entity == "patient") {
+      if (auto review = openReviewFor(tx, m.id)) {
+        out.heldBy = review;
+        out.result.status = ResultStatus::Held;
+        out.result.code = "sync.walkin_review";
+        out.result.message = "waiting for the front desk to confirm who this new patient is";
+        return out;
+      }
+    }
+
+    switch (m.kind) {
+      case MutationKind::Insert: insertOne(tx, device, *spec, *entity, m, out); break;
+      case MutationKind::Update: updateOne(tx, *spec, *entity, m, out); break;
+      case MutationKind::Delete: deleteOne(tx, *spec, m, out); break;
+    }
+    if (out.result.status != ResultStatus::Held) {
+      const Uuid rowId = out.result.centralId.value_or(m.id);
+      if (auto row = readRow(tx, *spec, rowId, false)) {
+        out.result.row = toChange(*spec, *row);
+        if (out.result.status != ResultStatus::Rejected) out.result.rowVersion = row->rowVersion;
+      }
+    }
+    return out;
+  }
+
+  void insertOne(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
+                 const Mutation& m, Applied& out) {
+    if (auto existing = readRow(tx, spec, m.id, false)) {
+      // The same id again under a new mutation id: only a replay of identical values is fine.
+      out.result.status = ResultStatus::Rejected;
+      out.result.code = "sync.duplicate_id";
+      out.result.message = "a record with this id already exists centrally";
+      return;
+    }
+    MergePlan plan = planInsert(entity, m.changes);
+    if (plan.rejection) refuse(plan.rejection->code, plan.rejection->message);
+    Json::Object values = std::move(plan.toWrite);
+    if (entity == Entity::Patient) {
+      if (insertWalkin(tx, device, spec, m, values, out)) return;
+    }
+    if (entity == Entity::WaitlistEntry) values["priority_score"] = Json(0.0);  // scored below
+    if (spec.column("created_at")) {
+      // created_at is the device's, clamped to receipt: a fast clock cannot date a row ahead.
+      const Instant received = now();
+      auto created = m.changes.find("created_at");
+      std::optional<Instant> at;
+      if (created != m.changes.end() && created->second.isString()) at = parseInstant(created->second.asString());
+      values["created_at"] = Json(formatInstant(at && *at < received ? *at : received));
+    }
+    writeRow(tx, spec, m.id, values, true);
+    if (entity == Entity::WaitlistEntry) rescore(tx, m.id);
+    if (entity == Entity::AppointmentRequest) confirmRequest(tx, m.id, out);
+  }
+
+  // A walk-in: link to an existing central patient with the same email, name and date of
+  // birth (remap), hold it for review when the email belongs to someone else, else insert.
+  bool insertWalkin(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec&, const Mutation& m,
+                    const Json::Object& values, Applied& out) {
+    auto str = [&](const char* col) -> std::string {
+      auto it = values.find(col);
+      return it != values.end() && it->second.isString() ? it->second.asString() : std::string();
+    };
+    const std::string email = str("email");
+    if (email.empty()) return false;
+    auto dob = parseIsoDate(str("date_of_birth"));
+    if (!dob) refuse("sync.bad_value", "the date of birth is not a date");
+    const WalkinIdentity who = foldIdentity(str("first_name"), str("last_name"), *dob);
+    auto match = tx.exec_params(
+        "SELECT outcome, patient_id::text FROM sync_match_walkin($1, $2, $3, $4::date, $5, $6)", email, who.firstFolded,
+        who.lastFolded, formatDate(*dob), options.piiKey, options.hashKey);
+    const std::string outcome = match.empty() ? "absent" : match[0][0].c_str();
+    if (outcome == "absent") return false;
+    if (outcome == "linked") {
+      const Uuid central = *Uuid::parse(match[0][1].c_str());
+      tx.exec_params(
+          "INSERT INTO id_alias (practice_id, entity, local_id, central_id, device_id, created_at)"
+          " VALUES ($1::uuid, 'patient', $2::uuid, $3::uuid, $4::uuid, now() AT TIME ZONE 'UTC')",
+          device.practiceId.toString(), m.id.toString(), central.toString(), device.deviceId.toString());
+      out.result.status = ResultStatus::Remapped;
+      out.result.centralId = central;
+      return true;
+    }
+    // mismatch: the email is someone else's. Never merged, never duplicated: staff decide.
+    const Uuid review = uuids.v7(now());
+    tx.exec_params(
+        "INSERT INTO walkin_review (review_id, practice_id, device_id, local_patient_id, mutation_id, reason, payload,"
+        " status, created_at) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, 'email_in_use',"
+        " pii_encrypt($6, $7), 'open', now() AT TIME ZONE 'UTC')",
+        review.toString(), device.practiceId.toString(), device.deviceId.toString(), m.id.toString(),
+        m.mutationId.toString(), Json(values).dump(), options.piiKey);
+    out.heldBy = review;
+    out.result.status = ResultStatus::Held;
+    out.result.code = "sync.walkin_review";
+    out.result.message = "this email already belongs to another patient record; the front desk needs to confirm who this is";
+    return true;
+  }
+
+  void updateOne(pqxx::dbtransaction& tx, const EntitySpec& spec, Entity entity, const Mutation& m, Applied& out) {
+    auto current = readRow(tx, spec, m.id, true);
+    if (!current) refuse("sync.not_found", "this " + spec.table + " record is not known centrally");
+    if (current->deleted) refuse("sync.deleted", "this " + spec.table + " record was deleted centrally");
+    MergePlan plan = planUpdate(entity, current->row, m.changes, m.prior);
+    if (plan.rejection) refuse(plan.rejection->code, plan.rejection->message);
+    writeRow(tx, spec, m.id, plan.toWrite, false);
+    if (entity == Entity::WaitlistEntry || entity == Entity::Patient) rescoreFor(tx, entity, m.id);
+    if (!plan.conflicts.empty()) {
+      out.result.status = ResultStatus::Merged;
+      out.result.code = "sync.identity_conflict";
+      std::string cols;
+      for (const auto& c : plan.conflicts) cols += (cols.empty() ? "" : ", ") + c.column;
+      out.result.message = "changed here and centrally at the same time; the central value was kept for: " + cols;
+    } else if (plan.merged()) {
+      out.result.status = ResultStatus::Merged;
+    }
+    if (entity == Entity::AppointmentRequest) confirmRequest(tx, m.id, out);
+  }
+
+  void deleteOne(pqxx::dbtransaction& tx, const EntitySpec& spec, const Mutation& m, Applied&) {
+    auto current = readRow(tx, spec, m.id, true);
+    if (!current) refuse("sync.not_found", "this " + spec.table + " record is not known centrally");
+    if (current->deleted) return;  // already a tombstone: a repeat
+    tx.exec_params("UPDATE " + spec.table + " SET deleted = true WHERE " + spec.idColumn + " = $1::uuid", m.id.toString());
+  }
+
+  // [SECTION] Server-owned values: priority scores and slot booking
+  void rescore(pqxx::dbtransaction& tx, const Uuid& entryId);
+  void rescoreFor(pqxx::dbtransaction& tx, Entity entity, const Uuid& id);
+  void confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out);
+
+  // [SECTION] Push: results kept for repeats
+  static std::string resultRecord(const MutationResult& r);
+  MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
+  static std::string constraintWords(const pqxx::sql_error& e);
+
+  // [SECTION] Push: batches
+  Result<PushResponse> push(const DeviceContext& device, const PushRequest& req);
+  std::vector<MutationResult> pushBatch(const DeviceContext& device, std::span<const Mutation> batch);
+
+  // [SECTION] Pull
+  Result<PullResponse> pull(const DeviceContext& device, const PullRequest& req);
+};
+
+// [SECTION] Server-owned values
+
+void HubCore::Impl::rescore(pqxx::dbtransaction& tx, const Uuid& entryId) {
+  auto entryRow = readRow(tx, *hub::entitySpec("waitlist_entry"), entryId, false);
+  if (!entryRow) return;
+  auto entry = fromRowJson<WaitlistEntry>(entryRow->row);
+  if (!entry || !isActive(entry->status)) return;
+  auto patientRow = readRow(tx, *hub::entitySpec("patient"), entry->patientId, false);
+  auto listRow = readRow(tx, *hub::entitySpec("waitlist"), entry->waitlistId, false);
+  if (!patientRow || !listRow) return;
+  auto patient = fromRowJson<Patient>(patientRow->row);
+  auto list = fromRowJson<Waitlist>(listRow->row);
+  if (!patient || !list) return;
+  std::vector<Provider> providers;
+  const EntitySpec& ps = *hub::entitySpec("provider");
+  for (const auto& r : run(tx, hub::selectRowsSql(ps) + " WHERE NOT t.deleted AND t.practice_id = current_practice_id()", {})) {
+    auto parsed = Json::parse(r[3].c_str());
+    if (!parsed || !parsed->isObject()) continue;
+    if (auto p = fromRowJson<Provider>(parsed->asObject())) providers.push_back(std::move(*p));
+  }
+  const double score = computePriority(*entry, *patient, list->criteria, providers, now()).score;
+  if (score == entry->priorityScore) return;
+  tx.exec_params("UPDATE waitlist_entry SET priority_score = $1::double precision WHERE entry_id = $2::uuid",
+                 Json(score).dump(), entryId.toString());
+}
+
+void HubCore::Impl::rescoreFor(pqxx::dbtransaction& tx, Entity entity, const Uuid& id) {
+  if (entity == Entity::WaitlistEntry) {
+    rescore(tx, id);
+    return;
+  }
+  auto r = tx.exec_params(
+      "SELECT entry_id::text FROM waitlist_entry WHERE patient_id = $1::uuid AND status IN ('waiting', 'offered')"
+      " AND NOT deleted",
+      id.toString());
+  for (const auto& row : r) rescore(tx, *Uuid::parse(row[0].c_str()));
+}
+
+// Devices never book (DESIGN 5.3): a pending request, or an offer the patient accepted, is
+// confirmed here or rejected, in the pushing transaction, with the exclusion constraint on
+// appointments as the last word.
+void HubCore::Impl::confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out) {
+  const EntitySpec& requests = *hub::entitySpec("appointment_request");
+  const EntitySpec& slots = *hub::entitySpec("appointment_slot");
+  const EntitySpec& appointments = *hub::entitySpec("appointment");
+  const EntitySpec& entries = *hub::entitySpec("waitlist_entry");
+  auto requestRow = readRow(tx, requests, requestId, true);
+  if (!requestRow) return;
+  auto request = fromRowJson<AppointmentRequest>(requestRow->row);
+  if (!request) return;
+  if (request->status != RequestStatus::Pending && request->status != RequestStatus::Accepted) return;
+
+  AppointmentSlot slot;
+  slot.slotId = request->appointmentSlotId;
+  slot.sync.deleted = true;  // "the slot is gone" unless found below
+  if (auto slotRow = readRow(tx, slots, request->appointmentSlotId, true)) {
+    if (auto parsed = fromRowJson<AppointmentSlot>(slotRow->row)) {
+      slot = *parsed;
+      slot.sync = SyncMeta{slotRow->rowVersion, slotRow->deleted};
+    }
+  }
+  std::vector<Appointment> overlapping;
+  if (!slot.sync.deleted) {
+    Params p;
+    const int provider = p.add(slot.providerId.toString());
+    const int from = p.add(formatInstant(slot.startTime));
+    const int to = p.add(formatInstant(slot.endTime));
+    const std::string sql = hub::selectRowsSql(appointments) + " WHERE NOT t.deleted AND t.provider_id = $" +
+                            std::to_string(provider) + "::uuid AND t.status NOT IN ('cancelled', 'no_show')" +
+                            " AND tsrange(t.start_time, t.end_time) && tsrange($" + std::to_string(from) +
+                            "::timestamp, $" + std::to_string(to) + "::timestamp)";
+    for (const auto& r : run(tx, sql, p)) {
+      auto parsed = Json::parse(r[3].c_str());
+      if (!parsed || !parsed->isObject()) continue;
+      if (auto a = fromRowJson<Appointment>(parsed->asObject())) overlapping.push_back(std::move(*a));
+    }
+  }
+  std::optional<WaitlistEntry> entry;
+  if (request->waitlistEntryId) {
+    if (auto entryRow = readRow(tx, entries, *request->waitlistEntryId, true)) {
+      if (auto parsed = fromRowJson<WaitlistEntry>(entryRow->row)) {
+        entry = *parsed;
+        entry->sync = SyncMeta{entryRow->rowVersion, entryRow->deleted};
+      }
+    }
+  }
+  NewAppointment fresh{uuids.v7(now()), AppointmentType::InPerson};
+  if (auto patientRow = readRow(tx, *hub::entitySpec("patient"), request->patientId, false)) {
+    if (auto patient = fromRowJson<Patient>(patientRow->row); patient && patient->preferences.mode == VisitMode::Telehealth)
+      fresh.type = AppointmentType::Telehealth;
+  }
+  const RequestDecision decision = decideRequest(*request, slot, overlapping, entry, now(), fresh);
+
+  auto reject = [&](const std::string& code, const std::string& message) {
+    tx.exec_params("UPDATE appointment_request SET status = 'rejected' WHERE request_id = $1::uuid AND status <> 'rejected'",
+                   requestId.toString());
+    out.result.status = ResultStatus::Rejected;
+    out.result.code = code;
+    out.result.message = message;
+  };
+  if (const auto* no = std::get_if<RequestRejection>(&decision)) {
+    reject(no->code, no->message);
+    return;
+  }
+  const auto& yes = std::get<RequestConfirmation>(decision);
+  try {
+    Savepoint book(tx, "book");
+    writeRow(tx, appointments, yes.toCreate.appointmentId, toRowJson(yes.toCreate), true);
+    writeRow(tx, slots, slot.slotId, Json::Object{{"status", Json(toString(yes.slotBooked.status))}}, false);
+    if (yes.entryScheduled)
+      writeRow(tx, entries, yes.entryScheduled->entryId,
+               Json::Object{{"status", Json(toString(yes.entryScheduled->status))}}, false);
+    writeRow(tx, requests, requestId, Json::Object{{"status", Json(toString(yes.requestConfirmed.status))}}, false);
+    book.release();
+  } catch (const pqxx::integrity_constraint_violation&) {
+    // Another transaction booked the time first: the exclusion constraint decided.
+    reject("request.overlap", "the provider already has an appointment at that time");
+  }
+}
+
+// [SECTION] Push: batches
+
+Result<PushResponse> HubCore::Impl::push(const DeviceContext& device, const PushRequest& req) {
+  if (!isAcceptedSchemaVersion(req.schemaVersion))
+    return fail(ErrorDomain::Conflict, "sync.schema_version",
+                "this kiosk's software is too old or too new for the hub (schema " + std::to_string(req.schemaVersion) +
+                    "); update it");
+  if (req.mutations.size() > options.limits.maxMutationsPerPush)
+    return fail(ErrorDomain::Protocol, "protocol.too_large", "too many changes in one push");
+  for (const auto& m : req.mutations) {
+    if (!isAcceptedSchemaVersion(m.schemaVersion))
+      return fail(ErrorDomain::Conflict, "sync.schema_version",
+                  "a change was written by a kiosk version the hub no longer accepts; update the kiosk");
+    observe(m.hlc);
+  }
+  PushResponse res;
+  const std::span<const Mutation> all(req.mutations);
+  for (std::size_t at = 0; at < all.size(); at += options.batchSize) {
+    const auto batch = all.subspan(at, std::min(options.batchSize, all.size() - at));
+    // A serialization failure or deadlock undoes the whole batch: retry it a few times.
+    for (int attempt = 0;; ++attempt) {
+      if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
+      try {
+        auto results = pushBatch(device, batch);
+        res.results.insert(res.results.end(), results.begin(), results.end());
+        break;
+      } catch (const Refusal& whole) {
+        return fail(ErrorDomain::Conflict, whole.code, whole.message);
+      } catch (const pqxx::transaction_rollback&) {
+        if (attempt >= 5)
+          return fail(ErrorDomain::Network, "hub.busy", "the central database is busy; try again shortly", true);
+      } catch (const pqxx::broken_connection&) {
+        conn.reset();
+        return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
+      } catch (const pqxx::in_doubt_error&) {
+        conn.reset();
+        return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
+      } catch (const pqxx::failure&) {
+        return fail(ErrorDomain::Internal, "hub.internal", "the hub could not apply the changes; nothing of this batch was kept");
+      }
+    }
+  }
+  res.hlc = tick();
+  return res;
+}
+
+std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device, std::span<const Mutation> batch) {
+  pqxx::work tx(*conn);
+  scope(tx, device);
+  auto hw = tx.exec_params("SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE",
+                           device.deviceId.toString());
+  if (hw.empty()) throw Refusal{"hub.unknown_device", "this device is not enrolled with the practice"};
+  std::int64_t highWater = hw[0][0].as<std::int64_t>();
+  std::vector<MutationResult> results;
+  for (const Mutation& m : batch) {
+    auto stored = tx.exec_params(
+        "SELECT result::text FROM idempotency_record WHERE device_id = $1::uuid AND mutation_id = $2::uuid",
+        device.deviceId.toString(), m.mutationId.toString());
+    if (!stored.empty()) {
+      results.push_back(storedResult(tx, m, stored[0][0].c_str()));
+      continue;
+    }
+    if (m.deviceSeq <= highWater) {
+      auto used = tx.exec_params("SELECT 1 FROM idempotency_record WHERE device_id = $1::uuid AND device_seq = $2",
+                                 device.deviceId.toString(), m.deviceSeq);
+      if (!used.empty())
+        throw Refusal{"sync.device_restored",
+                      "this kiosk's store is older than what the hub has already received from it (restored from a "
+                      "backup?); it must be set up again"};
+      // Its record is past the idempotency horizon: applied long ago.
+      MutationResult r;
+      r.mutationId = m.mutationId;
+      r.deviceSeq = m.deviceSeq;
+      r.code = "sync.already_applied";
+      results.push_back(r);
+      continue;
+    }
+    Applied applied;
+    {
+      Savepoint sp(tx, "mutation");
+      // A refusal undoes this mutation's statements only; its neighbours in the batch stand.
+      auto refused = [&](std::string code, std::string message) {
+        sp.rollback();
+        applied = {};
+        applied.result.mutationId = m.mutationId;
+        applied.result.deviceSeq = m.deviceSeq;
+        applied.result.status = ResultStatus::Rejected;
+        applied.result.code = std::move(code);
+        applied.result.message = std::move(message);
+      };
+      try {
+        applied = applyOne(tx, device, m);
+        sp.release();
+      } catch (const Refusal& r) {
+        refused(r.code, r.message);
+      } catch (const pqxx::integrity_constraint_violation& e) {
+        refused("sync.constraint", constraintWords(e));
+      } catch (const pqxx::data_exception&) {
+        refused("sync.bad_value", "a value in this change is not valid centrally");
+      } catch (const pqxx::insufficient_privilege&) {
+        refused("sync.not_permitted", "this kiosk's practice may not change that record");
+      } catch (const pqxx::syntax_error&) {
+        throw;  // the hub's own defect: the whole push fails and is retried after a fix
+      } catch (const pqxx::insufficient_resources&) {
+        throw;  // the server is short of disk or memory: retry later
+      } catch (const pqxx::sql_error&) {
+        // No detail: a database message can quote values.
+        refused("sync.refused", "the central records refused this change");
+      }
+    }
+    if (applied.result.status == ResultStatus::Rejected) {
+      // The authoritative row lets the device show staff what stands centrally.
+      if (const EntitySpec* spec = hub::entitySpec(m.entity)) {
+        if (auto row = readRow(tx, *spec, m.id, false)) applied.result.row = toChange(*spec, *row);
+      }
+    }
+    if (applied.heldBy) {
+      tx.exec_params(
+          "INSERT INTO walkin_review_held (review_id, device_id, mutation_id, device_seq, payload)"
+          " VALUES ($1::uuid, $2::uuid, $3::uuid, $4, pii_encrypt($5, $6))",
+          applied.heldBy->toString(), device.deviceId.toString(), m.mutationId.toString(), m.deviceSeq,
+          encode(PushRequest{kSchemaVersion, {m}}), options.piiKey);
+    }
+    tx.exec_params(
+        "INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
+        " VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5::jsonb)",
+        device.deviceId.toString(), m.mutationId.toString(), device.practiceId.toString(), m.deviceSeq,
+        resultRecord(applied.result));
+    highWater = m.deviceSeq;
+    results.push_back(std::move(applied.result));
+  }
+  tx.exec_params(
+      "UPDATE device SET last_device_seq = $1, last_seen_at = now() AT TIME ZONE 'UTC' WHERE device_id = $2::uuid",
+      highWater, device.deviceId.toString());
+  tx.commit();
+  return results;
+}
+
+// [SECTION] Push: results kept for repeats
+
+std::string HubCore::Impl::resultRecord(const MutationResult& r) {
+  Json::Object o;
+  o["status"] = Json(toString(r.status));
+  if (r.status == ResultStatus::Applied || r.status == ResultStatus::Merged || r.status == ResultStatus::Remapped)
+    o["row_version"] = Json(r.rowVersion);
+  if (!r.code.empty() || r.status == ResultStatus::Rejected || r.status == ResultStatus::Held) {
+    o["code"] = Json(r.code);
+    o["message"] = Json(r.message);
+  }
+  if (r.centralId) o["central_id"] = Json(r.centralId->toString());
+  return Json(std::move(o)).dump();
+}
+
+MutationResult HubCore::Impl::storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record) {
+  MutationResult r;
+  r.mutationId = m.mutationId;
+  r.deviceSeq = m.deviceSeq;
+  auto parsed = Json::parse(record);
+  if (parsed && parsed->isObject()) {
+    const Json& o = *parsed;
+    if (const Json* s = o.find("status"); s && s->isString()) r.status = parseResultStatus(s->asString()).value_or(ResultStatus::Applied);
+    if (const Json* v = o.find("row_version"); v && v->isInt()) r.rowVersion = v->asInt();
+    if (const Json* c = o.find("code"); c && c->isString()) r.code = c->asString();
+    if (const Json* c = o.find("message"); c && c->isString()) r.message = c->asString();
+    if (const Json* c = o.find("central_id"); c && c->isString()) r.centralId = Uuid::parse(c->asString());
+  }
+  if (const EntitySpec* spec = hub::entitySpec(m.entity)) {
+    const Uuid id = r.centralId.value_or(aliasOf(tx, m.entity, m.id).value_or(m.id));
+    if (r.status != ResultStatus::Held) {
+      if (auto row = readRow(tx, *spec, id, false)) r.row = toChange(*spec, *row);
+    }
+  }
+  return r;
+}
+
+// Constraint names are the schema's own words for a rule; say them to a person.
+std::string HubCore::Impl::constraintWords(const pqxx::sql_error& e) {
+  const std::string what = e.what();
+  struct Rule {
+    const char* constraint;
+    const char* words;
+  };
+  static constexpr Rule rules[] = {
+      {"waitlist_entry_one_active", "this patient is already waiting on that list"},
+      {"appointment_no_overlap", "the provider already has an appointment at that time"},
+      {"appointment_slot_no_overlap", "the provider already has a slot at that time"},
+      {"patient_email_hash_key", "another patient record already uses this email"},
+      {"_fkey", "it refers to a record the practice does not have"},
+      {"tombstone_final", "a deleted record cannot be restored"},
+  };
+  for (const auto& rule : rules)
+    if (what.find(rule.constraint) != std::string::npos) return rule.words;
+  if (what.find("not known to this practice") != std::string::npos) return "this patient is not known to this practice";
+  return "the change breaks a rule of the central records";
+}
+
+// [SECTION] Pull
+
+namespace {
+
+// The device's data window (DESIGN 3), in UTC days with a day's margin either side, the same
+// bounds as the store's purge so the hub never sends what the device would purge at once.
+struct Window {
+  Instant from{};
+  Instant to{};
+  Instant notificationsFrom{};
+  Date throughDay{};  // the window's last day, for the cursor
+};
+
+Window windowAt(Instant now, int daysAhead) {
+  using namespace std::chrono;
+  const Instant today = floor<days>(now);
+  Window w;
+  w.from = today - days{2};
+  w.to = today + days{daysAhead + 2};
+  w.notificationsFrom = now - days{7};
+  w.throughDay = toDate(w.to);
+  return w;
+}
+
+std::optional<Uuid> uuidAt(const Json::Object& row, const char* col) {
+  auto it = row.find(col);
+  if (it == row.end() || !it->second.isString()) return std::nullopt;
+  return Uuid::parse(it->second.asString());
+}
+
+// The SQL condition (on alias t) for rows of an entity a device keeps; "" for all.
+std::string windowCondition(std::string_view entity) {
+  if (entity == "appointment" || entity == "appointment_slot") return "t.start_time >= $W1::timestamp AND t.start_time < $W2::timestamp";
+  if (entity == "appointment_request")
+    return "EXISTS (SELECT 1 FROM appointment_slot s WHERE s.slot_id = t.appointment_slot_id AND s.start_time >= $W1::timestamp AND s.start_time < $W2::timestamp)";
+  if (entity == "waitlist_entry") return "t.status IN ('waiting', 'offered')";
+  if (entity == "notification") return "t.created_at >= $W3::timestamp";
+  if (entity == "patient")
+    return "(EXISTS (SELECT 1 FROM appointment a WHERE a.patient_id = t.patient_id AND a.start_time >= $W1::timestamp AND a.start_time < $W2::timestamp)"
+           " OR EXISTS (SELECT 1 FROM waitlist_entry e WHERE e.patient_id = t.patient_id AND e.status IN ('waiting', 'offered'))"
+           " OR EXISTS (SELECT 1 FROM appointment_request r JOIN appointment_slot s ON s.slot_id = r.appointment_slot_id"
+           " WHERE r.patient_id = t.patient_id AND s.start_time >= $W1::timestamp AND s.start_time < $W2::timestamp))";
+  return "";
+}
+
+// Replaces $W1..$W3 with real parameter numbers appended to p.
+std::string bindWindow(std::string sql, const Window& w, Params& p) {
+  const std::pair<const char*, Instant> marks[] = {{"$W1", w.from}, {"$W2", w.to}, {"$W3", w.notificationsFrom}};
+  for (const auto& [mark, at] : marks) {
+    if (sql.find(mark) == std::string::npos) continue;
+    const std::string n = "$" + std::to_string(p.add(formatInstant(at)));
+    for (auto pos = sql.find(mark); pos != std::string::npos; pos = sql.find(mark, pos)) sql.replace(pos, 3, n);
+  }
+  return sql;
+}
+
+}  // namespace
+
+Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const PullRequest& req) {
+  if (!isAcceptedSchemaVersion(req.schemaVersion))
+    return fail(ErrorDomain::Conflict, "sync.schema_version",
+                "this kiosk's software is too old or too new for the hub; update it");
+  auto cursor = decodeCursor(req.after);
+  if (!cursor) return std::unexpected(cursor.error());
+  const std::size_t limit =
+      static_cast<std::size_t>(std::clamp(req.limit, 1, static_cast<int>(options.limits.maxChangesPerPage)));
+  if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
+  try {
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
+    scope(tx, device);
+    auto settings = tx.exec(
+        "SELECT coalesce((settings->>'data_window_days_ahead')::int, 3) FROM practice WHERE practice_id = current_practice_id()");
+    const int daysAhead = settings.empty() ? 3 : std::clamp(settings[0][0].as<int>(), 0, 60);
+    const Window window = windowAt(now(), daysAhead);
+
+    PullResponse page;
+    Cursor next = *cursor;
+    const bool starting = req.after.empty();
+    if (starting) {
+      auto last = tx.exec("SELECT coalesce(max(seq), 0) FROM change_log WHERE practice_id = current_practice_id()");
+      next.seq = last[0][0].as<std::int64_t>();
+      next.snapshot = SnapshotPosition{};
+      next.windowThrough = window.throughDay;
+    } else if (!cursor->snapshot) {
+      const auto horizon = tx.exec("SELECT sync_pull_horizon()")[0][0].as<std::int64_t>();
+      if (cursor->seq < horizon)
+        return fail(ErrorDomain::Conflict, "sync.resync",
+                    "this kiosk was offline longer than the hub keeps changes; it must sync again from the start");
+    }
+
+    std::map<std::pair<int, Uuid>, Change> out;  // (entity order, id): parents first, one change per row
+    const auto& entities = hub::allEntities();
+    auto indexOf = [&](std::string_view table) {
+      for (std::size_t i = 0; i < entities.size(); ++i)
+        if (entities[i]->table == table) return static_cast<int>(i);
+      return -1;
+    };
+    auto put = [&](const EntitySpec& spec, Change c) {
+      out[{indexOf(spec.table), c.id}] = std::move(c);
+    };
+    auto leave = [&](const EntitySpec& spec, const Uuid& id, ChangeOp op, std::int64_t version) {
+      Change c;
+      c.entity = spec.table;
+      c.id = id;
+      c.op = op;
+      c.rowVersion = version;
+      put(spec, std::move(c));
+    };
+    // Rows of `spec` among `ids` that the device keeps (its window), read from this snapshot.
+    auto keptRows = [&](const EntitySpec& spec, const std::vector<Uuid>& ids) {
+      std::set<Uuid> kept;
+      const std::string cond = windowCondition(spec.table);
+      if (ids.empty()) return kept;
+      if (cond.empty()) {
+        kept.insert(ids.begin(), ids.end());
+        return kept;
+      }
+      Params p;
+      std::string array = "{";
+      for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i].toString();
+      array += "}";
+      const int n = p.add(array);
+      const std::string sql = bindWindow("SELECT t." + spec.idColumn + "::text FROM " + spec.table + " t WHERE t." +
+                                             spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[]) AND " + cond,
+                                         window, p);
+      for (const auto& r : run(tx, sql, p)) kept.insert(*Uuid::parse(r[0].c_str()));
+      return kept;
+    };
+    // The patients (and a request's slot) a kept row references, so the device has them.
+    std::map<std::string, std::set<Uuid>> referenced;
+    auto noteReferences = [&](const EntitySpec& spec, const Json::Object& row) {
+      if (spec.table == "appointment" || spec.table == "waitlist_entry" || spec.table == "appointment_request") {
+        if (auto p = uuidAt(row, "patient_id")) referenced["patient"].insert(*p);
+      }
+      if (spec.table == "appointment_request") {
+        if (auto s = uuidAt(row, "appointment_slot_id")) referenced["appointment_slot"].insert(*s);
+      }
+    };
+
+    std::size_t budget = limit;
+    if (next.snapshot) {
+      // First sync: the practice's rows, table by table, in id order.
+      while (budget > 0 && next.snapshot->entity < static_cast<int>(entities.size())) {
+        const EntitySpec& spec = *entities[static_cast<std::size_t>(next.snapshot->entity)];
+        Params p;
+        if (spec.hasPii) p.add(options.piiKey);
+        std::string sql = hub::selectRowsSql(spec) + " WHERE NOT t.deleted";
+        if (const std::string cond = windowCondition(spec.table); !cond.empty()) sql += " AND " + cond;
+        if (next.snapshot->after) sql += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
+        sql += " ORDER BY t." + spec.idColumn + " LIMIT " + std::to_string(budget);
+        sql = bindWindow(sql, window, p);
+        const auto rows = run(tx, sql, p);
+        for (const auto& r : rows) {
+          CentralRow row;
+          row.id = *Uuid::parse(r[0].c_str());
+          row.rowVersion = r[1].as<std::int64_t>();
+          row.deleted = r[2].as<bool>();
+          auto parsed = Json::parse(r[3].c_str());
+          if (!parsed || !parsed->isObject()) continue;
+          auto canon = canonical(*entityFromTable(spec.table), parsed->asObject());
+          row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
+          put(spec, toChange(spec, row));
+          next.snapshot->after = row.id;
+        }
+        const std::size_t asked = budget;
+        budget -= rows.size();
+        if (rows.size() < asked) {  // this table is done
+          ++next.snapshot->entity;
+          next.snapshot->after.reset();
+        }
+      }
+      if (next.snapshot->entity >= static_cast<int>(entities.size())) next.snapshot.reset();
+      page.more = next.snapshot.has_value();
+    } else {
+      // The change log after the cursor, in commit order; the last change of each row counts.
+      auto log = tx.exec_params(
+          "SELECT seq, entity, entity_id::text, op, row_version FROM change_log"
+          " WHERE practice_id = current_practice_id() AND seq > $1 ORDER BY seq LIMIT $2",
+          cursor->seq, static_cast<std::int64_t>(limit));
+      std::map<std::string, std::map<Uuid, std::pair<std::string, std::int64_t>>> last;
+      for (const auto& r : log) {
+        next.seq = r[0].as<std::int64_t>();
+        last[r[1].c_str()][*Uuid::parse(r[2].c_str())] = {r[3].c_str(), r[4].as<std::int64_t>()};
+      }
+      page.more = log.size() == limit;
+      for (const auto& [table, rows] : last) {
+        const EntitySpec* spec = hub::entitySpec(table);
+        if (!spec) continue;
+        std::vector<Uuid> live;
+        for (const auto& [id, opv] : rows) {
+          if (opv.first == "purge") leave(*spec, id, ChangeOp::Purge, opv.second);
+          else if (opv.first == "leave") leave(*spec, id, ChangeOp::Leave, opv.second);
+          else live.push_back(id);
+        }
+        const auto kept = keptRows(*spec, live);
+        std::set<Uuid> found;
+        for (auto& row : readRows(tx, *spec, live, false)) {
+          found.insert(row.id);
+          // A tombstone is sent as one wherever it is; a live row outside the window leaves.
+          if (!row.deleted && !kept.contains(row.id)) {
+            leave(*spec, row.id, ChangeOp::Leave, row.rowVersion);
+            continue;
+          }
+          noteReferences(*spec, row.row);
+          put(*spec, toChange(*spec, row));
+        }
+        for (const auto& id : live)
+          if (!found.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
+      }
+    }
+
+    // Window catch-up: rows whose day entered the window since the cursor's day.
+    if (!starting && cursor->windowThrough && *cursor->windowThrough < window.throughDay && !cursor->snapshot) {
+      const Instant from = std::chrono::sys_days{*cursor->windowThrough};
+      for (const char* table : {"appointment_slot", "appointment_request", "appointment"}) {
+        const EntitySpec& spec = *hub::entitySpec(table);
+        Params p;
+        const int a = p.add(formatInstant(from));
+        const int b = p.add(formatInstant(window.to));
+        std::string cond = std::string(table) == "appointment_request"
+                               ? "EXISTS (SELECT 1 FROM appointment_slot s WHERE s.slot_id = t.appointment_slot_id AND s.start_time >= $" +
+                                     std::to_string(a) + "::timestamp AND s.start_time < $" + std::to_string(b) + "::timestamp)"
+                               : "t.start_time >= $" + std::to_string(a) + "::timestamp AND t.start_time < $" +
+                                     std::to_string(b) + "::timestamp";
+        // selectRowsSql numbers no parameters of its own for these entities.
+        for (const auto& r : run(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
+          CentralRow row;
+          row.id = *Uuid::parse(r[0].c_str());
+          row.rowVersion = r[1].as<std::int64_t>();
+          row.deleted = r[2].as<bool>();
+          auto parsed = Json::parse(r[3].c_str());
+          if (!parsed || !parsed->isObject()) continue;
+          auto canon = canonical(*entityFromTable(spec.table), parsed->asObject());
+          row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
+          noteReferences(spec, row.row);
+          put(spec, toChange(spec, row));
+        }
+      }
+    }
+    if (!next.snapshot && !page.more) next.windowThrough = window.throughDay;
+    else if (!next.windowThrough) next.windowThrough = window.throughDay;
+
+    // Referenced rows the page does not carry itself.
+    for (const auto& [table, ids] : referenced) {
+      const EntitySpec& spec = *hub::entitySpec(table);
+      std::vector<Uuid> missing;
+      for (const auto& id : ids)
+        if (!out.contains({indexOf(table), id})) missing.push_back(id);
+      for (const auto& row : readRows(tx, spec, missing, false)) put(spec, toChange(spec, row));
+    }
+
+    page.changes.reserve(out.size());
+    for (auto& [key, change] : out) page.changes.push_back(std::move(change));
+    tx.commit();
+    page.cursor = encodeCursor(next);
+    page.hlc = tick();
+    return page;
+  } catch (const pqxx::broken_connection&) {
+    conn.reset();
+    return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
+  } catch (const pqxx::transaction_rollback&) {
+    return fail(ErrorDomain::Network, "hub.busy", "the central database is busy; try again shortly", true);
+  } catch (const pqxx::failure&) {
+    // No detail: a database message can quote values.
+    return fail(ErrorDomain::Internal, "hub.internal", "the hub could not read the changes; the error is in its log");
+  }
+}
+
+// [SECTION] HubCore
+
+HubCore::HubCore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+HubCore::~HubCore() = default;
+
+Result<std::unique_ptr<HubCore>> HubCore::connect(HubOptions options) {
+  if (options.piiKey.size() != 64 || options.hashKey.size() != 64)
+    return fail(ErrorDomain::Validation, "hub.keys", "the PII and hash keys must each be 64 hex characters");
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  if (impl->options.batchSize == 0) impl->options.batchSize = 1;
+  if (auto c = impl->ensureConnected(); !c) return std::unexpected(c.error());
+  return std::unique_ptr<HubCore>(new HubCore(std::move(impl)));
+}
+
+Result<DeviceContext> HubCore::deviceForFingerprint(std::string_view sha256Hex) {
+  if (auto c = m_impl->ensureConnected(); !c) return std::unexpected(c.error());
+  try {
+    pqxx::work tx(*m_impl->conn);
+    auto r = tx.exec_params("SELECT device_id::text, practice_id::text, revoked FROM device_for_fingerprint($1)",
+                            std::string(sha256Hex));
+    tx.commit();
+    if (r.empty()) return fail(ErrorDomain::Conflict, "hub.unknown_device", "this device is not enrolled");
+    if (r[0][2].as<bool>()) return fail(ErrorDomain::Conflict, "hub.revoked_device", "this device's enrolment was revoked");
+    return DeviceContext{*Uuid::parse(r[0][0].c_str()), *Uuid::parse(r[0][1].c_str())};
+  } catch (const pqxx::broken_connection&) {
+    m_impl->conn.reset();
+    return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; try again", true);
+  } catch (const pqxx::failure&) {
+    return fail(ErrorDomain::Internal, "hub.internal", "the hub could not look the device up");
+  }
+}
+
+Result<PushResponse> HubCore::applyPush(const DeviceContext& device, const PushRequest& push) {
+  return m_impl->push(device, push);
+}
+
+Result<PullResponse> HubCore::pull(const DeviceContext& device, const PullRequest& request) {
+  return m_impl->pull(device, request);
+}
+
+std::string HubCore::clockNow() { return m_impl->tick(); }
+
+}  // namespace anteroom::sync

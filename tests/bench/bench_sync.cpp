@@ -1,0 +1,302 @@
+// anteroom-bench-sync: the sync cores in process on a private PostgreSQL 15 and real SQLCipher
+// stores. Prints "name: value unit" lines, each with the same run's baseline and the ratio:
+//   hub_apply_mutations_per_s   check-in-sized mutations from 8 practices x 2 devices, batched,
+//                               against plain inserts of the same rows with the same batching
+//   initial_sync_rows_per_s     a new device pulls 50,000 rows, against the store's own bulk insert
+//   pull_page_p99_ms            a hub pull page at 1,000,000 change rows under RLS
+// --quick shrinks the data. Figures only, no assertions; exits 0 with a note without PostgreSQL.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <pqxx/pqxx>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anteroom/model/row_json.hpp"
+#include "anteroom/store/store.hpp"
+#include "anteroom/sync/client.hpp"
+#include "anteroom/sync/hub_core.hpp"
+#include "central.hpp"
+
+using namespace anteroom;
+using namespace std::chrono;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+void metric(const char* name, double value, const char* unit) { std::printf("%s: %.3f %s\n", name, value, unit); }
+void note(const std::string& text) { std::printf("# %s\n", text.c_str()); }
+double secondsSince(SteadyClock::time_point t) { return duration<double>(SteadyClock::now() - t).count(); }
+
+const Instant kNow = Instant{sys_days{2026y / March / 2}} + hours{15};
+
+UuidGenerator& ids() {
+  static UuidGenerator g(99);
+  return g;
+}
+
+struct BenchPractice {
+  Uuid practice, provider, device;
+};
+
+BenchPractice makePractice(const std::string& superDsn, int n) {
+  BenchPractice p{ids().v7(kNow), ids().v7(kNow), ids().v7(kNow)};
+  const std::string tag = std::to_string(n) + "." + p.practice.toString().substr(24);
+  pqxx::connection c(superDsn);
+  pqxx::work tx(c);
+  tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+  tx.exec_params("INSERT INTO practice (practice_id, name, address, phone, email, settings) VALUES ($1::uuid, 'Bench',"
+                 " '{}', '+15415550100', $2, '{}')",
+                 p.practice.toString(), "desk" + tag + "@practice.example");
+  tx.exec_params("INSERT INTO provider (provider_id, practice_id, first_name, last_name, email, specialties, modalities,"
+                 " availability, experience, telehealth) VALUES ($1::uuid, $2::uuid, 'Robin', 'Bench', $3, '[]', '[]', '{}',"
+                 " 3, false)",
+                 p.provider.toString(), p.practice.toString(), "robin" + tag + "@practice.example");
+  tx.exec_params("INSERT INTO device (device_id, practice_id, name, cert_fingerprint) VALUES ($1::uuid, $2::uuid, 'kiosk',"
+                 " md5($1::text) || md5($2::text))",
+                 p.device.toString(), p.practice.toString());
+  tx.commit();
+  return p;
+}
+
+Uuid addDevice(const std::string& superDsn, const Uuid& practice) {
+  const Uuid d = ids().v7(kNow);
+  pqxx::connection c(superDsn);
+  pqxx::work tx(c);
+  tx.exec_params("INSERT INTO device (device_id, practice_id, name, cert_fingerprint) VALUES ($1::uuid, $2::uuid, 'kiosk',"
+                 " md5($1::text) || md5($2::text))",
+                 d.toString(), practice.toString());
+  tx.commit();
+  return d;
+}
+
+// A check-in's notification for the provider, as the kiosk writes it: about 300 bytes of row.
+Notification arrival(const Uuid& provider) {
+  Notification n;
+  n.notificationId = ids().v7(kNow);
+  n.recipientId = provider;
+  n.recipientType = RecipientType::Provider;
+  n.type = NotificationType::PatientArrived;
+  n.content.extra["appointment_id"] = Json(ids().v7(kNow).toString());
+  n.createdAt = kNow;
+  n.updatedAt = kNow;
+  return n;
+}
+
+std::unique_ptr<sync::HubCore> hubFor(const sim::Central& central, std::size_t batch) {
+  auto h = sync::HubCore::connect({central.hubDsn(), sim::kPiiKey, sim::kHashKey, {}, [] { return kNow; }, batch});
+  if (!h) {
+    std::fprintf(stderr, "anteroom-bench-sync: %s\n", h.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*h);
+}
+
+// [SECTION] hub_apply_mutations_per_s
+void benchApply(const sim::Central& central, bool quick) {
+  constexpr int kPractices = 8, kDevicesEach = 2, kBatch = 100;
+  const int pushes = quick ? 3 : 12;
+  struct Dev {
+    sync::DeviceContext ctx;
+    Uuid provider;
+  };
+  std::vector<Dev> devices;
+  for (int p = 0; p < kPractices; ++p) {
+    const BenchPractice bp = makePractice(central.superDsn(), p);
+    devices.push_back({{bp.device, bp.practice}, bp.provider});
+    for (int d = 1; d < kDevicesEach; ++d) devices.push_back({{addDevice(central.superDsn(), bp.practice), bp.practice}, bp.provider});
+  }
+  // Every push prepared up front, so the timing is the hub's and PostgreSQL's only.
+  std::vector<std::vector<sync::PushRequest>> work(devices.size());
+  std::vector<std::vector<Notification>> rows(devices.size());
+  for (std::size_t d = 0; d < devices.size(); ++d) {
+    std::int64_t seq = 0;
+    for (int k = 0; k < pushes; ++k) {
+      sync::PushRequest req;
+      for (int i = 0; i < kBatch; ++i) {
+        Notification n = arrival(devices[d].provider);
+        sync::Mutation m;
+        m.mutationId = ids().v7(kNow);
+        m.deviceSeq = ++seq;
+        m.entity = "notification";
+        m.id = n.notificationId;
+        m.kind = sync::MutationKind::Insert;
+        m.changes = toRowJson(n);
+        m.hlc = "0001772463600000-0000000000-bench";
+        req.mutations.push_back(std::move(m));
+        n.notificationId = ids().v7(kNow);  // the baseline inserts its own copy
+        rows[d].push_back(n);
+      }
+      work[d].push_back(std::move(req));
+    }
+  }
+  const unsigned threads = 2;  // the machine's cores; PostgreSQL shares them
+  auto runThreads = [&](auto&& body) {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back([&, t] { body(t); });
+    for (auto& th : pool) th.join();
+  };
+  const double total = static_cast<double>(devices.size()) * pushes * kBatch;
+
+  auto start = SteadyClock::now();
+  runThreads([&](unsigned t) {
+    auto hub = hubFor(central, kBatch);
+    for (std::size_t d = t; d < devices.size(); d += threads)
+      for (const auto& req : work[d])
+        if (auto r = hub->applyPush(devices[d].ctx, req); !r) std::fprintf(stderr, "push failed: %s\n", r.error().message.c_str());
+  });
+  const double hubRate = total / secondsSince(start);
+
+  // The ceiling: the same rows inserted as the hub role in the same batches, no sync logic.
+  start = SteadyClock::now();
+  runThreads([&](unsigned t) {
+    pqxx::connection c(central.hubDsn());
+    c.prepare("ins",
+              "INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status)"
+              " VALUES ($1::uuid, $2::uuid, 'provider', 'patient_arrived', $3::jsonb, 'pending')");
+    for (std::size_t d = t; d < devices.size(); d += threads) {
+      for (std::size_t at = 0; at < rows[d].size(); at += kBatch) {
+        pqxx::work tx(c);
+        tx.exec_params("SELECT set_config('app.practice_id', $1, true)", devices[d].ctx.practiceId.toString());
+        for (std::size_t i = at; i < at + kBatch && i < rows[d].size(); ++i)
+          tx.exec_prepared("ins", rows[d][i].notificationId.toString(), rows[d][i].recipientId.toString(),
+                           toJson(rows[d][i].content).dump());
+        tx.commit();
+      }
+    }
+  });
+  const double ceiling = total / secondsSince(start);
+  note("hub_apply: " + std::to_string(static_cast<long>(total)) + " notification inserts from " +
+       std::to_string(devices.size()) + " devices of " + std::to_string(kPractices) + " practices, " +
+       std::to_string(kBatch) + " a push, 2 threads; target >= 10000/s");
+  metric("hub_apply_mutations_per_s", hubRate, "mutations/s");
+  metric("hub_apply_postgres_ceiling_per_s", ceiling, "rows/s");
+  metric("hub_apply_ratio_to_ceiling", hubRate / ceiling, "x");
+}
+
+// [SECTION] initial_sync_rows_per_s and pull_page_p99_ms
+void benchPull(const sim::Central& central, bool quick) {
+  const int rows = quick ? 5000 : 50000;
+  const BenchPractice bp = makePractice(central.superDsn(), 100);
+  {
+    pqxx::connection c(central.superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", bp.practice.toString());
+    tx.exec_params(
+        "INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status, created_at)"
+        " SELECT gen_random_uuid(), $1::uuid, 'provider', 'patient_arrived',"
+        " jsonb_build_object('appointment_id', gen_random_uuid()), 'pending', $2::timestamp FROM generate_series(1, $3)",
+        bp.provider.toString(), formatInstant(kNow - hours{1}), rows);
+    tx.commit();
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("anteroom-bench-sync-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto key = store::SecretKey::generate();
+  store::OpenOptions o;
+  o.path = dir / "device.db";
+  o.create = true;
+  auto s = store::Store::open(o, *key);
+  if (!s) {
+    std::fprintf(stderr, "anteroom-bench-sync: %s\n", s.error().message.c_str());
+    std::exit(1);
+  }
+  auto hub = hubFor(central, 100);
+  struct Direct : sync::Transport {
+    sync::HubCore& hub;
+    sync::DeviceContext ctx;
+    Direct(sync::HubCore& h, sync::DeviceContext c) : hub(h), ctx(c) {}
+    Result<sync::PushResponse> push(const sync::PushRequest& r) override {
+      return sync::decodePushResponse(sync::encode(*hub.applyPush(ctx, *sync::decodePushRequest(sync::encode(r)))));
+    }
+    Result<sync::PullResponse> pull(const sync::PullRequest& r) override {
+      auto page = hub.pull(ctx, *sync::decodePullRequest(sync::encode(r)));
+      if (!page) return std::unexpected(page.error());
+      return sync::decodePullResponse(sync::encode(*page));
+    }
+  } transport(*hub, {bp.device, bp.practice});
+  sync::SessionOptions so;
+  so.pullLimit = 2000;
+  so.clock = [] { return kNow; };
+  sync::SyncSession session(*s, transport, so);
+  auto start = SteadyClock::now();
+  auto report = session.run();
+  const double syncSeconds = secondsSince(start);
+  if (!report) std::fprintf(stderr, "initial sync failed: %s\n", report.error().message.c_str());
+  const double syncRate = report ? static_cast<double>(report->changes) / syncSeconds : 0;
+
+  // The store's own bulk insert: the same number of notifications written locally, 2,000 a
+  // transaction (outbox and audit rows included, as the kiosk writes them).
+  o.path = dir / "bulk.db";
+  auto bulk = store::Store::open(o, *key);
+  std::vector<Notification> local;
+  for (int i = 0; i < rows; ++i) local.push_back(arrival(bp.provider));
+  start = SteadyClock::now();
+  for (std::size_t at = 0; at < local.size(); at += 2000) {
+    auto w = bulk->write(store::Actor::sync(), kNow, [&](store::WriteTx& tx) -> Result<void> {
+      for (std::size_t i = at; i < at + 2000 && i < local.size(); ++i)
+        if (auto r = tx.insert(local[i]); !r) return r;
+      return {};
+    });
+    if (!w) {
+      std::fprintf(stderr, "store bulk insert failed: %s\n", w.error().message.c_str());
+      break;
+    }
+  }
+  const double bulkRate = static_cast<double>(rows) / secondsSince(start);
+  note("initial_sync: a new device's first sync of " + std::to_string(report ? report->changes : 0) +
+       " rows, pages of 2000, through the wire encoding; target >= 50000 rows/s");
+  metric("initial_sync_rows_per_s", syncRate, "rows/s");
+  metric("store_bulk_insert_rows_per_s", bulkRate, "rows/s");
+  metric("initial_sync_ratio_to_store_bulk", syncRate / bulkRate, "x");
+
+  // A change log of 1,000,000 rows for this practice (the notifications changed over and over).
+  const int changes = quick ? 100000 : 1000000;
+  {
+    pqxx::connection c(central.superDsn());
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO change_log (practice_id, seq, entity, entity_id, op, row_version)"
+        " SELECT $1::uuid, 1000000 + g, 'notification', n.notification_id, 'upsert', 1"
+        " FROM generate_series(1, $2) g JOIN (SELECT notification_id, row_number() OVER () - 1 AS k FROM notification"
+        " WHERE recipient_id = $3::uuid) n ON n.k = g % $4",
+        bp.practice.toString(), changes, bp.provider.toString(), rows);
+    tx.exec("ANALYZE change_log");
+    tx.commit();
+  }
+  std::mt19937_64 rng(7);
+  std::vector<double> ms;
+  for (int i = 0; i < 200; ++i) {
+    sync::PullRequest req;
+    req.after = sync::encodeCursor({1000000 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(changes - 600)),
+                                    toDate(kNow + days{5}), std::nullopt});
+    req.limit = 500;
+    const auto t = SteadyClock::now();
+    auto page = hub->pull({bp.device, bp.practice}, req);
+    ms.push_back(secondsSince(t) * 1000);
+    if (!page) std::fprintf(stderr, "pull failed: %s\n", page.error().message.c_str());
+  }
+  std::sort(ms.begin(), ms.end());
+  note("pull_page: 500 changes a page at random cursors in " + std::to_string(changes) +
+       " change rows under RLS, rows read and encoded; target p99 < 5 ms");
+  metric("pull_page_p50_ms", ms[ms.size() / 2], "ms");
+  metric("pull_page_p99_ms", ms[ms.size() * 99 / 100], "ms");
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  auto central = sim::Central::start();
+  if (!central) {
+    note("anteroom-bench-sync skipped: " + central.error().message);
+    return 0;
+  }
+  benchApply(**central, quick);
+  benchPull(**central, quick);
+  return 0;
+}

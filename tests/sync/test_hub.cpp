@@ -1,0 +1,256 @@
+// The hub core on a real PostgreSQL, without a device store: pushes as a device would send
+// them, the rows they leave centrally, repeats, refusals, and pull pages.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <pqxx/pqxx>
+#include <set>
+
+#include "anteroom/model/row_json.hpp"
+#include "anteroom/sync/hub_core.hpp"
+#include "central.hpp"
+
+using namespace anteroom;
+using namespace anteroom::sync;
+using namespace std::chrono;
+
+namespace {
+
+sim::Central& central() {
+  static std::unique_ptr<sim::Central> c = [] {
+    auto started = sim::Central::start();
+    if (!started) FAIL("PostgreSQL for the hub tests: " << started.error().message);
+    return std::move(*started);
+  }();
+  return *c;
+}
+
+UuidGenerator& ids() {
+  static UuidGenerator g(4242);
+  return g;
+}
+Uuid newId() { return ids().v7(system_clock::now()); }
+
+const Instant kNow = Instant{sys_days{2026y / March / 2}} + hours{15};
+
+// One practice with a provider, a waitlist, an enrolled device and one appointment today.
+struct HubPractice {
+  Uuid practice = newId(), provider = newId(), waitlist = newId(), device = newId(), patient = newId(), appointment = newId();
+  std::unique_ptr<HubCore> hub;
+  DeviceContext ctx;
+  std::int64_t seq = 0;
+
+  HubPractice() {
+    const std::string tag = practice.toString().substr(24);
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", practice.toString());
+    tx.exec_params("INSERT INTO practice (practice_id, name, address, phone, email, settings) VALUES ($1::uuid, 'Invented',"
+                   " '{}', '+15415550100', $2, '{}')",
+                   practice.toString(), "desk." + tag + "@practice.example");
+    tx.exec_params("INSERT INTO provider (provider_id, practice_id, first_name, last_name, email, specialties, modalities,"
+                   " availability, experience, telehealth) VALUES ($1::uuid, $2::uuid, 'Robin', 'Testcase', $3, '[]', '[]',"
+                   " '{}', 3, false)",
+                   provider.toString(), practice.toString(), "robin." + tag + "@practice.example");
+    tx.exec_params("INSERT INTO waitlist (waitlist_id, practice_id, name, criteria) VALUES ($1::uuid, $2::uuid, 'General', '{}')",
+                   waitlist.toString(), practice.toString());
+    tx.exec_params("INSERT INTO device (device_id, practice_id, name, cert_fingerprint) VALUES ($1::uuid, $2::uuid, 'kiosk',"
+                   " md5($1::text) || md5($2::text))",
+                   device.toString(), practice.toString());
+    tx.exec_params(
+        "INSERT INTO patient (patient_id, first_name, last_name, email, phone, date_of_birth, insurance_info, preferences,"
+        " email_hash) VALUES ($1::uuid, pii_encrypt('Avery', $3), pii_encrypt('Testwell', $3), pii_encrypt($2, $3),"
+        " pii_encrypt('+15415550199', $3), pii_encrypt('1970-01-10', $3), '{\"payer\":\"Invented Mutual\"}',"
+        " pii_encrypt('{\"mode\":\"either\"}', $3), pii_lookup_hash($2, $4))",
+        patient.toString(), "avery." + tag + "@mail.example", std::string(sim::kPiiKey), std::string(sim::kHashKey));
+    tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, start_time, end_time, status, type)"
+                   " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::timestamp, $5::timestamp, 'scheduled', 'in_person')",
+                   appointment.toString(), provider.toString(), patient.toString(), formatInstant(kNow + hours{1}),
+                   formatInstant(kNow + hours{2}));
+    tx.commit();
+    auto h = HubCore::connect({central().hubDsn(), sim::kPiiKey, sim::kHashKey, {}, [] { return kNow; }, 100});
+    if (!h) FAIL(h.error().message);
+    hub = std::move(*h);
+    ctx = {device, practice};
+  }
+
+  Mutation mutation(std::string entity, Uuid id, MutationKind kind, Json::Object changes, Json::Object prior = {}) {
+    Mutation m;
+    m.mutationId = newId();
+    m.deviceSeq = ++seq;
+    m.entity = std::move(entity);
+    m.id = id;
+    m.kind = kind;
+    m.changes = std::move(changes);
+    m.prior = std::move(prior);
+    m.hlc = "0001772463600000-0000000000-kiosk";
+    return m;
+  }
+
+  std::string value(const std::string& sql, const std::string& param) {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    auto r = tx.exec_params(sql, param);
+    return r.empty() || r[0][0].is_null() ? "<none>" : r[0][0].c_str();
+  }
+};
+
+Json::Object walkInRow(const Uuid& id, const std::string& email) {
+  Patient p;
+  p.patientId = id;
+  p.firstName = "Quinn";
+  p.lastName = "Newcomer";
+  p.email = email;
+  p.phone = "+15415550142";
+  p.dateOfBirth = 1991y / May / 5;
+  p.insuranceInfo.payer = "Invented Mutual";
+  p.insuranceInfo.memberId = "M-000123";
+  p.createdAt = kNow;
+  p.updatedAt = kNow;
+  return toRowJson(p);
+}
+
+}  // namespace
+
+TEST_CASE("a pushed walk-in is stored encrypted, its member id apart, and a repeat changes nothing") {
+  HubPractice p;
+  const Uuid walkIn = newId();
+  PushRequest push;
+  push.mutations.push_back(p.mutation("patient", walkIn, MutationKind::Insert,
+                                      walkInRow(walkIn, "quinn." + walkIn.toString().substr(24) + "@mail.example")));
+  auto res = p.hub->applyPush(p.ctx, push);
+  REQUIRE(res.has_value());
+  REQUIRE(res->results.size() == 1);
+  CHECK(res->results[0].status == ResultStatus::Applied);
+  CHECK(res->results[0].rowVersion == 1);
+  REQUIRE(res->results[0].row.has_value());
+  CHECK(res->results[0].row->row.at("last_name") == Json("Newcomer"));
+  CHECK(res->results[0].row->row.at("insurance_info").find("member_id")->asString() == "M-000123");
+  CHECK(p.value("SELECT pii_decrypt(last_name, '" + std::string(sim::kPiiKey) + "') FROM patient WHERE patient_id = $1::uuid",
+                walkIn.toString()) == "Newcomer");
+  CHECK(p.value("SELECT insurance_info::text FROM patient WHERE patient_id = $1::uuid", walkIn.toString())
+            .find("M-000123") == std::string::npos);
+  CHECK(p.value("SELECT (insurance_ids IS NOT NULL)::text FROM patient WHERE patient_id = $1::uuid", walkIn.toString()) == "true");
+
+  auto again = p.hub->applyPush(p.ctx, push);
+  REQUIRE(again.has_value());
+  CHECK(again->results[0].status == ResultStatus::Applied);
+  CHECK(again->results[0].rowVersion == 1);
+  CHECK(p.value("SELECT count(*) FROM idempotency_record WHERE device_id = $1::uuid", p.device.toString()) == "1");
+  CHECK(p.value("SELECT row_version::text FROM patient WHERE patient_id = $1::uuid", walkIn.toString()) == "1");
+}
+
+TEST_CASE("an unchanged value pushed again is not rewritten (no new version, no change-log row)") {
+  HubPractice p;
+  PushRequest push;
+  push.mutations.push_back(p.mutation("patient", p.patient, MutationKind::Update, {{"phone", "+15415550199"}},
+                                      {{"phone", "+15415550199"}}));
+  auto res = p.hub->applyPush(p.ctx, push);
+  REQUIRE(res.has_value());
+  CHECK(res->results[0].status == ResultStatus::Applied);
+  CHECK(p.value("SELECT row_version::text FROM patient WHERE patient_id = $1::uuid", p.patient.toString()) == "1");
+}
+
+TEST_CASE("refusals: an illegal status move, a write a kiosk may not make, an old schema, a restored device") {
+  HubPractice p;
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+    tx.exec_params("UPDATE appointment SET status = 'cancelled' WHERE appointment_id = $1::uuid", p.appointment.toString());
+    tx.commit();
+  }
+  PushRequest push;
+  push.mutations.push_back(p.mutation("appointment", p.appointment, MutationKind::Update, {{"status", "checked_in"}},
+                                      {{"status", "scheduled"}}));
+  push.mutations.push_back(p.mutation("provider", newId(), MutationKind::Insert, {{"first_name", "Sneaky"}}));
+  auto res = p.hub->applyPush(p.ctx, push);
+  REQUIRE(res.has_value());
+  REQUIRE(res->results.size() == 2);
+  CHECK(res->results[0].status == ResultStatus::Rejected);
+  CHECK(res->results[0].message.find("cancel") != std::string::npos);
+  REQUIRE(res->results[0].row.has_value());
+  CHECK(res->results[0].row->row.at("status") == Json("cancelled"));
+  CHECK(res->results[1].status == ResultStatus::Rejected);
+  CHECK(res->results[1].code == "sync.not_writable");
+
+  PushRequest old = push;
+  old.schemaVersion = kSchemaVersion - 2;
+  auto refused = p.hub->applyPush(p.ctx, old);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == "sync.schema_version");
+
+  PushRequest restored;
+  restored.mutations.push_back(p.mutation("appointment", p.appointment, MutationKind::Update, {{"status", "no_show"}},
+                                          {{"status", "scheduled"}}));
+  restored.mutations[0].deviceSeq = 1;  // a seq already used by another mutation
+  auto r = p.hub->applyPush(p.ctx, restored);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == "sync.device_restored");
+}
+
+TEST_CASE("pull: a first sync pages through the practice, then follows the change log") {
+  HubPractice p;
+  PullRequest first;
+  first.limit = 2;
+  std::vector<Change> all;
+  std::string cursor;
+  for (int page = 0; page < 20; ++page) {
+    first.after = cursor;
+    auto res = p.hub->pull(p.ctx, first);
+    REQUIRE(res.has_value());
+    all.insert(all.end(), res->changes.begin(), res->changes.end());
+    cursor = res->cursor;
+    if (!res->more) break;
+  }
+  std::set<std::string> entities;
+  for (const auto& c : all) entities.insert(c.entity);
+  CHECK(entities == std::set<std::string>{"practice", "provider", "patient", "waitlist", "appointment"});
+  CHECK(std::count_if(all.begin(), all.end(), [&](const Change& c) { return c.id == p.patient; }) == 1);
+  CHECK(decodeCursor(cursor)->snapshot == std::nullopt);
+
+  PullRequest next;
+  next.after = cursor;
+  auto quiet = p.hub->pull(p.ctx, next);
+  REQUIRE(quiet.has_value());
+  CHECK(quiet->changes.empty());
+  CHECK_FALSE(quiet->more);
+
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+    tx.exec_params("UPDATE appointment SET status = 'cancelled' WHERE appointment_id = $1::uuid", p.appointment.toString());
+    tx.commit();
+  }
+  next.after = quiet->cursor;
+  auto changed = p.hub->pull(p.ctx, next);
+  REQUIRE(changed.has_value());
+  REQUIRE(changed->changes.size() >= 1);
+  const auto it = std::find_if(changed->changes.begin(), changed->changes.end(),
+                               [&](const Change& c) { return c.id == p.appointment; });
+  REQUIRE(it != changed->changes.end());
+  CHECK(it->row.at("status") == Json("cancelled"));
+  CHECK(it->rowVersion == 2);
+
+  PullRequest bad;
+  bad.after = "c1.zz";
+  CHECK(p.hub->pull(p.ctx, bad).error().code == "protocol.cursor");
+}
+
+TEST_CASE("another practice's device sees none of this practice's rows") {
+  HubPractice a;
+  HubPractice b;
+  PullRequest first;
+  first.limit = 500;
+  auto page = b.hub->pull(b.ctx, first);
+  REQUIRE(page.has_value());
+  for (const auto& c : page->changes) CHECK(c.id != a.patient);
+  PushRequest push;
+  push.mutations.push_back(b.mutation("appointment", a.appointment, MutationKind::Update, {{"status", "checked_in"}},
+                                      {{"status", "scheduled"}}));
+  auto res = b.hub->applyPush(b.ctx, push);
+  REQUIRE(res.has_value());
+  CHECK(res->results[0].status == ResultStatus::Rejected);
+  CHECK(a.value("SELECT status FROM appointment WHERE appointment_id = $1::uuid", a.appointment.toString()) == "scheduled");
+}
