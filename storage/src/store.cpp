@@ -751,7 +751,10 @@ Result<void> checkEveryPage(sql::Connection& conn) {
       if (!e.isTransient()) {
         e.domain = ErrorDomain::Store;
         e.code = "store.corrupt";
-        e.message = "the store is damaged: a page failed its integrity check (" + e.message + ")";
+        // The check stops at a page it cannot decrypt (an index or table's inner page), so it
+        // cannot count them: say so, and what to do, in the same words as a counted report.
+        e.message = "the store is damaged: at least one page fails its check and stops the scan; restore it from "
+                    "the server by re-provisioning the device";
       }
       return std::unexpected(e);
     }

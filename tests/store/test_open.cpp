@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <sqlite3.h>
+
+#include <set>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -195,14 +197,10 @@ TEST_CASE("a damaged page is detected by the page MAC and reported, never a cras
 
 namespace {
 
-// A 300-patient demo store with one page overwritten, as the audit did. Since local migration
-// 0004 rebuilt the tables, page 40 (the audit's) is the root of the notification recipient
-// index, which the check meets through a table's rows; page 140 is a table page it reports.
-constexpr std::uintmax_t kIndexRootPage = 40;
-constexpr std::uintmax_t kTablePage = 140;
-
-void makeStoreWithDamagedPage(const std::filesystem::path& path, const store::SecretKey& key,
-                              std::uintmax_t page = kTablePage) {
+// A 300-patient demo store with one page overwritten, as the audit did (its page 40). The page
+// is the first from 40 on that holds rows of a table and is no table's or index's root, so the
+// damage is in the data wherever the schema's migrations placed the tables. Returns its number.
+int makeStoreWithDamagedPage(const std::filesystem::path& path, const store::SecretKey& key) {
   {
     auto s = openStore(path, key);
     admin::SeedOptions options;
@@ -210,8 +208,30 @@ void makeStoreWithDamagedPage(const std::filesystem::path& path, const store::Se
     REQUIRE(admin::seedDemo(s, options).has_value());
     REQUIRE(s.checkpoint().has_value());
   }
-  REQUIRE(std::filesystem::file_size(path) > (page + 1) * 4096);
-  overwrite(path, static_cast<std::streamoff>((page - 1) * 4096), std::string(4096, '\x5a'));
+  std::set<int> roots;
+  {
+    RawConnection raw(path, key);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw.db, "SELECT rootpage FROM sqlite_master WHERE rootpage > 0", -1, &st, nullptr) == SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) roots.insert(sqlite3_column_int(st, 0));
+    sqlite3_finalize(st);
+  }
+  // A leaf page holds rows; an inner page stops SQLite's scan (see the next test). Keep the
+  // first from 40 on whose damage the check reports by number.
+  const auto pages = static_cast<int>(std::filesystem::file_size(path) / 4096);
+  for (int page = 40; page < pages; ++page) {
+    if (roots.contains(page)) continue;
+    const std::string before = readAll(path).substr(static_cast<std::size_t>(page - 1) * 4096, 4096);
+    overwrite(path, static_cast<std::streamoff>(page - 1) * 4096, std::string(4096, '\x5a'));
+    auto s = tryOpen(path, key);
+    auto check = s ? s->checkIntegrity() : Result<void>(std::unexpected(s.error()));
+    // The search's own check marks the store damaged; the tests find that out for themselves.
+    std::filesystem::remove(path.string() + "-damaged");
+    if (!check && check.error().message.find("(page " + std::to_string(page) + ")") != std::string::npos) return page;
+    overwrite(path, static_cast<std::streamoff>(page - 1) * 4096, before);
+  }
+  FAIL("no leaf page from 40 on in a 300-patient store");
+  return 0;
 }
 
 }  // namespace
@@ -219,7 +239,7 @@ void makeStoreWithDamagedPage(const std::filesystem::path& path, const store::Se
 TEST_CASE("one damaged page is reported in one line: how many pages failed, and what to do") {
   TempDir dir;
   auto key = newKey();
-  makeStoreWithDamagedPage(dir / "store.db", key);
+  const int page = makeStoreWithDamagedPage(dir / "store.db", key);
   auto s = tryOpen(dir / "store.db", key);
   REQUIRE_MESSAGE(s.has_value(), s.error().message);
   auto check = s->checkIntegrity();
@@ -227,21 +247,55 @@ TEST_CASE("one damaged page is reported in one line: how many pages failed, and 
   INFO(check.error().message);
   CHECK(check.error().code == "store.corrupt");
   CHECK(check.error().message.find('\n') == std::string::npos);
-  CHECK(check.error().message.find("1 page failed its check (page 140)") != std::string::npos);
+  CHECK(check.error().message.find("1 page failed its check (page " + std::to_string(page) + ")") != std::string::npos);
   CHECK(check.error().message.find("re-provision") != std::string::npos);
   CHECK(check.error().message.size() < 300);
+}
+
+TEST_CASE("a damaged inner page, which stops the scan, still reads as one line with what to do") {
+  TempDir dir;
+  auto key = newKey();
+  {
+    auto s = openStore(dir / "store.db", key);
+    admin::SeedOptions options;
+    options.patients = 300;
+    REQUIRE(admin::seedDemo(s, options).has_value());
+    REQUIRE(s.checkpoint().has_value());
+  }
+  overwrite(dir / "store.db", 39 * 4096, std::string(4096, '\x5a'));  // the audit's page 40
+  auto s = tryOpen(dir / "store.db", key);
+  REQUIRE_MESSAGE(s.has_value(), s.error().message);
+  auto check = s->checkIntegrity();
+  REQUIRE_FALSE(check.has_value());
+  INFO(check.error().message);
+  CHECK(check.error().code == "store.corrupt");
+  CHECK(check.error().message.find('\n') == std::string::npos);
+  CHECK(check.error().message.find("re-provision") != std::string::npos);
 }
 
 TEST_CASE("a store found damaged at run time refuses further writes, also after reopening") {
   TempDir dir;
   auto key = newKey();
-  makeStoreWithDamagedPage(dir / "store.db", key, kIndexRootPage);
+  makeStoreWithDamagedPage(dir / "store.db", key);
+  {
+    // Also the root of the notification recipient index, so that a lookup reaches damage.
+    int root = 0;
+    {
+      RawConnection raw(dir / "store.db", key);
+      sqlite3_stmt* st = nullptr;
+      REQUIRE(sqlite3_prepare_v2(raw.db, "SELECT rootpage FROM sqlite_master WHERE name = 'notification_recipient_idx'",
+                                 -1, &st, nullptr) == SQLITE_OK);
+      if (sqlite3_step(st) == SQLITE_ROW) root = sqlite3_column_int(st, 0);
+      sqlite3_finalize(st);
+    }
+    REQUIRE(root > 1);
+    overwrite(dir / "store.db", static_cast<std::streamoff>(root - 1) * 4096, std::string(4096, '\x5a'));
+  }
   SampleData d;
   {
     auto s = tryOpen(dir / "store.db", key);
     REQUIRE_MESSAGE(s.has_value(), s.error().message);
     CHECK_FALSE(s->damage().has_value());
-    // Page 40 is the root of the notification recipient index: a lookup reaches it.
     auto read = s->notificationsFor(d.provider.providerId);
     REQUIRE_FALSE(read.has_value());
     CHECK(read.error().code == "store.corrupt");
