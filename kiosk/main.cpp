@@ -259,6 +259,7 @@ std::optional<store::Store> openStore(const Options& options) {
     std::fprintf(stderr, "anteroom-kiosk: %s\n", opened.error().message.c_str());
     return std::nullopt;
   }
+  for (const auto& w : opened->warnings()) std::fprintf(stderr, "anteroom-kiosk: warning: %s\n", w.c_str());
   return std::move(*opened);
 }
 
@@ -297,25 +298,34 @@ int main(int argc, char** argv) {
   Display screen{window, options, {}, false, false, {}, {}};
 
   // A store that will not open (wrong key, damaged file) leaves the lobby a kind screen that
-  // sends patients to the desk, never a crash loop; the kiosk retries every 30 seconds.
+  // sends patients to the desk, never a crash loop; the kiosk retries every 30 seconds. A store
+  // found damaged while the kiosk runs takes no more writes, so the kiosk goes out of service
+  // too; it comes back once the store is restored and 'anteroom-admin store check' passes.
   std::optional<store::Store> db = openStore(options);
   bool open = true;
-  if (!db) {
-    OutOfService outOfService(*translator, KioskConfig{}.crisisLine, nowUtc());
-    open = runFrames(screen, outOfService, [&] {
-      if (!outOfService.retryDue()) return false;
-      outOfService.retried(nowUtc());
-      db = openStore(options);
-      return db.has_value();
-    });
-  }
-  if (open && db) {
+  while (open) {
+    if (!db) {
+      OutOfService outOfService(*translator, KioskConfig{}.crisisLine, nowUtc());
+      open = runFrames(screen, outOfService, [&] {
+        if (!outOfService.retryDue()) return false;
+        outOfService.retried(nowUtc());
+        db = openStore(options);
+        return db.has_value();
+      });
+      if (!open) break;
+    }
     if (options.idleTimeout > 0) {
       // The command line wins over the device setting in the store (tests and demos use it).
       (void)db->setSyncValue("kiosk.idle_timeout_seconds", std::to_string(options.idleTimeout));
     }
-    KioskApp app(*db, std::move(*translator), KioskConfig{}, nowUtc());
-    runFrames(screen, app, [] { return false; });
+    {
+      KioskApp app(*db, *translator, KioskConfig{}, nowUtc());
+      open = runFrames(screen, app, [&] { return db->damage().has_value(); });
+    }  // the app (and its worker) is gone before the store closes
+    if (open) {
+      std::fprintf(stderr, "anteroom-kiosk: out of service: %s\n", db->damage()->message.c_str());
+      db.reset();
+    }
   }
 
   ImGui_ImplOpenGL3_Shutdown();

@@ -32,9 +32,11 @@ CREATE POLICY notification_practice ON notification USING (notification_visible(
 -- 0002 looked only at exact top-level keys. Every key at every depth (objects inside objects and
 -- arrays) is compared after NFKC normalisation, lower-casing and dropping everything but letters
 -- and digits, so "Member_ID", "memberId", "member-id" and "plan.member_id" are all caught.
+-- Like is_pii_ciphertext below: no SET search_path (a SET clause stops PostgreSQL inlining the
+-- function and costs a settings save and restore on every row), so every name in it is
+-- pg_catalog's, which a caller cannot shadow (no login role can create a schema or an object).
 CREATE FUNCTION jsonb_has_identifier_key(doc jsonb) RETURNS boolean
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  SET search_path = pg_catalog, public
   AS $$
     SELECT EXISTS (
       SELECT 1 FROM jsonb_path_query(doc, 'strict $.** ? (@.type() == "object").keyvalue()') kv
@@ -73,7 +75,6 @@ ALTER TABLE archived_row ADD CONSTRAINT archived_row_row_data_size CHECK (octet_
 -- email hash is exactly 32 bytes (0002) and never all zeros.
 CREATE FUNCTION is_pii_ciphertext(value bytea) RETURNS boolean
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  SET search_path = pg_catalog, public
   AS $$
     SELECT octet_length(value) >= 40
        AND substring(value FROM 1 FOR 6) = '\xc30c04090108'::bytea

@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace anteroom::store::integrity {
 
@@ -55,22 +58,37 @@ bool validPageSize(std::uint32_t size) {
   return size >= 512 && size <= 32768 && (size & (size - 1)) == 0;
 }
 
-// Whether the log's first frame verifies (nullopt when it belongs to an earlier header: a log
-// restarted after a checkpoint keeps stale frames behind a fresh header, which is fine).
-std::optional<bool> firstFrameVerifies(std::ifstream& in, const unsigned char* header, std::uint32_t pageSize,
-                                       std::array<std::uint32_t, 2> sums) {
-  std::vector<unsigned char> frame(kFrameHeaderSize + pageSize);
-  in.seekg(static_cast<std::streamoff>(kWalHeaderSize));
-  in.read(reinterpret_cast<char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
-  if (in.gcount() != static_cast<std::streamsize>(frame.size())) return std::nullopt;
-  if (!std::equal(frame.begin() + 8, frame.begin() + 16, header + 16)) return std::nullopt;
-  const bool big = (bigEndian(header) & 1U) != 0;
-  walChecksum(big, frame.data(), 8, sums);
-  walChecksum(big, frame.data() + kFrameHeaderSize, pageSize, sums);
-  return sums[0] == bigEndian(frame.data() + 16) && sums[1] == bigEndian(frame.data() + 20);
+// A frame of the log: its 24-byte header and its page.
+struct Frame {
+  std::vector<unsigned char> bytes;
+  [[nodiscard]] bool belongsTo(const unsigned char* walHeader) const {
+    return std::equal(bytes.begin() + 8, bytes.begin() + 16, walHeader + 16);
+  }
+  [[nodiscard]] bool isCommit() const { return bigEndian(bytes.data() + 4) != 0; }
+  [[nodiscard]] std::array<std::uint32_t, 2> storedSums() const {
+    return {bigEndian(bytes.data() + 16), bigEndian(bytes.data() + 20)};
+  }
+  // Continues the running checksum from `sums` (the previous frame's, or the header's).
+  [[nodiscard]] bool verifies(bool bigEndianWords, std::array<std::uint32_t, 2> sums) const {
+    walChecksum(bigEndianWords, bytes.data(), 8, sums);
+    walChecksum(bigEndianWords, bytes.data() + kFrameHeaderSize, bytes.size() - kFrameHeaderSize, sums);
+    return sums == storedSums();
+  }
+};
+
+std::optional<Frame> readFrame(std::ifstream& in, std::size_t index, std::uint32_t pageSize) {
+  Frame f{std::vector<unsigned char>(kFrameHeaderSize + pageSize)};
+  in.clear();
+  in.seekg(static_cast<std::streamoff>(kWalHeaderSize + index * f.bytes.size()));
+  in.read(reinterpret_cast<char*>(f.bytes.data()), static_cast<std::streamsize>(f.bytes.size()));
+  if (in.gcount() != static_cast<std::streamsize>(f.bytes.size())) return std::nullopt;
+  return f;
 }
 
-// True when SQLite would replay nothing from a log of this size.
+// True when SQLite would replay nothing from this log although it holds committed changes.
+// A fresh header over stale frames (a log restarted after a checkpoint) is fine; so is a first
+// frame torn by a power cut, when no commit follows it (that transaction was never confirmed).
+// A first frame that fails while a later commit frame of the same header verifies is damage.
 bool walReplaysNothing(const fs::path& walPath, std::uintmax_t size) {
   std::ifstream in(walPath, std::ios::binary);
   std::array<unsigned char, kWalHeaderSize> header{};
@@ -80,12 +98,22 @@ bool walReplaysNothing(const fs::path& walPath, std::uintmax_t size) {
   const std::uint32_t pageSize = bigEndian(header.data() + 8);
   if ((magic & ~1U) != kWalMagic || bigEndian(header.data() + 4) != kWalVersion || !validPageSize(pageSize))
     return true;
+  const bool big = (magic & 1U) != 0;
   std::array<std::uint32_t, 2> sums{0, 0};
-  walChecksum((magic & 1U) != 0, header.data(), 24, sums);
+  walChecksum(big, header.data(), 24, sums);
   if (sums[0] != bigEndian(header.data() + 24) || sums[1] != bigEndian(header.data() + 28)) return true;
   const std::uint32_t realPageSize = pageSize == 1 ? 65536 : pageSize;
-  if (size < kWalHeaderSize + kFrameHeaderSize + realPageSize) return false;
-  return firstFrameVerifies(in, header.data(), realPageSize, sums) == false;
+  const std::size_t frames = (size - kWalHeaderSize) / (kFrameHeaderSize + realPageSize);
+  const auto first = readFrame(in, 0, realPageSize);
+  if (!first || !first->belongsTo(header.data()) || first->verifies(big, sums)) return false;
+  std::optional<Frame> previous = first;
+  for (std::size_t i = 1; i < frames; ++i) {
+    auto frame = readFrame(in, i, realPageSize);
+    if (!frame || !frame->belongsTo(header.data())) return false;
+    if (frame->isCommit() && frame->verifies(big, previous->storedSums())) return true;
+    previous = std::move(frame);
+  }
+  return false;
 }
 
 }  // namespace

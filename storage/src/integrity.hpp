@@ -17,8 +17,9 @@ inline constexpr std::uintmax_t kPageSize = 4096;
 // A main file whose size is not a whole number of pages was truncated or overwritten.
 Result<void> checkFileSize(const std::filesystem::path& path, std::uintmax_t size);
 
-// A WAL larger than its header whose header (or first frame, when it belongs to that header)
-// fails its checksum: SQLite would ignore every committed transaction in it, then overwrite it.
+// A WAL larger than its header whose header fails its checksum, or whose first frame fails
+// while a later commit of the same header verifies: SQLite would ignore every committed
+// transaction in it, then overwrite it.
 Result<void> checkWal(const std::filesystem::path& dbPath);
 
 // integrity_check's rows (each may hold many lines) as one line: how many pages failed and

@@ -1,6 +1,7 @@
 // RAII wrappers around the SQLCipher C API and the mapping of its errors.
 #include "sqlite.hpp"
 
+#include <thread>
 #include <utility>
 
 #include "anteroom/store/store.hpp"
@@ -82,6 +83,21 @@ Error sqliteError(sqlite3* db, int rc, std::string_view what) {
     default:
       return Error{ErrorDomain::Store, "store.sql", prefix + ": " + detail, false};
   }
+}
+
+void Connection::setBusyTimeout(std::chrono::milliseconds timeout) {
+  m_busy = std::make_unique<BusyWait>();
+  m_busy->timeout = timeout;
+  sqlite3_busy_handler(m_db.get(), &Connection::onBusy, m_busy.get());
+}
+
+int Connection::onBusy(void* wait, int attempts) {
+  auto* busy = static_cast<BusyWait*>(wait);
+  const auto now = std::chrono::steady_clock::now();
+  if (attempts == 0) busy->start = now;
+  if (now - busy->start >= busy->timeout) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(100 + busy->jitter() % 400));
+  return 1;
 }
 
 Result<void> Connection::exec(std::string_view sqlText) {

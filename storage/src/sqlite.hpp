@@ -6,8 +6,10 @@
 #endif
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +67,10 @@ class Connection {
   explicit Connection(DbHandle db) : m_db(std::move(db)) {}
 
   [[nodiscard]] sqlite3* raw() const { return m_db.get(); }
+  // Waits up to `timeout` for another connection's lock, polling every 0.1-0.5 ms (jittered).
+  // SQLite's own busy_timeout backs off to 100 ms sleeps, and a writer that commits back to back
+  // leaves gaps of microseconds between its transactions: the backoff almost never meets one.
+  void setBusyTimeout(std::chrono::milliseconds timeout);
   Result<void> exec(std::string_view sqlText);
   // Prepared once, cached for the life of the connection. The lease resets the statement
   // when it goes out of scope, so no finished read keeps a snapshot open.
@@ -89,6 +95,13 @@ class Connection {
   void close();
 
  private:
+  struct BusyWait {
+    std::chrono::milliseconds timeout{0};
+    std::chrono::steady_clock::time_point start;
+    std::minstd_rand jitter{std::random_device{}()};
+  };
+  static int onBusy(void* wait, int attempts);
+  std::unique_ptr<BusyWait> m_busy;  // declared first: outlives the handle that points at it
   DbHandle m_db;
   std::unordered_map<std::string, Stmt> m_cache;
 };

@@ -50,6 +50,11 @@ struct Store::Impl {
     }
     return r;
   }
+  // Every write asks first.
+  Result<void> refuseIfDamaged() const {
+    if (damage) return std::unexpected(integrity::damagedStoreError(damage->message));
+    return {};
+  }
 
   Result<void> step(sql::Stmt& stmt, std::string_view what) {
     const int rc = stmt.step();
@@ -84,7 +89,7 @@ struct Store::Impl {
   // BEGIN IMMEDIATE; clock adopted; fn; clock persisted; COMMIT. Rolled back unless all succeed.
   // A damaged store takes no writes; damage seen inside one marks the store (watch).
   Result<void> transact(Instant now, const std::function<Result<void>()>& fn) {
-    if (damage) return std::unexpected(integrity::damagedStoreError(damage->message));
+    if (auto refused = refuseIfDamaged(); !refused) return refused;
     auto tx = sql::Transaction::begin(conn);
     if (!tx) return watch(Result<void>(std::unexpected(tx.error())));
     auto r = adoptPersistedClock();
@@ -627,7 +632,7 @@ Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
   // The first read decrypts page 1: a wrong key or a foreign file fails here.
   if (auto first = conn.scalar("SELECT count(*) FROM sqlite_master"); !first) return std::unexpected(first.error());
 
-  sqlite3_busy_timeout(conn.raw(), static_cast<int>(options.busyTimeout.count()));
+  conn.setBusyTimeout(options.busyTimeout);
   auto mode = conn.scalar("PRAGMA journal_mode = WAL");
   if (!mode) return std::unexpected(mode.error());
   if (!*mode || std::get_if<std::string>(&**mode) == nullptr || std::get<std::string>(**mode) != "wal")
@@ -1031,7 +1036,7 @@ Result<std::vector<AuditEvent>> Store::auditTrail(std::size_t limit) {
 Result<std::optional<std::string>> Store::syncValue(std::string_view key) { return m_impl->getState(key); }
 
 Result<void> Store::setSyncValue(std::string_view key, std::string_view value) {
-  if (m_impl->damage) return std::unexpected(integrity::damagedStoreError(m_impl->damage->message));
+  if (auto refused = m_impl->refuseIfDamaged(); !refused) return refused;
   return m_impl->watch(m_impl->putState(key, value, nowUtc()));
 }
 

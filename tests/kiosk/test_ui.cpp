@@ -2,6 +2,9 @@
 // widgets its widget map names; afterwards the rows it left are checked through the Store API.
 #include <doctest/doctest.h>
 
+#include <sqlite3.h>
+
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -416,6 +419,56 @@ TEST_CASE("ui: a patient's name never reaches a file the kiosk writes outside th
   }
   s.checkNotWrittenOutsideStore(sentinel);
   CHECK(std::filesystem::exists("imgui.ini") == iniInCwd);
+}
+
+namespace {
+
+// The root page of an index, read through SQLCipher with the store's key.
+long rootPage(const std::filesystem::path& db, const store::SecretKey& key, const char* index) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  const store::SecretKey::RawKeyText text(key);
+  REQUIRE(sqlite3_key(raw, text.data(), text.size()) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "PRAGMA cipher_page_size = 4096", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw, "SELECT rootpage FROM sqlite_master WHERE name = ?", -1, &stmt, nullptr) ==
+          SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, index, -1, SQLITE_STATIC);
+  const long page = sqlite3_step(stmt) == SQLITE_ROW ? static_cast<long>(sqlite3_column_int64(stmt, 0)) : 0;
+  sqlite3_finalize(stmt);
+  sqlite3_close(raw);
+  REQUIRE(page > 1);
+  return page;
+}
+
+}  // namespace
+
+TEST_CASE("ui: a store found damaged during a check-in sends the kiosk out of service, and the journal says why") {
+  UiSession s;
+  // The check-in's notification goes into this index; nothing the kiosk has read so far needs it.
+  const long page = rootPage(s.db, s.key, "notification_recipient_idx");
+  {
+    std::fstream f(s.db, std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f.good());
+    f.seekp((page - 1) * 4096);
+    const std::string garbage(4096, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  s.tap("welcome.check_in");
+  s.typeKeys("peña-thistlewood");
+  s.tap("nav.continue");
+  s.typeKeys("04121986");
+  s.tap("nav.continue");
+  REQUIRE(s.screen() == "checkin.confirm");
+  (void)s.tapper->tap("checkin.confirm");
+  const auto deadline = steady_clock::now() + 20s;
+  while (s.screen() != "out_of_service" && steady_clock::now() < deadline) std::this_thread::sleep_for(250ms);
+  CHECK(s.screen() == "out_of_service");
+  const std::string journal = readAll(s.dir / "kiosk.stderr");
+  CHECK(journal.find("anteroom-kiosk: out of service: ") != std::string::npos);
+  CHECK(journal.find("damaged") != std::string::npos);
+  CHECK(journal.find("Thistlewood") == std::string::npos);
+  CHECK(std::filesystem::exists(s.db.string() + "-damaged"));  // a restart stays out of service
 }
 
 TEST_CASE("ui: with the wrong key the lobby sees a kind out-of-service screen, and the kiosk recovers") {
