@@ -311,9 +311,10 @@ std::vector<Cell> cellsOf(const T& r) {
 }
 
 // A server row: every column rewritten (insert or replace), its row_version and tombstone flag
-// taken from the record. No outbox row, no audit row: callers decide what to record.
+// taken from the record. No outbox row, no audit row: callers decide what to record. A caller
+// that already knows whether the row exists says so and saves a statement (initial sync).
 template <class T>
-Result<void> writeServerRow(Store::Impl& impl, const T& record) {
+Result<void> writeServerRow(Store::Impl& impl, const T& record, std::optional<bool> exists = std::nullopt) {
   const Uuid& id = record.*Codec<T>::idMember;
   const std::vector<Cell> cells = cellsOf(record);
   static const std::string updateSql = [] {
@@ -328,14 +329,15 @@ Result<void> writeServerRow(Store::Impl& impl, const T& record) {
     s.bindInt(i++, record.sync.deleted ? 1 : 0);
     return i;
   };
-  {
+  if (exists != false) {
     auto stmt = impl.conn.cached(updateSql);
     if (!stmt) return std::unexpected(stmt.error());
     const int i = bindAll(**stmt);
     (*stmt)->bindText(i, id.toString());
     if (auto s = impl.step(**stmt, "applying a server change"); !s) return s;
+    if (exists == true || sqlite3_changes(impl.conn.raw()) > 0) return {};
   }
-  if (sqlite3_changes(impl.conn.raw()) == 0) {
+  {
     auto stmt = impl.conn.cached(insertSql<T>(true));
     if (!stmt) return std::unexpected(stmt.error());
     bindAll(**stmt);
@@ -1172,8 +1174,8 @@ void observeClock(Store::Impl& impl, const HlcTimestamp& remote, Instant now) {
   impl.clock->observe(remote, ms);
 }
 template <class T>
-Result<void> writeServerRow(Store::Impl& impl, const T& record) {
-  return store::writeServerRow(impl, record);
+Result<void> writeServerRow(Store::Impl& impl, const T& record, bool exists) {
+  return store::writeServerRow(impl, record, exists);
 }
 
 }  // namespace internal
@@ -1190,7 +1192,7 @@ Result<void> writeServerRow(Store::Impl& impl, const T& record) {
   template Result<void> Store::update<T>(const T&, const Actor&);            \
   template Result<ApplyOutcome> Store::applyRemote<T>(const T&, const Actor&); \
   template Result<std::optional<T>> Store::get<T>(const Uuid&);            \
-  template Result<void> internal::writeServerRow<T>(Store::Impl&, const T&);
+  template Result<void> internal::writeServerRow<T>(Store::Impl&, const T&, bool);
 
 ANTEROOM_INSTANTIATE(Practice)
 ANTEROOM_INSTANTIATE(Provider)

@@ -30,9 +30,10 @@ Result<std::int64_t> countOutbox(Store::Impl& impl);
 // Outbox rows were removed: the cached count is recounted on the next write.
 void outboxChanged(Store::Impl& impl);
 void observeClock(Store::Impl& impl, const HlcTimestamp& remote, Instant now);
-// Every column of a server row (insert or replace) with its row_version and tombstone flag; no
-// outbox or audit row. Instantiated in store.cpp for every record type.
+// Every column of a server row with its row_version and tombstone flag (an insert when the
+// device does not hold it yet, else an update of every column); no outbox or audit row.
+// Instantiated in store.cpp for every record type.
 template <class T>
-Result<void> writeServerRow(Store::Impl& impl, const T& record);
+Result<void> writeServerRow(Store::Impl& impl, const T& record, bool exists);
 
 }  // namespace anteroom::store::internal

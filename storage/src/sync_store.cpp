@@ -4,7 +4,6 @@
 #include "anteroom/store/sync_store.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <set>
 #include <type_traits>
 #include <utility>
@@ -12,7 +11,7 @@
 
 #include "anteroom/model/fields.hpp"
 #include "anteroom/model/hlc.hpp"
-#include "codec.hpp"
+#include "anteroom/model/row_json.hpp"
 #include "sqlite.hpp"
 #include "store_internal.hpp"
 
@@ -53,128 +52,26 @@ std::optional<AckStatus> parseAckStatus(std::string_view text) { return valueOf(
 
 namespace {
 
-// [SECTION] Row JSON -> record (private until the model's fromRowJson<T> lands; same shape)
-
-// Reads every column of Fields<T> from a row object. Strict: a missing column or a value of
-// the wrong type is an error naming the column (never its value: rows carry PHI).
-class RowDecoder {
- public:
-  RowDecoder(const Json::Object& row, std::string_view entity) : m_row(row), m_entity(entity) {}
-
-  void operator()(std::string_view col, Uuid& v) {
-    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, Uuid::parse(j->asString()));
-  }
-  void operator()(std::string_view col, std::optional<Uuid>& v) { optional(col, v); }
-  void operator()(std::string_view col, std::string& v) {
-    if (const Json* j = typed(col, Json::Type::String)) v = j->asString();
-  }
-  void operator()(std::string_view col, std::optional<std::string>& v) { optional(col, v); }
-  void operator()(std::string_view col, int& v) {
-    const Json* j = typed(col, Json::Type::Int);
-    if (j == nullptr) return;
-    if (j->asInt() < std::numeric_limits<int>::min() || j->asInt() > std::numeric_limits<int>::max())
-      bad(col);
-    else
-      v = static_cast<int>(j->asInt());
-  }
-  void operator()(std::string_view col, double& v) {
-    const Json* j = find(col);
-    if (j == nullptr) return;
-    if (!j->isNumber())
-      bad(col);
-    else
-      v = j->asDouble();
-  }
-  void operator()(std::string_view col, bool& v) {
-    if (const Json* j = typed(col, Json::Type::Bool)) v = j->asBool();
-  }
-  void operator()(std::string_view col, Instant& v) {
-    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, parseInstant(j->asString()));
-  }
-  void operator()(std::string_view col, std::optional<Instant>& v) { optional(col, v); }
-  void operator()(std::string_view col, Date& v) {
-    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, parseIsoDate(j->asString()));
-  }
-  template <class E>
-  requires std::is_enum_v<E>
-  void operator()(std::string_view col, E& v) {
-    if (const Json* j = typed(col, Json::Type::String)) assign(col, v, parseEnum<E>(j->asString()));
-  }
-  template <JsonColumn T>
-  void operator()(std::string_view col, T& v) {
-    const Json* j = find(col);
-    if (j == nullptr) return;
-    auto parsed = fromJson<T>(*j);
-    if (!parsed)
-      bad(col);
-    else
-      v = std::move(*parsed);
-  }
-  void local(std::string_view, const std::string&) {}  // derived on the device, never sent
-
-  [[nodiscard]] const std::optional<Error>& error() const { return m_error; }
-
- private:
-  const Json* find(std::string_view col) {
-    const auto it = m_row.find(col);
-    if (it == m_row.end()) {
-      fail("the server sent a " + std::string(m_entity) + " row without its " + std::string(col) + " column");
-      return nullptr;
-    }
-    return &it->second;
-  }
-  const Json* typed(std::string_view col, Json::Type type) {
-    const Json* j = find(col);
-    if (j != nullptr && j->type() != type) {
-      bad(col);
-      return nullptr;
-    }
-    return j;
-  }
-  template <class V>
-  void optional(std::string_view col, std::optional<V>& v) {
-    const auto it = m_row.find(col);
-    if (it != m_row.end() && it->second.isNull()) {
-      v.reset();
-      return;
-    }
-    V inner{};
-    (*this)(col, inner);
-    v = std::move(inner);
-  }
-  template <class V>
-  void assign(std::string_view col, V& v, std::optional<V> parsed) {
-    if (!parsed)
-      bad(col);
-    else
-      v = std::move(*parsed);
-  }
-  void bad(std::string_view col) {
-    fail("the server sent a " + std::string(m_entity) + " row with an unreadable " + std::string(col) + " value");
-  }
-  void fail(std::string message) {
-    if (!m_error) m_error = Error{ErrorDomain::Protocol, "sync.bad_row", std::move(message), false};
-  }
-
-  const Json::Object& m_row;
-  std::string_view m_entity;
-  std::optional<Error> m_error;
-};
+// [SECTION] Row JSON -> record (the model's fromRowJson, shared with the hub)
 
 template <class T>
 Result<T> decodeRow(const RemoteChange& change) {
-  T record{};
-  RowDecoder decoder(change.row, change.entity);
-  Fields<T>::fields(record, decoder);
-  if (decoder.error()) return std::unexpected(*decoder.error());
+  auto decoded = fromRowJson<T>(change.row);
+  if (!decoded) {
+    // The model names the column, never its value (rows carry PHI); say which table it was.
+    Error e = std::move(decoded.error());
+    e.message = "the server sent a " + change.entity + " row whose " + e.message;
+    return std::unexpected(std::move(e));
+  }
+  T record = std::move(*decoded);
   if (record.*Fields<T>::idMember != change.id)
-    return fail(ErrorDomain::Protocol, "sync.bad_row",
+    return fail(ErrorDomain::Protocol, "sync.row.id",
                 "the server sent a " + change.entity + " row whose id is not the change's id");
   bool deleted = change.op == ChangeOp::Delete;
   if (const auto it = change.row.find("deleted"); it != change.row.end() && !it->second.isNull()) {
     if (!it->second.isBool())
-      return fail(ErrorDomain::Protocol, "sync.bad_row",
-                  "the server sent a " + change.entity + " row with an unreadable deleted value");
+      return fail(ErrorDomain::Protocol, "sync.row.type",
+                  "the server sent a " + change.entity + " row whose column deleted must be true or false");
     deleted = deleted || it->second.asBool();
   }
   record.sync.rowVersion = change.rowVersion;
@@ -184,22 +81,23 @@ Result<T> decodeRow(const RemoteChange& change) {
 
 // [SECTION] Entities: one row per record type (fields.hpp), found by table name
 
-struct Entity {
+struct Table {
   std::string_view table;
   std::string_view idColumn;
-  Result<void> (*write)(Store::Impl&, const RemoteChange&);  // decode the row, write every column
+  // Decodes the row and writes every column (insert when `exists` is false).
+  Result<void> (*write)(Store::Impl&, const RemoteChange&, bool exists);
 };
 
 template <class T>
-Result<void> writeRowOf(Store::Impl& impl, const RemoteChange& change) {
+Result<void> writeRowOf(Store::Impl& impl, const RemoteChange& change, bool exists) {
   auto record = decodeRow<T>(change);
   if (!record) return std::unexpected(record.error());
-  return internal::writeServerRow(impl, *record);
+  return internal::writeServerRow(impl, *record, exists);
 }
 
-const std::vector<Entity>& entities() {
-  static const std::vector<Entity> all = [] {
-    std::vector<Entity> v;
+const std::vector<Table>& entities() {
+  static const std::vector<Table> all = [] {
+    std::vector<Table> v;
     forEachRecordType([&](const auto& sample) {
       using T = std::decay_t<decltype(sample)>;
       v.push_back({Fields<T>::table, Fields<T>::idColumn, &writeRowOf<T>});
@@ -209,7 +107,7 @@ const std::vector<Entity>& entities() {
   return all;
 }
 
-Result<const Entity*> entityNamed(std::string_view table) {
+Result<const Table*> entityNamed(std::string_view table) {
   for (const auto& e : entities())
     if (e.table == table) return &e;
   return fail(ErrorDomain::Protocol, "sync.unknown_entity",
@@ -258,7 +156,7 @@ Result<void> run(Store::Impl& impl, const std::string& sqlText, std::initializer
 }
 
 // The row's server version on the device, or nullopt when the device does not hold it.
-Result<std::optional<std::int64_t>> localVersion(Store::Impl& impl, const Entity& entity, const Uuid& id) {
+Result<std::optional<std::int64_t>> localVersion(Store::Impl& impl, const Table& entity, const Uuid& id) {
   auto stmt = internal::connection(impl).cached("SELECT row_version FROM " + std::string(entity.table) + " WHERE " +
                                                 std::string(entity.idColumn) + " = ?");
   if (!stmt) return std::unexpected(stmt.error());
@@ -308,7 +206,7 @@ Result<std::optional<OutboxRow>> outboxRow(Store::Impl& impl, const std::string&
 
 // The local id becomes the central one everywhere the device holds it. When the device already
 // has the central row (pulled before the ack), the local copy goes and the children follow.
-Result<void> remap(Store::Impl& impl, const Entity& entity, const Uuid& localId, const Uuid& centralId, Instant now) {
+Result<void> remap(Store::Impl& impl, const Table& entity, const Uuid& localId, const Uuid& centralId, Instant now) {
   const std::string table(entity.table);
   const std::string idColumn(entity.idColumn);
   auto central = localVersion(impl, entity, centralId);
@@ -390,7 +288,7 @@ Result<ApplyOutcome> SyncTx::applyChange(const RemoteChange& change, bool equalV
     if (!r) return std::unexpected(r.error());
     return ApplyOutcome::Applied;
   }
-  if (auto w = (*entity)->write(m_impl, change); !w) return std::unexpected(w.error());
+  if (auto w = (*entity)->write(m_impl, change, version->has_value()); !w) return std::unexpected(w.error());
   return ApplyOutcome::Applied;
 }
 

@@ -3,6 +3,8 @@
 // transaction, the resync reset, the clock shared by two processes, and pages that must commit.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
@@ -285,11 +287,11 @@ TEST_CASE("bad rows from the server are refused with a clear error and change no
   RemoteChange unknown = upsert(d.patient, 2);
   unknown.entity = "billing";
   const Case cases[] = {
-      {"a missing column", missing, "sync.bad_row", "without its date_of_birth column"},
-      {"a wrong type", wrongType, "sync.bad_row", "unreadable email value"},
-      {"an impossible date", badDate, "sync.bad_row", "unreadable date_of_birth value"},
-      {"an id that is not the change's", otherId, "sync.bad_row", "id is not the change's id"},
-      {"an unknown status", badEnum, "sync.bad_row", "unreadable status value"},
+      {"a missing column", missing, "sync.row.missing", "patient row whose column date_of_birth is missing"},
+      {"a wrong type", wrongType, "sync.row.type", "column email must be a string"},
+      {"an impossible date", badDate, "sync.row.type", "column date_of_birth must be a date"},
+      {"an id that is not the change's", otherId, "sync.row.id", "id is not the change's id"},
+      {"an unknown status", badEnum, "sync.row.type", "column status must be one of its known values"},
       {"an unknown table", unknown, "sync.unknown_entity", "'billing'"},
   };
   for (const auto& c : cases) {
@@ -590,7 +592,7 @@ TEST_CASE("an acknowledgement that fails part-way leaves the outbox, rows and co
     bad.row->row.erase("start_time");
     auto r = acknowledge(s, {applied, bad});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == "sync.bad_row");
+    CHECK(r.error().code == "sync.row.missing");
     unchanged();
   }
   // And the same acknowledgement, intact, then goes through.
@@ -769,6 +771,40 @@ TEST_CASE("a second process's write advances the clock the first one stamps with
   CHECK(nodeOf(outbox[0].hlc) == nodeOf(outbox[2].hlc));
   CHECK(nodeOf(outbox[0].hlc).starts_with(device + "."));
   CHECK(nodeOf(outbox[1].hlc).starts_with(device + "."));
+}
+
+TEST_CASE("a write by another process advances this process's clock") {
+  TempDir dir;
+  auto key = newKey();
+  auto kiosk = openStore(dir / "store.db", key);
+  SampleData d;
+  REQUIRE(
+      kiosk.write(store::Actor::kiosk(), at(9), [&](store::WriteTx& tx) { return tx.insert(d.practice); }).has_value());
+  // The sync daemon: a real second process with its own connection and clock, an hour ahead.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 1;
+    {
+      store::OpenOptions options;
+      options.path = dir / "store.db";
+      auto daemon = store::Store::open(options, key);
+      if (daemon &&
+          daemon->write(store::Actor::sync(), at(10), [&](store::WriteTx& tx) { return tx.insert(d.provider); }))
+        code = 0;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(kiosk.write(store::Actor::kiosk(), at(9, 1), [&](store::WriteTx& tx) { return tx.insert(d.patient); })
+              .has_value());
+  const auto outbox = kiosk.pendingOutbox(10).value();
+  REQUIRE(outbox.size() == 3);
+  CHECK(nodeOf(outbox[1].hlc) != nodeOf(outbox[0].hlc));
+  CHECK(clockOf(outbox[2].hlc) > clockOf(outbox[1].hlc));
 }
 
 TEST_CASE("the hub's clock is adopted within the skew limit, persisted, and refused when unreadable") {

@@ -142,7 +142,9 @@ class WriteTx {
   Result<void> remove(const Uuid& id);
   template <class T>
   Result<std::optional<T>> get(const Uuid& id);
-  // A row from the server (or demo data): no outbox entry; held back while local edits wait.
+  // A whole row written as if from the server (demo data, seeding, tests): no outbox entry,
+  // skipped (not kept) while local edits wait, any row_version. Pulled rows go through
+  // SyncTx::apply (sync_store.hpp), which keeps the version rule and holds rows back.
   template <class T>
   Result<ApplyOutcome> applyRemote(const T& record);
   // An audit row for reading PHI (staff views); no outbox.
@@ -192,8 +194,8 @@ class Store {
   template <class T>
   Result<void> update(const T& record, const Actor& actor);
 
-  // Rows from the server (and demo data): written without an outbox entry. A row with
-  // pending local mutations is not overwritten until those are acknowledged.
+  // Demo data and seeding (see WriteTx::applyRemote): written without an outbox entry; a row
+  // with pending local mutations is left as it is.
   template <class T>
   Result<ApplyOutcome> applyRemote(const T& record, const Actor& actor);
 

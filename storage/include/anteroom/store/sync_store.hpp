@@ -31,10 +31,9 @@ struct RemoteChange {
   Uuid id;
   ChangeOp op = ChangeOp::Upsert;
   std::int64_t rowVersion = 0;  // server version
-  // Upsert/Delete: every column of the row keyed by column name, values as the store's
-  // RowWriter makes them (uuid/text/instant/date/enum as strings, JSON columns nested, numbers,
-  // bools, null for an empty optional); a "deleted" member (bool) marks a tombstone, which a
-  // Delete implies. Empty for Purge/Leave.
+  // Upsert/Delete: the row as the model's toRowJson makes it (row_json.hpp: every column keyed by
+  // name); a "deleted" member (bool) marks a tombstone, which a Delete implies. Empty for
+  // Purge/Leave.
   Json::Object row;
 };
 
@@ -67,19 +66,22 @@ class SyncTx {
   // row); Purge/Leave hard-delete the row and nothing else. A row with pending outbox mutations
   // is held back in sync_held (the newest per row) and applied by acknowledge() once they are
   // gone (SkippedPendingLocal). No audit row per change: recordPage() writes one per page.
-  // Errors: Protocol "sync.unknown_entity", "sync.bad_row" (a column missing or of the wrong
-  // type, or an id that is not the change's).
+  // Errors: Protocol "sync.unknown_entity"; the model's fromRowJson codes "sync.row.missing",
+  // "sync.row.type" (and "json.column") naming the column; "sync.row.id" for a row whose id is
+  // not the change's.
   Result<ApplyOutcome> apply(const RemoteChange& change);
 
   // The acknowledgement transaction for a push result, in this order: remaps (the row's id,
   // every column of another table that references it, pending outbox rows -- entity_id and ids
   // inside changes/prior -- and conflicts); acked outbox rows deleted; Rejected and Held filed
-  // as sync_conflict rows (and a Merged result that has a code: a value kept centrally) (reason = message, with the code, local_value = the mutation's
-  // changes, server_value = the authoritative row); the authoritative rows written (the version
+  // as sync_conflict rows, and so is a Merged result that has a code (a value kept centrally):
+  // reason = message, with the code, local_value = the mutation's changes, server_value = the
+  // authoritative row; a new record refused with no server row leaves the device (its conflict
+  // keeps what was typed); the authoritative rows written (the version
   // rule holds, except that the row of an acked mutation is rewritten at an equal version: the
   // device's own unacknowledged edit sits on top of that version); finally the held-back rows
   // whose pending mutations are all gone. An ack for a mutation no longer in the outbox (a
-  // repeated result) only applies its row. Errors: Protocol "sync.bad_ack", "sync.bad_row".
+  // repeated result) only applies its row. Errors: Protocol "sync.bad_ack", and apply()'s.
   Result<void> acknowledge(std::span<const MutationAck> acks);
 
   // Sync state (pull_cursor, last_push_at, ...) inside this transaction.
