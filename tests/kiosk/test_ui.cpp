@@ -447,6 +447,21 @@ long rootPage(const std::filesystem::path& db, const store::SecretKey& key, cons
   return page;
 }
 
+// A commit by another connection (as the sync daemon makes): the kiosk's next transaction
+// drops its page cache and reads the file again, so damage on disk reaches it.
+void commitFromAnotherConnection(const std::filesystem::path& db, const store::SecretKey& key) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  const store::SecretKey::RawKeyText text(key);
+  REQUIRE(sqlite3_key(raw, text.data(), text.size()) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "PRAGMA cipher_page_size = 4096", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw,
+                       "INSERT OR REPLACE INTO sync_state (key, value, updated_at) VALUES ('test.poke', '1',"
+                       " '2026-01-01T00:00:00.000000Z')",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+}
+
 }  // namespace
 
 TEST_CASE("ui: a store found damaged during a check-in sends the kiosk out of service, and the journal says why") {
@@ -460,6 +475,9 @@ TEST_CASE("ui: a store found damaged during a check-in sends the kiosk out of se
     const std::string garbage(4096, '\x5a');
     f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
+  // The kiosk read every page at start (its check before service), so the damage is in no cache
+  // of its own only once another process has committed.
+  commitFromAnotherConnection(s.db, s.key);
   s.tap("welcome.check_in");
   s.typeKeys("peña-thistlewood");
   s.tap("nav.continue");
