@@ -87,10 +87,6 @@ class Savepoint {
   bool m_open = true;
 };
 
-pqxx::result run(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
-  const auto ptrs = params.pointers();
-  return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
-}
 
 // A row read from PostgreSQL, in the model's row JSON.
 struct CentralRow {
@@ -125,6 +121,28 @@ struct HubCore::Impl {
 
   Instant now() const { return options.clock ? options.clock() : std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()); }
 
+  // Statements are generated per entity and column set, so each distinct text is prepared once
+  // on this connection (planned once, not per mutation). Cleared when the connection is new.
+  std::map<std::string, std::string, std::less<>> prepared;
+  pqxx::result exec(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
+    auto it = prepared.find(sql);
+    if (it == prepared.end()) {
+      const std::string name = "q" + std::to_string(prepared.size() + 1);
+      conn->prepare(name, sql);
+      it = prepared.emplace(sql, name).first;
+    }
+    const auto ptrs = params.pointers();
+    return tx.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(ptrs));
+  }
+
+  // Per batch: the device's ids that centrally became others (walk-in links) and the new
+  // patients held for review, read once for all of the batch's ids and kept up to date by it.
+  struct BatchIds {
+    std::map<std::pair<std::string, Uuid>, Uuid> aliases;  // (entity, local id) -> central id
+    std::map<Uuid, Uuid> reviews;                          // local patient id -> open review
+  };
+  BatchIds* batchIds = nullptr;
+
   std::string tick() {
     std::lock_guard lock(clockMutex);
     return clock.encode(clock.now(unixMs(now())));
@@ -138,7 +156,10 @@ struct HubCore::Impl {
 
   Result<void> ensureConnected() {
     try {
-      if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options.dsn);
+      if (!conn || !conn->is_open()) {
+        conn = std::make_unique<pqxx::connection>(options.dsn);
+        prepared.clear();
+      }
       return {};
     } catch (const std::exception&) {
       conn.reset();
@@ -165,7 +186,7 @@ struct HubCore::Impl {
     std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
     if (forUpdate) sql += " FOR UPDATE";
     const auto entity = entityFromTable(spec.table);
-    for (const auto& r : run(tx, sql, p)) {
+    for (const auto& r : exec(tx, sql, p)) {
       CentralRow row;
       row.id = *Uuid::parse(r[0].c_str());
       row.rowVersion = r[1].as<std::int64_t>();
@@ -234,23 +255,55 @@ struct HubCore::Impl {
         sql += (i ? ", " : "") + assignments[i].first + " = " + assignments[i].second;
       sql += " WHERE " + spec.idColumn + " = $" + std::to_string(idParam) + "::uuid";
     }
-    run(tx, sql, p);
+    exec(tx, sql, p);
   }
 
   // [SECTION] Ids: aliases made by walk-in links, and rows held for staff review
   std::optional<Uuid> aliasOf(pqxx::dbtransaction& tx, std::string_view entity, const Uuid& localId) {
+    if (batchIds) {
+      auto it = batchIds->aliases.find({std::string(entity), localId});
+      if (it == batchIds->aliases.end()) return std::nullopt;
+      return it->second;
+    }
     auto r = tx.exec_params("SELECT central_id::text FROM id_alias WHERE entity = $1 AND local_id = $2::uuid",
                             std::string(entity), localId.toString());
     if (r.empty()) return std::nullopt;
     return Uuid::parse(r[0][0].c_str());
   }
 
-  std::optional<Uuid> openReviewFor(pqxx::dbtransaction& tx, const Uuid& localPatientId) {
-    auto r = tx.exec_params(
-        "SELECT review_id::text FROM walkin_review WHERE local_patient_id = $1::uuid AND status = 'open'",
-        localPatientId.toString());
-    if (r.empty()) return std::nullopt;
-    return Uuid::parse(r[0][0].c_str());
+  std::optional<Uuid> openReviewFor(const Uuid& localPatientId) const {
+    if (!batchIds) return std::nullopt;
+    auto it = batchIds->reviews.find(localPatientId);
+    if (it == batchIds->reviews.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Every id a batch's mutations carry (their own and their references'), for BatchIds.
+  static std::string idsOf(std::span<const Mutation> batch) {
+    std::set<std::string> ids;
+    for (const auto& m : batch) {
+      ids.insert(m.id.toString());
+      for (const auto& [col, v] : m.changes)
+        if (v.isString() && v.asString().size() == 36 && Uuid::parse(v.asString())) ids.insert(v.asString());
+    }
+    std::string array = "{";
+    for (const auto& id : ids) array += (array.size() > 1 ? "," : "") + id;
+    return array + "}";
+  }
+
+  BatchIds loadBatchIds(pqxx::dbtransaction& tx, std::span<const Mutation> batch) {
+    BatchIds b;
+    Params p;
+    p.add(idsOf(batch));
+    for (const auto& r :
+         exec(tx, "SELECT entity, local_id::text, central_id::text FROM id_alias WHERE local_id = ANY($1::uuid[])", p))
+      b.aliases[{r[0].c_str(), *Uuid::parse(r[1].c_str())}] = *Uuid::parse(r[2].c_str());
+    for (const auto& r : exec(tx,
+                              "SELECT local_patient_id::text, review_id::text FROM walkin_review"
+                              " WHERE local_patient_id = ANY($1::uuid[]) AND status = 'open'",
+                              p))
+      b.reviews[*Uuid::parse(r[0].c_str())] = *Uuid::parse(r[1].c_str());
+    return b;
   }
 
   // [SECTION] Push: one mutation
@@ -280,7 +333,7 @@ struct HubCore::Impl {
       auto local = Uuid::parse(value.asString());
       if (!local) continue;
       if (auto central = aliasOf(tx, "patient", *local)) value = Json(central->toString());
-      else if (auto review = openReviewFor(tx, *local)) {
+      else if (auto review = openReviewFor(*local)) {
         out.heldBy = review;
         out.result.status = ResultStatus::Held;
         out.result.code = "sync.walkin_review";
@@ -289,7 +342,7 @@ struct HubCore::Impl {
       }
     }
     if (m.entity == "patient") {
-      if (auto review = openReviewFor(tx, m.id)) {
+      if (auto review = openReviewFor(m.id)) {
         out.heldBy = review;
         out.result.status = ResultStatus::Held;
         out.result.code = "sync.walkin_review";
@@ -315,13 +368,6 @@ struct HubCore::Impl {
 
   void insertOne(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
                  const Mutation& m, Applied& out) {
-    if (auto existing = readRow(tx, spec, m.id, false)) {
-      // The same id again under a new mutation id: only a replay of identical values is fine.
-      out.result.status = ResultStatus::Rejected;
-      out.result.code = "sync.duplicate_id";
-      out.result.message = "a record with this id already exists centrally";
-      return;
-    }
     MergePlan plan = planInsert(entity, m.changes);
     if (plan.rejection) refuse(plan.rejection->code, plan.rejection->message);
     Json::Object values = std::move(plan.toWrite);
@@ -366,6 +412,7 @@ struct HubCore::Impl {
           "INSERT INTO id_alias (practice_id, entity, local_id, central_id, device_id, created_at)"
           " VALUES ($1::uuid, 'patient', $2::uuid, $3::uuid, $4::uuid, now() AT TIME ZONE 'UTC')",
           device.practiceId.toString(), m.id.toString(), central.toString(), device.deviceId.toString());
+      if (batchIds) batchIds->aliases[{"patient", m.id}] = central;
       out.result.status = ResultStatus::Remapped;
       out.result.centralId = central;
       return true;
@@ -378,6 +425,7 @@ struct HubCore::Impl {
         " pii_encrypt($6, $7), 'open', now() AT TIME ZONE 'UTC')",
         review.toString(), device.practiceId.toString(), device.deviceId.toString(), m.id.toString(),
         m.mutationId.toString(), Json(values).dump(), options.piiKey);
+    if (batchIds) batchIds->reviews[m.id] = review;
     out.heldBy = review;
     out.result.status = ResultStatus::Held;
     out.result.code = "sync.walkin_review";
@@ -445,7 +493,7 @@ void HubCore::Impl::rescore(pqxx::dbtransaction& tx, const Uuid& entryId) {
   if (!patient || !list) return;
   std::vector<Provider> providers;
   const EntitySpec& ps = *hub::entitySpec("provider");
-  for (const auto& r : run(tx, hub::selectRowsSql(ps) + " WHERE NOT t.deleted AND t.practice_id = current_practice_id()", {})) {
+  for (const auto& r : exec(tx, hub::selectRowsSql(ps) + " WHERE NOT t.deleted AND t.practice_id = current_practice_id()", {})) {
     auto parsed = Json::parse(r[3].c_str());
     if (!parsed || !parsed->isObject()) continue;
     if (auto p = fromRowJson<Provider>(parsed->asObject())) providers.push_back(std::move(*p));
@@ -501,7 +549,7 @@ void HubCore::Impl::confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestI
                             std::to_string(provider) + "::uuid AND t.status NOT IN ('cancelled', 'no_show')" +
                             " AND tsrange(t.start_time, t.end_time) && tsrange($" + std::to_string(from) +
                             "::timestamp, $" + std::to_string(to) + "::timestamp)";
-    for (const auto& r : run(tx, sql, p)) {
+    for (const auto& r : exec(tx, sql, p)) {
       auto parsed = Json::parse(r[3].c_str());
       if (!parsed || !parsed->isObject()) continue;
       if (auto a = fromRowJson<Appointment>(parsed->asObject())) overlapping.push_back(std::move(*a));
@@ -599,22 +647,42 @@ Result<PushResponse> HubCore::Impl::push(const DeviceContext& device, const Push
 std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device, std::span<const Mutation> batch) {
   pqxx::work tx(*conn);
   scope(tx, device);
-  auto hw = tx.exec_params("SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE",
-                           device.deviceId.toString());
+  const std::string deviceId = device.deviceId.toString();
+  auto hw = tx.exec_params("SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE", deviceId);
   if (hw.empty()) throw Refusal{"hub.unknown_device", "this device is not enrolled with the practice"};
   std::int64_t highWater = hw[0][0].as<std::int64_t>();
+
+  // What this batch needs to know up front, in three statements rather than three a mutation.
+  std::map<Uuid, std::string> stored;  // mutation id -> result recorded earlier
+  {
+    std::string ids = "{";
+    for (const auto& m : batch) ids += (ids.size() > 1 ? "," : "") + m.mutationId.toString();
+    Params p;
+    p.add(deviceId);
+    p.add(ids + "}");
+    for (const auto& r : exec(tx,
+                              "SELECT mutation_id::text, result::text FROM idempotency_record"
+                              " WHERE device_id = $1::uuid AND mutation_id = ANY($2::uuid[])",
+                              p))
+      stored[*Uuid::parse(r[0].c_str())] = r[1].c_str();
+  }
+  BatchIds known = loadBatchIds(tx, batch);
+  batchIds = &known;
+  struct Unset {
+    BatchIds*& ptr;
+    ~Unset() { ptr = nullptr; }
+  } unset{batchIds};
+
   std::vector<MutationResult> results;
+  Json::Array records;  // the idempotency rows, written in one statement at the end
   for (const Mutation& m : batch) {
-    auto stored = tx.exec_params(
-        "SELECT result::text FROM idempotency_record WHERE device_id = $1::uuid AND mutation_id = $2::uuid",
-        device.deviceId.toString(), m.mutationId.toString());
-    if (!stored.empty()) {
-      results.push_back(storedResult(tx, m, stored[0][0].c_str()));
+    if (auto it = stored.find(m.mutationId); it != stored.end()) {
+      results.push_back(storedResult(tx, m, it->second));
       continue;
     }
     if (m.deviceSeq <= highWater) {
       auto used = tx.exec_params("SELECT 1 FROM idempotency_record WHERE device_id = $1::uuid AND device_seq = $2",
-                                 device.deviceId.toString(), m.deviceSeq);
+                                 deviceId, m.deviceSeq);
       if (!used.empty())
         throw Refusal{"sync.device_restored",
                       "this kiosk's store is older than what the hub has already received from it (restored from a "
@@ -670,20 +738,28 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
       tx.exec_params(
           "INSERT INTO walkin_review_held (review_id, device_id, mutation_id, device_seq, payload)"
           " VALUES ($1::uuid, $2::uuid, $3::uuid, $4, pii_encrypt($5, $6))",
-          applied.heldBy->toString(), device.deviceId.toString(), m.mutationId.toString(), m.deviceSeq,
+          applied.heldBy->toString(), deviceId, m.mutationId.toString(), m.deviceSeq,
           encode(PushRequest{kSchemaVersion, {m}}), options.piiKey);
     }
-    tx.exec_params(
-        "INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
-        " VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5::jsonb)",
-        device.deviceId.toString(), m.mutationId.toString(), device.practiceId.toString(), m.deviceSeq,
-        resultRecord(applied.result));
+    records.push_back(Json::Object{{"m", Json(m.mutationId.toString())},
+                                   {"s", Json(m.deviceSeq)},
+                                   {"r", *Json::parse(resultRecord(applied.result))}});
     highWater = m.deviceSeq;
     results.push_back(std::move(applied.result));
   }
+  if (!records.empty()) {
+    Params p;
+    p.add(deviceId);
+    p.add(device.practiceId.toString());
+    p.add(Json(std::move(records)).dump());
+    exec(tx,
+         "INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
+         " SELECT $1::uuid, (e->>'m')::uuid, $2::uuid, (e->>'s')::bigint, e->'r' FROM jsonb_array_elements($3::jsonb) e",
+         p);
+  }
   tx.exec_params(
       "UPDATE device SET last_device_seq = $1, last_seen_at = now() AT TIME ZONE 'UTC' WHERE device_id = $2::uuid",
-      highWater, device.deviceId.toString());
+      highWater, deviceId);
   tx.commit();
   return results;
 }
@@ -737,6 +813,7 @@ std::string HubCore::Impl::constraintWords(const pqxx::sql_error& e) {
       {"appointment_no_overlap", "the provider already has an appointment at that time"},
       {"appointment_slot_no_overlap", "the provider already has a slot at that time"},
       {"patient_email_hash_key", "another patient record already uses this email"},
+      {"_pkey", "a record with this id already exists centrally"},
       {"_fkey", "it refers to a record the practice does not have"},
       {"tombstone_final", "a deleted record cannot be restored"},
   };
@@ -871,7 +948,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       const std::string sql = bindWindow("SELECT t." + spec.idColumn + "::text FROM " + spec.table + " t WHERE t." +
                                              spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[]) AND " + cond,
                                          window, p);
-      for (const auto& r : run(tx, sql, p)) kept.insert(*Uuid::parse(r[0].c_str()));
+      for (const auto& r : exec(tx, sql, p)) kept.insert(*Uuid::parse(r[0].c_str()));
       return kept;
     };
     // The patients (and a request's slot) a kept row references, so the device has them.
@@ -897,7 +974,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         if (next.snapshot->after) sql += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
         sql += " ORDER BY t." + spec.idColumn + " LIMIT " + std::to_string(budget);
         sql = bindWindow(sql, window, p);
-        const auto rows = run(tx, sql, p);
+        const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
           CentralRow row;
           row.id = *Uuid::parse(r[0].c_str());
@@ -971,7 +1048,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
                                : "t.start_time >= $" + std::to_string(a) + "::timestamp AND t.start_time < $" +
                                      std::to_string(b) + "::timestamp";
         // selectRowsSql numbers no parameters of its own for these entities.
-        for (const auto& r : run(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
+        for (const auto& r : exec(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
           CentralRow row;
           row.id = *Uuid::parse(r[0].c_str());
           row.rowVersion = r[1].as<std::int64_t>();
