@@ -80,7 +80,8 @@ Notification arrival(const Uuid& provider) {
   n.recipientId = provider;
   n.recipientType = RecipientType::Provider;
   n.type = NotificationType::PatientArrived;
-  n.content.extra["appointment_id"] = Json(ids().v7(kNow).toString());
+  n.content.templateKey = "patient_arrived";
+  n.content.params["appointment_id"] = ids().v7(kNow).toString();
   n.createdAt = kNow;
   n.updatedAt = kNow;
   return n;

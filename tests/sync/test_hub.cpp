@@ -140,6 +140,20 @@ TEST_CASE("a pushed walk-in is stored encrypted, its member id apart, and a repe
   CHECK(p.value("SELECT row_version::text FROM patient WHERE patient_id = $1::uuid", walkIn.toString()) == "1");
 }
 
+TEST_CASE("a new record that breaks the model's rules is refused with the rule's words") {
+  HubPractice p;
+  const Uuid walkIn = newId();
+  Json::Object row = walkInRow(walkIn, "not-an-email");
+  PushRequest push;
+  push.mutations.push_back(p.mutation("patient", walkIn, MutationKind::Insert, row));
+  auto res = p.hub->applyPush(p.ctx, push);
+  REQUIRE(res.has_value());
+  CHECK(res->results[0].status == ResultStatus::Rejected);
+  CHECK(res->results[0].code == "sync.invalid");
+  CHECK(res->results[0].message.find("email") != std::string::npos);
+  CHECK(p.value("SELECT count(*) FROM patient WHERE patient_id = $1::uuid", walkIn.toString()) == "0");
+}
+
 TEST_CASE("an unchanged value pushed again is not rewritten (no new version, no change-log row)") {
   HubPractice p;
   PushRequest push;

@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "anteroom/model/hlc.hpp"
+#include "anteroom/model/record_rules.hpp"
 #include "anteroom/model/row_json.hpp"
 #include "anteroom/model/sync_rules.hpp"
 #include "anteroom/model/waitlist_engine.hpp"
@@ -366,10 +367,27 @@ struct HubCore::Impl {
     return out;
   }
 
+  // The record a device's new row makes (server-owned columns at their defaults), checked by
+  // the model's validation; the message of the first rule it breaks, if any.
+  std::optional<std::string> validateNew(Entity entity, const Json::Object& row) {
+    return visitEntity(entity, [&](auto type) -> std::optional<std::string> {
+      using T = decltype(type);
+      Json::Object complete = row;
+      for (const auto& [column, value] : toRowJson(T{}))
+        if (columnClass(entity, column) == ColumnClass::ServerOwned) complete.emplace(column, value);
+      auto record = fromRowJson<T>(complete);
+      if (!record) return record.error().message;
+      if (auto valid = validateRecord(*record, now()); !valid) return valid.error().message;
+      return std::nullopt;
+    });
+  }
+
   void insertOne(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
                  const Mutation& m, Applied& out) {
     MergePlan plan = planInsert(entity, m.changes);
     if (plan.rejection) refuse(plan.rejection->code, plan.rejection->message);
+    // The model's rules for a record hold for what a device sends as much as for what it types.
+    if (auto invalid = validateNew(entity, m.changes)) refuse("sync.invalid", *invalid);
     Json::Object values = std::move(plan.toWrite);
     if (entity == Entity::Patient) {
       if (insertWalkin(tx, device, spec, m, values, out)) return;
