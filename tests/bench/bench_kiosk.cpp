@@ -375,9 +375,23 @@ void staffBoard(const TempDir& dir, const ut::Xvfb& x, int frames) {
                    Intent::typed("2468"), Intent::press("nav.continue")});
   app.finishPendingWork(nowUtc());  // the PIN is checked on the kiosk's worker
   if (app.frame().screen.id != "staff.today") throw std::runtime_error("staff unlock failed: " + app.frame().screen.id);
+  // The board at the first text size, then at the largest (200%): the same rows, taller.
+  for (const int textStep : {0, kiosk::kTextSizeSteps - 1}) {
+    const std::string suffix = textStep == 0 ? "" : "_200pct";
+    if (textStep != 0) {
+      // Lock, choose the largest size on the welcome screen, unlock again.
+      std::vector<kiosk::Intent> steps = {Intent::press("staff.lock")};
+      for (int i = 0; i < textStep; ++i) steps.push_back(Intent::press("welcome.text_size"));
+      for (const auto& i : {Intent::press("welcome.staff"), Intent::press("staff.user." + jordan->staffId.toString()),
+                            Intent::typed("2468"), Intent::press("nav.continue")})
+        steps.push_back(i);
+      drive(gui, app, steps);
+      app.finishPendingWork(nowUtc());
+      if (app.frame().screen.id != "staff.today") throw std::runtime_error("staff unlock at 200% failed");
+    }
   const auto openStart = Clock::now();
   app.apply(Intent::press("staff.tab.waitlist"), nowUtc());
-  const kiosk::FrameVm& board = app.frame();
+  const kiosk::FrameVm board = app.frame();
   const double openMs = msSince(openStart);
   if (board.screen.id != "staff.waitlist" || !board.screen.table) throw std::runtime_error("no waitlist board");
   const std::size_t rows = board.screen.table->rows.size();
@@ -385,12 +399,19 @@ void staffBoard(const TempDir& dir, const ut::Xvfb& x, int frames) {
   // Warm-up: the table sizes its columns and the GL backend uploads its buffers.
   kiosk::Intents intents;
   for (int i = 0; i < 10; ++i) gui.frame(board, intents);
-  const std::string firstRow = "staff.waitlist.view." + board.screen.table->rows.front().id;
-  const auto it = gui.widgets.find(firstRow);
+  // At large text sizes the board's rows start below the fold: scroll the page to them.
+  const auto anyRowShown = [&] {
+    for (const auto& [id, r] : gui.widgets)
+      if (id.starts_with("staff.waitlist.view.")) return id;
+    return std::string();
+  };
+  for (int i = 0; i < 20 && anyRowShown().empty(); ++i) gui.frame(board, intents, ImVec2(40.0f, 300.0f), -2.0f);
+  for (int i = 0; i < 3; ++i) gui.frame(board, intents);
+  const auto it = gui.widgets.find(anyRowShown());
   if (it == gui.widgets.end()) throw std::runtime_error("the board drew no rows");
   const ImVec2 pointer(it->second.x + it->second.w / 2.0f, it->second.y + it->second.h / 2.0f);
   // One wheel notch scrolls 5 body-font lines (30 px); rows are 84 px (64 + cell padding).
-  const float rowHeight = 64.0f + 2.0f * ImGui::GetStyle().CellPadding.y;
+  const float rowHeight = std::max(64.0f, 24.0f * board.textScale * 1.75f) + 2.0f * ImGui::GetStyle().CellPadding.y;
   const float notch = 5.0f * 30.0f;
   const float toMiddle = -(static_cast<float>(rows) / 2.0f) * rowHeight / notch;
 
@@ -415,17 +436,19 @@ void staffBoard(const TempDir& dir, const ut::Xvfb& x, int frames) {
   comment("staff board: " + std::to_string(frames) + " frames (the second half scrolled to row " +
           std::to_string(firstVisible) + "), NewFrame..glFinish on llvmpipe; LP_NUM_THREADS=" +
           (std::getenv("LP_NUM_THREADS") != nullptr ? std::getenv("LP_NUM_THREADS") : "(default)"));
-  comment("target: staff_board_frame_p99_ms < 16");
-  figure("staff_board_rows", rows, "rows");
-  figure("staff_board_open_ms", openMs, "ms");
-  figure("staff_board_frame_p50_ms", percentile(times, 0.50), "ms");
-  figure("staff_board_frame_p99_ms", percentile(times, 0.99), "ms");
+  comment("target: staff_board_frame_p99" + suffix + "_ms < 16 (text size " +
+          std::to_string(kiosk::textPercentFor(textStep)) + "%)");
+  figure(("staff_board_rows" + suffix).c_str(), rows, "rows");
+  figure(("staff_board_open" + suffix + "_ms").c_str(), openMs, "ms");
+  figure(("staff_board_frame_p50" + suffix + "_ms").c_str(), percentile(times, 0.50), "ms");
+  figure(("staff_board_frame_p99" + suffix + "_ms").c_str(), percentile(times, 0.99), "ms");
   {
     char split[160];
     std::snprintf(split, sizeof split, "of which ImGui (NewFrame..Render) p50 %.1f ms, p99 %.1f ms; the rest is GL (llvmpipe)",
                   percentile(imguiTimes, 0.5), percentile(imguiTimes, 0.99));
     comment(split);
     comment("RSS before the window: " + std::to_string(static_cast<int>(rssBeforeGui)) + " MB (store seeded)");
+  }
   }
   comment("target: kiosk_rss_after_flows_mb < 150 (this process after a check-in and the board frames)");
   figure("kiosk_rss_after_flows_mb", vmRssMb(), "MB");

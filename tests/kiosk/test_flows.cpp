@@ -1355,3 +1355,25 @@ TEST_CASE("the PIN check runs on the worker: frames keep coming with 'Checking y
   CHECK(unlocked);
   CHECK(slowestTick < hashTime);
 }
+
+TEST_CASE("one table of screens: every screen once, unique ids, and its flow, idle class and input limits are what the kiosk does") {
+  std::set<std::string> ids;
+  for (const auto& info : kiosk::allScreens()) {
+    INFO(info.id);
+    CHECK(ids.insert(std::string(info.id)).second);
+    CHECK(kiosk::screenId(info.screen) == info.id);
+    CHECK(&kiosk::screenInfo(info.screen) == &info);
+    CHECK((info.input == kiosk::InputKind::None) == (info.maxInput == 0));
+    CHECK((info.flow == kiosk::Flow::Staff) ==
+          (info.idle == kiosk::IdleClass::StaffEntry || info.idle == kiosk::IdleClass::StaffBoard));
+  }
+  CHECK(ids.size() == kiosk::allScreens().size());
+  // The table's limit is what typing gets: a name stops at its maximum.
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  d.press("welcome.check_in");
+  d.type(std::string(kiosk::screenInfo(kiosk::Screen::CheckInLastName).maxInput + 20, 'a'));
+  REQUIRE(app.frame().screen.field.has_value());
+  CHECK(app.frame().screen.field->value.size() == kiosk::screenInfo(kiosk::Screen::CheckInLastName).maxInput);
+}

@@ -13,57 +13,66 @@ namespace anteroom::kiosk {
 
 using namespace std::chrono;
 
-// [SECTION] Screen ids
-
-std::string_view screenId(Screen screen) {
-  switch (screen) {
-    case Screen::Welcome: return "welcome";
-    case Screen::CheckInLastName: return "checkin.last_name";
-    case Screen::CheckInDob: return "checkin.dob";
-    case Screen::CheckInCode: return "checkin.code";
-    case Screen::CheckInChoose: return "checkin.choose";
-    case Screen::CheckInConfirm: return "checkin.confirm";
-    case Screen::CheckInDone: return "checkin.done";
-    case Screen::FrontDesk: return "front_desk";
-    case Screen::RateLimited: return "rate_limited";
-    case Screen::WaitlistStart: return "waitlist.start";
-    case Screen::WaitlistFirstName: return "waitlist.first_name";
-    case Screen::WaitlistLastName: return "waitlist.last_name";
-    case Screen::WaitlistDob: return "waitlist.dob";
-    case Screen::WaitlistPhone: return "waitlist.phone";
-    case Screen::WaitlistEmail: return "waitlist.email";
-    case Screen::WaitlistInsurance: return "waitlist.insurance";
-    case Screen::WaitlistMemberId: return "waitlist.member_id";
-    case Screen::WaitlistMode: return "waitlist.mode";
-    case Screen::WaitlistConcerns: return "waitlist.concerns";
-    case Screen::WaitlistTimes: return "waitlist.times";
-    case Screen::WaitlistProvider: return "waitlist.provider";
-    case Screen::WaitlistConsent: return "waitlist.consent";
-    case Screen::WaitlistDiscretion: return "waitlist.discretion";
-    case Screen::WaitlistPrivacy: return "waitlist.privacy";
-    case Screen::WaitlistReview: return "waitlist.review";
-    case Screen::WaitlistDone: return "waitlist.done";
-    case Screen::WaitlistSameDayDone: return "waitlist.same_day_done";
-    case Screen::StaffSelect: return "staff.select";
-    case Screen::StaffPin: return "staff.pin";
-    case Screen::StaffToday: return "staff.today";
-    case Screen::StaffWaitlist: return "staff.waitlist";
-    case Screen::StaffSlots: return "staff.slots";
-    case Screen::StaffSync: return "staff.sync";
-    case Screen::StaffSettings: return "staff.settings";
-  }
-  return "welcome";
-}
+// [SECTION] The table of screens
 
 namespace {
 
-bool isStaffScreen(Screen s) { return s >= Screen::StaffToday; }
-bool isDoneScreen(Screen s) {
-  return s == Screen::CheckInDone || s == Screen::WaitlistDone || s == Screen::WaitlistSameDayDone ||
-         s == Screen::FrontDesk;
+// Short names for the table's columns.
+constexpr Flow kCheckIn = Flow::CheckIn, kWaitlist = Flow::Waitlist, kStaff = Flow::Staff;
+constexpr IdleClass kPatient = IdleClass::Patient, kDone = IdleClass::Done, kPaused = IdleClass::Paused,
+                    kEntry = IdleClass::StaffEntry, kBoard = IdleClass::StaffBoard;
+constexpr ScreenInfo kScreens[] = {
+    {Screen::Welcome, "welcome", Flow::Welcome, IdleClass::Welcome},
+    {Screen::CheckInLastName, "checkin.last_name", kCheckIn, kPatient, InputKind::Name, 100},
+    {Screen::CheckInDob, "checkin.dob", kCheckIn, kPatient, InputKind::Digits, 8},
+    {Screen::CheckInCode, "checkin.code", kCheckIn, kPatient, InputKind::Code, 12},
+    {Screen::CheckInChoose, "checkin.choose", kCheckIn, kPatient},
+    {Screen::CheckInConfirm, "checkin.confirm", kCheckIn, kPatient},
+    {Screen::CheckInDone, "checkin.done", kCheckIn, kDone},
+    {Screen::FrontDesk, "front_desk", kCheckIn, kDone},
+    {Screen::RateLimited, "rate_limited", kCheckIn, kPaused},
+    {Screen::WaitlistStart, "waitlist.start", kWaitlist, kPatient},
+    {Screen::WaitlistFirstName, "waitlist.first_name", kWaitlist, kPatient, InputKind::Name, 100},
+    {Screen::WaitlistLastName, "waitlist.last_name", kWaitlist, kPatient, InputKind::Name, 100},
+    {Screen::WaitlistDob, "waitlist.dob", kWaitlist, kPatient, InputKind::Digits, 8},
+    {Screen::WaitlistPhone, "waitlist.phone", kWaitlist, kPatient, InputKind::Phone, 20},
+    {Screen::WaitlistEmail, "waitlist.email", kWaitlist, kPatient, InputKind::Email, 255},
+    {Screen::WaitlistInsurance, "waitlist.insurance", kWaitlist, kPatient},
+    {Screen::WaitlistMemberId, "waitlist.member_id", kWaitlist, kPatient, InputKind::MemberId, 40},
+    {Screen::WaitlistMode, "waitlist.mode", kWaitlist, kPatient},
+    {Screen::WaitlistConcerns, "waitlist.concerns", kWaitlist, kPatient},
+    {Screen::WaitlistTimes, "waitlist.times", kWaitlist, kPatient},
+    {Screen::WaitlistProvider, "waitlist.provider", kWaitlist, kPatient},
+    {Screen::WaitlistConsent, "waitlist.consent", kWaitlist, kPatient},
+    {Screen::WaitlistDiscretion, "waitlist.discretion", kWaitlist, kPatient},
+    {Screen::WaitlistPrivacy, "waitlist.privacy", kWaitlist, kPatient},
+    {Screen::WaitlistReview, "waitlist.review", kWaitlist, kPatient},
+    {Screen::WaitlistDone, "waitlist.done", kWaitlist, kDone},
+    {Screen::WaitlistSameDayDone, "waitlist.same_day_done", kWaitlist, kDone},
+    {Screen::StaffSelect, "staff.select", kStaff, kEntry},
+    {Screen::StaffPin, "staff.pin", kStaff, kEntry, InputKind::Pin, 8},
+    {Screen::StaffToday, "staff.today", kStaff, kBoard},
+    {Screen::StaffWaitlist, "staff.waitlist", kStaff, kBoard},
+    {Screen::StaffSlots, "staff.slots", kStaff, kBoard},
+    {Screen::StaffSync, "staff.sync", kStaff, kBoard},
+    {Screen::StaffSettings, "staff.settings", kStaff, kBoard},
+};
+
+constexpr bool inEnumOrder() {
+  for (std::size_t i = 0; i < std::size(kScreens); ++i)
+    if (static_cast<std::size_t>(kScreens[i].screen) != i) return false;
+  return static_cast<std::size_t>(Screen::StaffSettings) + 1 == std::size(kScreens);
 }
+static_assert(inEnumOrder(), "kScreens has one row per Screen, in the enum's order");
+
+bool isStaffScreen(Screen s) { return screenInfo(s).idle == IdleClass::StaffBoard; }
+bool isDoneScreen(Screen s) { return screenInfo(s).idle == IdleClass::Done; }
 
 }  // namespace
+
+std::span<const ScreenInfo> allScreens() { return kScreens; }
+const ScreenInfo& screenInfo(Screen screen) { return kScreens[static_cast<std::size_t>(screen)]; }
+std::string_view screenId(Screen screen) { return screenInfo(screen).id; }
 
 // [SECTION] Input helpers
 
@@ -151,9 +160,7 @@ std::chrono::seconds KioskApp::State::idleLimit() const {
 
 std::optional<int> KioskApp::State::idleWarningSeconds() const {
   // Only where a patient is part-way through: a done screen simply ends.
-  if (screen == Screen::Welcome || screen == Screen::RateLimited || isDoneScreen(screen) ||
-      screen >= Screen::StaffSelect)
-    return std::nullopt;
+  if (screenInfo(screen).idle != IdleClass::Patient) return std::nullopt;
   const seconds warnFor = std::min<seconds>(seconds{20}, cfg.idleTimeout / 3);
   const auto idle = now - lastInput;
   if (idle < cfg.idleTimeout - warnFor || idle >= cfg.idleTimeout) return std::nullopt;
@@ -260,27 +267,26 @@ std::string KioskApp::State::pauseCountdown() const {
 }
 
 std::string* KioskApp::State::activeBuffer(std::size_t& maxLen) {
-  switch (screen) {
-    case Screen::CheckInLastName:
-    case Screen::WaitlistLastName: maxLen = 100; return &draft.lastName;
-    case Screen::WaitlistFirstName: maxLen = 100; return &draft.firstName;
-    case Screen::CheckInDob:
-    case Screen::WaitlistDob: maxLen = 8; return &draft.dobDigits;
-    case Screen::CheckInCode: maxLen = 12; return &draft.code;
-    case Screen::WaitlistPhone: maxLen = 20; return &draft.phone;
-    case Screen::WaitlistEmail: maxLen = 255; return &draft.email;
-    case Screen::WaitlistMemberId: maxLen = 40; return &draft.memberId;
-    case Screen::StaffPin: maxLen = 8; return &pin;
-    default: maxLen = 0; return nullptr;
+  maxLen = screenInfo(screen).maxInput;
+  switch (screenInfo(screen).input) {
+    case InputKind::None: return nullptr;
+    case InputKind::Name: return screen == Screen::WaitlistFirstName ? &draft.firstName : &draft.lastName;
+    case InputKind::Digits: return &draft.dobDigits;
+    case InputKind::Code: return &draft.code;
+    case InputKind::Phone: return &draft.phone;
+    case InputKind::Email: return &draft.email;
+    case InputKind::MemberId: return &draft.memberId;
+    case InputKind::Pin: return &pin;
   }
+  return nullptr;
 }
 
 // Names start each word with a capital (the on-screen keyboard types lower case); codes and
 // member ids are upper case. Only ASCII and the Spanish accented letters are changed.
 void KioskApp::State::normaliseTyping(std::string& buffer) const {
-  const bool name = screen == Screen::CheckInLastName || screen == Screen::WaitlistLastName ||
-                    screen == Screen::WaitlistFirstName;
-  const bool upper = screen == Screen::CheckInCode || screen == Screen::WaitlistMemberId;
+  const InputKind input = screenInfo(screen).input;
+  const bool name = input == InputKind::Name;
+  const bool upper = input == InputKind::Code || input == InputKind::MemberId;
   if (!name && !upper) return;
   static const std::pair<std::string_view, std::string_view> accents[] = {
       {"á", "Á"}, {"é", "É"}, {"í", "Í"}, {"ó", "Ó"}, {"ú", "Ú"}, {"ü", "Ü"}, {"ñ", "Ñ"}};
@@ -439,8 +445,8 @@ void KioskApp::apply(const Intent& intent, Instant now) {
           apply(Intent::enter(), now);
           return;
         }
-        const bool digitsOnly = s.screen == Screen::CheckInDob || s.screen == Screen::WaitlistDob ||
-                                s.screen == Screen::StaffPin;
+        const InputKind input = screenInfo(s.screen).input;
+        const bool digitsOnly = input == InputKind::Digits || input == InputKind::Pin;
         if (digitsOnly && (c < '0' || c > '9')) continue;
         if (static_cast<unsigned char>(c) < 0x20) continue;
         if (buffer->size() >= maxLen) break;
@@ -515,12 +521,11 @@ void KioskApp::apply(const Intent& intent, Instant now) {
     return;
   }
   // Everything else belongs to the flow of the current screen.
-  if (id == "welcome.staff" || s.screen >= Screen::StaffSelect) {
-    s.pressStaff(id);
-  } else if (s.screen <= Screen::RateLimited) {
-    s.pressCheckIn(id);
-  } else {
-    s.pressWaitlist(id);
+  switch (id == "welcome.staff" ? Flow::Staff : screenInfo(s.screen).flow) {
+    case Flow::Staff: return s.pressStaff(id);
+    case Flow::CheckIn: return s.pressCheckIn(id);
+    case Flow::Waitlist: return s.pressWaitlist(id);
+    case Flow::Welcome: return;
   }
 }
 
@@ -529,7 +534,7 @@ namespace {
 // How often the kiosk looks for commits by the sync daemon: often while staff watch a board,
 // rarely on patient screens (only the practice's name and settings show there).
 std::chrono::seconds pollInterval(Screen screen) {
-  return screen >= Screen::StaffToday ? std::chrono::seconds{2} : std::chrono::seconds{30};
+  return isStaffScreen(screen) ? std::chrono::seconds{2} : std::chrono::seconds{30};
 }
 
 }  // namespace
@@ -557,7 +562,7 @@ void KioskApp::tick(Instant now) {
     }
     return;
   }
-  if (isStaffScreen(s.screen) || s.screen == Screen::StaffPin || s.screen == Screen::StaffSelect) {
+  if (screenInfo(s.screen).flow == Flow::Staff) {
     const auto limit = isStaffScreen(s.screen) ? s.cfg.staffAutoLock : s.cfg.idleTimeout;
     if (now - s.lastInput >= limit) s.resetForNextPatient();
     return;
@@ -591,7 +596,7 @@ std::optional<Instant> KioskApp::nextDeadline() const {
     // The warning appears, then counts down once a second.
     const seconds warnFor = std::min<seconds>(seconds{20}, s.cfg.idleTimeout / 3);
     const Instant warnAt = s.lastInput + s.cfg.idleTimeout - warnFor;
-    if (!isDoneScreen(s.screen) && s.screen < Screen::StaffSelect) {
+    if (screenInfo(s.screen).idle == IdleClass::Patient) {
       if (s.now < warnAt) due = std::min(due, warnAt);
       else due = std::min(due, s.now + seconds{1});
     }
@@ -655,9 +660,12 @@ void KioskApp::State::buildScreen(ScreenVm& vm) const {
     };
     return;
   }
-  if (screen <= Screen::RateLimited) return buildCheckIn(vm);
-  if (screen >= Screen::StaffSelect) return buildStaff(vm);
-  buildWaitlist(vm);
+  switch (screenInfo(screen).flow) {
+    case Flow::CheckIn: return buildCheckIn(vm);
+    case Flow::Waitlist: return buildWaitlist(vm);
+    case Flow::Staff: return buildStaff(vm);
+    case Flow::Welcome: return;
+  }
 }
 
 }  // namespace anteroom::kiosk

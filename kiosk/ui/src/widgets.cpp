@@ -199,6 +199,23 @@ void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size)
   touchScroll();
 }
 
-void endScrollArea() { ImGui::EndChild(); }
+void endScrollArea() {
+  // More below: a down arrow on a soft band at the bottom edge, so a patient who does not know
+  // the screen scrolls sees that it does.
+  if (ImGui::GetScrollMaxY() - ImGui::GetScrollY() > 1.0f) {
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const ImVec2 pos = ImGui::GetWindowPos();
+    const ImVec2 size = ImGui::GetWindowSize();
+    const float band = std::min(48.0f, size.y / 4.0f);
+    const ImU32 clear = ImGui::GetColorU32(ImGuiCol_WindowBg, 0.0f);
+    const ImU32 solid = ImGui::GetColorU32(ImGuiCol_WindowBg, 1.0f);
+    draw->AddRectFilledMultiColor(ImVec2(pos.x, pos.y + size.y - band), ImVec2(pos.x + size.x, pos.y + size.y), clear,
+                                  clear, solid, solid);
+    const char* arrow = "\u2193";
+    const ImVec2 t = ImGui::CalcTextSize(arrow);
+    draw->AddText(ImVec2(pos.x + (size.x - t.x) / 2.0f, pos.y + size.y - t.y - 2.0f), ImGui::GetColorU32(ImGuiCol_Text), arrow);
+  }
+  ImGui::EndChild();
+}
 
 }  // namespace anteroom::kiosk::ui

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,29 @@ enum class Screen {
   StaffSettings,
 };
 std::string_view screenId(Screen screen);
+
+// [SECTION] The table of screens: routing, timers and typing read it, not the enum's order.
+enum class Flow { Welcome, CheckIn, Waitlist, Staff };
+enum class IdleClass {
+  Welcome,     // no timeout (choices left there are undone after the idle timeout)
+  Patient,     // "Are you still there?", then the reset that wipes every input
+  Done,        // a short timeout, no warning
+  Paused,      // ends when the lookup pause does
+  StaffEntry,  // choosing a name and typing a PIN: the patient idle timeout
+  StaffBoard,  // unlocked: the staff auto-lock
+};
+enum class InputKind { None, Name, Digits, Code, Phone, Email, MemberId, Pin };
+struct ScreenInfo {
+  Screen screen;
+  std::string_view id;  // the view-model's and widget map's id
+  Flow flow;
+  IdleClass idle;
+  InputKind input = InputKind::None;
+  std::size_t maxInput = 0;  // characters the answer may have
+};
+// One row per Screen, in the enum's order.
+std::span<const ScreenInfo> allScreens();
+const ScreenInfo& screenInfo(Screen screen);
 
 class KioskApp {
  public:
