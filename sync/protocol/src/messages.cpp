@@ -264,13 +264,65 @@ Json loadJson(In& ar, std::size_t depth, std::size_t maxDepth) {
   return result;
 }
 
+// The body as the model's parser read it, walked beside cereal: where the tree says what a
+// free-form value is, cereal reads exactly that (or skips a whole object or array), instead of
+// trying types with exceptions. One decode at a time per thread; set by read() below.
+struct Hint {
+  const Json* node = nullptr;   // the object or array element being read
+  const Json* value = nullptr;  // the member being read
+};
+thread_local Hint t_hint;
+
+// A free-form value, from the tree when it knows it.
+Json hinted(In& ar, std::size_t maxDepth) {
+  const Json* known = t_hint.value;
+  if (!known) return loadJson(ar, 1, maxDepth);
+  switch (known->type()) {
+    case Json::Type::Null: {
+      std::nullptr_t n = nullptr;
+      ar.loadValue(n);
+      break;
+    }
+    case Json::Type::Bool: {
+      bool b = false;
+      ar.loadValue(b);
+      break;
+    }
+    case Json::Type::Int: {
+      std::int64_t i = 0;
+      ar.loadValue(i);
+      break;
+    }
+    case Json::Type::Double: {
+      double d = 0;
+      ar.loadValue(d);
+      break;
+    }
+    case Json::Type::String: {
+      std::string text;
+      ar.loadValue(text);
+      break;
+    }
+    case Json::Type::Array:
+    case Json::Type::Object:
+      ar.startNode();  // past the whole container at once
+      ar.finishNode();
+      break;
+  }
+  return *known;
+}
+
 // Reads one object's members in any order: `on(name)` returns false for a name it does not
 // know, which is then skipped.
 template <class F>
 void members(In& ar, F&& on, std::size_t maxDepth) {
+  const Json* self = t_hint.node;
   while (const char* name = ar.getNodeName()) {
     const std::string field(name);
-    if (!on(std::string_view(field))) (void)loadJson(ar, 0, maxDepth);
+    const Json* value = self ? self->find(field) : nullptr;
+    t_hint = {value, value};
+    if (!on(std::string_view(field))) (void)hinted(ar, maxDepth);
+    t_hint = {self, nullptr};
   }
 }
 
@@ -304,7 +356,7 @@ Uuid getUuid(In& ar, std::string_view field) {
   return *u;
 }
 Json::Object getObject(In& ar, std::string_view field, std::size_t maxDepth) {
-  Json j = loadJson(ar, 1, maxDepth);
+  Json j = hinted(ar, maxDepth);
   if (!j.isObject()) badField(field, "an object");
   return std::move(j.asObject());
 }
@@ -332,13 +384,19 @@ std::vector<T> getArray(In& ar, std::string_view field, std::size_t maxItems, F&
   if (n > maxItems) throw BadMessage{"field \"" + std::string(field) + "\" has more than " + std::to_string(maxItems) + " items"};
   std::vector<T> items;
   items.reserve(static_cast<std::size_t>(n));
+  const Json* array = t_hint.value;
   for (cereal::size_type k = 0; k < n; ++k) {
     try {
       ar.startNode();
     } catch (const cereal::RapidJSONException&) {
       badField(field, "an array of objects");
     }
+    const Json* element =
+        array && array->isArray() && k < array->asArray().size() ? &array->asArray()[static_cast<std::size_t>(k)] : nullptr;
+    const Hint outer = t_hint;
+    t_hint = {element, nullptr};
     items.push_back(each());
+    t_hint = outer;
     ar.finishNode();
   }
   ar.finishNode();
@@ -380,6 +438,10 @@ Result<T> read(std::string_view body, const WireLimits& limits, std::string_view
   }
   if (!checked->isObject())
     return fail(ErrorDomain::Protocol, "protocol.malformed", "the " + std::string(what) + " is not a JSON object");
+  struct Walk {  // the tree beside cereal for this decode, cleared however it ends
+    explicit Walk(const Json& root) { t_hint = {&root, nullptr}; }
+    ~Walk() { t_hint = {}; }
+  } walk(*checked);
   try {
     std::istringstream is{std::string(body)};
     In ar(is);
