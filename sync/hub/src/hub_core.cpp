@@ -110,6 +110,28 @@ Result<Json::Object> canonical(Entity entity, const Json::Object& row) {
 
 bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 
+// A result row of hub::selectRowsSql (id, row_version, deleted, row JSON) as a CentralRow in
+// the model's canonical form; nullopt for JSON the server should never produce.
+std::optional<CentralRow> rowFrom(const pqxx::row& r, Entity entity) {
+  auto parsed = Json::parse(r[3].c_str());
+  if (!parsed || !parsed->isObject()) return std::nullopt;
+  CentralRow row;
+  row.id = *Uuid::parse(r[0].c_str());
+  row.rowVersion = r[1].as<std::int64_t>();
+  row.deleted = r[2].as<bool>();
+  auto canon = canonical(entity, parsed->asObject());
+  row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
+  return row;
+}
+
+// The answer for a mutation that waits on a walk-in the front desk has to review.
+void holdFor(MutationResult& result, const Uuid& review, std::optional<Uuid>& heldBy, std::string message) {
+  heldBy = review;
+  result.status = ResultStatus::Held;
+  result.code = "sync.walkin_review";
+  result.message = std::move(message);
+}
+
 }  // namespace
 
 // [SECTION] Impl
@@ -187,17 +209,8 @@ struct HubCore::Impl {
     std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
     if (forUpdate) sql += " FOR UPDATE";
     const auto entity = entityFromTable(spec.table);
-    for (const auto& r : exec(tx, sql, p)) {
-      CentralRow row;
-      row.id = *Uuid::parse(r[0].c_str());
-      row.rowVersion = r[1].as<std::int64_t>();
-      row.deleted = r[2].as<bool>();
-      auto parsed = Json::parse(r[3].c_str());
-      if (!parsed || !parsed->isObject()) continue;
-      auto canon = canonical(*entity, parsed->asObject());
-      row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
-      out.push_back(std::move(row));
-    }
+    for (const auto& r : exec(tx, sql, p))
+      if (auto row = rowFrom(r, *entity)) out.push_back(std::move(*row));
     return out;
   }
 
@@ -335,19 +348,13 @@ struct HubCore::Impl {
       if (!local) continue;
       if (auto central = aliasOf(tx, "patient", *local)) value = Json(central->toString());
       else if (auto review = openReviewFor(*local)) {
-        out.heldBy = review;
-        out.result.status = ResultStatus::Held;
-        out.result.code = "sync.walkin_review";
-        out.result.message = "waiting for the front desk to confirm who this new patient is";
+        holdFor(out.result, *review, out.heldBy, "waiting for the front desk to confirm who this new patient is");
         return out;
       }
     }
     if (m.entity == "patient") {
       if (auto review = openReviewFor(m.id)) {
-        out.heldBy = review;
-        out.result.status = ResultStatus::Held;
-        out.result.code = "sync.walkin_review";
-        out.result.message = "waiting for the front desk to confirm who this new patient is";
+        holdFor(out.result, *review, out.heldBy, "waiting for the front desk to confirm who this new patient is");
         return out;
       }
     }
@@ -444,10 +451,8 @@ struct HubCore::Impl {
         review.toString(), device.practiceId.toString(), device.deviceId.toString(), m.id.toString(),
         m.mutationId.toString(), Json(values).dump(), options.piiKey);
     if (batchIds) batchIds->reviews[m.id] = review;
-    out.heldBy = review;
-    out.result.status = ResultStatus::Held;
-    out.result.code = "sync.walkin_review";
-    out.result.message = "this email already belongs to another patient record; the front desk needs to confirm who this is";
+    holdFor(out.result, review, out.heldBy,
+            "this email already belongs to another patient record; the front desk needs to confirm who this is");
     return true;
   }
 
@@ -994,16 +999,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         sql = bindWindow(sql, window, p);
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
-          CentralRow row;
-          row.id = *Uuid::parse(r[0].c_str());
-          row.rowVersion = r[1].as<std::int64_t>();
-          row.deleted = r[2].as<bool>();
-          auto parsed = Json::parse(r[3].c_str());
-          if (!parsed || !parsed->isObject()) continue;
-          auto canon = canonical(*entityFromTable(spec.table), parsed->asObject());
-          row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
-          put(spec, toChange(spec, row));
-          next.snapshot->after = row.id;
+          auto row = rowFrom(r, *entityFromTable(spec.table));
+          if (!row) continue;
+          put(spec, toChange(spec, *row));
+          next.snapshot->after = row->id;
         }
         const std::size_t asked = budget;
         budget -= rows.size();
@@ -1067,16 +1066,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
                                      std::to_string(b) + "::timestamp";
         // selectRowsSql numbers no parameters of its own for these entities.
         for (const auto& r : exec(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
-          CentralRow row;
-          row.id = *Uuid::parse(r[0].c_str());
-          row.rowVersion = r[1].as<std::int64_t>();
-          row.deleted = r[2].as<bool>();
-          auto parsed = Json::parse(r[3].c_str());
-          if (!parsed || !parsed->isObject()) continue;
-          auto canon = canonical(*entityFromTable(spec.table), parsed->asObject());
-          row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
-          noteReferences(spec, row.row);
-          put(spec, toChange(spec, row));
+          auto row = rowFrom(r, *entityFromTable(spec.table));
+          if (!row) continue;
+          noteReferences(spec, row->row);
+          put(spec, toChange(spec, *row));
         }
       }
     }
