@@ -14,3 +14,10 @@ if(ANTEROOM_BUILD_TESTS)
 endif()
 # The central PostgreSQL schema's tools (anteroom-admin central, its tests and benchmark).
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+# Sync on the network: the hub (Boost.Beast/Asio headers, OpenSSL), the daemon (libcurl), gzip
+# (zlib), configuration files (toml++). Boost is header-only here (Beast, Asio).
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
