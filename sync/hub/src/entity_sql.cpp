@@ -119,7 +119,8 @@ const EntitySpec* entitySpec(std::string_view table) {
 
 const std::vector<const EntitySpec*>& allEntities() { return registry().ordered; }
 
-std::string selectRowsSql(const EntitySpec& spec) {
+namespace {
+std::string selectColumns(const EntitySpec& spec) {
   // json_build_object takes at most 100 arguments: 50 columns, more than any entity has.
   std::string sql = "SELECT t." + spec.idColumn + "::text, t.row_version, t.deleted, json_build_object(";
   bool first = true;
@@ -128,8 +129,18 @@ std::string selectRowsSql(const EntitySpec& spec) {
     first = false;
     sql += "'" + c.name + "', " + readExpression(spec, c);
   }
-  sql += ")::text FROM " + spec.table + " t";
-  return sql;
+  return sql + ")::text";
+}
+}  // namespace
+
+std::string selectRowsSql(const EntitySpec& spec) { return selectColumns(spec) + " FROM " + spec.table + " t"; }
+
+std::string selectRowsSql(const EntitySpec& spec, const std::string& extra) {
+  return selectColumns(spec) + ", (" + extra + ") FROM " + spec.table + " t";
+}
+
+std::string selectRowsFromSql(const EntitySpec& spec, const std::string& source) {
+  return selectColumns(spec) + " FROM (" + source + ") t";
 }
 
 int firstFreeParam(const EntitySpec& spec) { return spec.hasPii ? 2 : 1; }

@@ -147,14 +147,18 @@ struct HubCore::Impl {
   // Statements are generated per entity and column set, so each distinct text is prepared once
   // on this connection (planned once, not per mutation). Cleared when the connection is new.
   std::map<std::string, std::string, std::less<>> prepared;
+  // Without prepared statements (a transaction-pooling PgBouncer in front of PostgreSQL, where a
+  // statement prepared on one server connection is unknown on the next) the same text goes out
+  // as an unnamed parameterised statement, planned each time.
   pqxx::result exec(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
+    const auto ptrs = params.pointers();
+    if (!options.preparedStatements) return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
     auto it = prepared.find(sql);
     if (it == prepared.end()) {
       const std::string name = "q" + std::to_string(prepared.size() + 1);
       conn->prepare(name, sql);
       it = prepared.emplace(sql, name).first;
     }
-    const auto ptrs = params.pointers();
     return tx.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(ptrs));
   }
 
@@ -916,9 +920,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
   try {
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
     scope(tx, device);
+    // The practice's window setting and the tombstone horizon in one round trip.
     auto settings = tx.exec(
-        "SELECT coalesce((settings->>'data_window_days_ahead')::int, 3) FROM practice WHERE practice_id = current_practice_id()");
-    const int daysAhead = settings.empty() ? 3 : std::clamp(settings[0][0].as<int>(), 0, 60);
+        "SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
+        " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon()");
+    const int daysAhead = std::clamp(settings[0][0].as<int>(), 0, 60);
     const Window window = windowAt(now(), daysAhead);
 
     PullResponse page;
@@ -930,7 +936,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       next.snapshot = SnapshotPosition{};
       next.windowThrough = window.throughDay;
     } else if (!cursor->snapshot) {
-      const auto horizon = tx.exec("SELECT sync_pull_horizon()")[0][0].as<std::int64_t>();
+      const auto horizon = settings[0][1].as<std::int64_t>();
       if (cursor->seq < horizon)
         return fail(ErrorDomain::Conflict, "sync.resync",
                     "this kiosk was offline longer than the hub keeps changes; it must sync again from the start");
@@ -954,25 +960,26 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       c.rowVersion = version;
       put(spec, std::move(c));
     };
-    // Rows of `spec` among `ids` that the device keeps (its window), read from this snapshot.
-    auto keptRows = [&](const EntitySpec& spec, const std::vector<Uuid>& ids) {
-      std::set<Uuid> kept;
+    // Rows of `spec` among `ids`, read from this snapshot in one statement, each with whether
+    // the device keeps it (its window).
+    auto readKept = [&](const EntitySpec& spec, const std::vector<Uuid>& ids) {
+      std::vector<std::pair<CentralRow, bool>> rows;
+      if (ids.empty()) return rows;
       const std::string cond = windowCondition(spec.table);
-      if (ids.empty()) return kept;
-      if (cond.empty()) {
-        kept.insert(ids.begin(), ids.end());
-        return kept;
-      }
       Params p;
+      if (spec.hasPii) p.add(options.piiKey);
       std::string array = "{";
       for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i].toString();
       array += "}";
       const int n = p.add(array);
-      const std::string sql = bindWindow("SELECT t." + spec.idColumn + "::text FROM " + spec.table + " t WHERE t." +
-                                             spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[]) AND " + cond,
-                                         window, p);
-      for (const auto& r : exec(tx, sql, p)) kept.insert(*Uuid::parse(r[0].c_str()));
-      return kept;
+      const std::string sql =
+          bindWindow(hub::selectRowsSql(spec, cond.empty() ? "true" : cond) + " WHERE t." + spec.idColumn + " = ANY($" +
+                         std::to_string(n) + "::uuid[])",
+                     window, p);
+      const auto entity = entityFromTable(spec.table);
+      for (const auto& r : exec(tx, sql, p))
+        if (auto row = rowFrom(r, *entity)) rows.emplace_back(std::move(*row), r[4].as<bool>());
+      return rows;
     };
     // The patients (and a request's slot) a kept row references, so the device has them.
     std::map<std::string, std::set<Uuid>> referenced;
@@ -992,11 +999,12 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         const EntitySpec& spec = *entities[static_cast<std::size_t>(next.snapshot->entity)];
         Params p;
         if (spec.hasPii) p.add(options.piiKey);
-        std::string sql = hub::selectRowsSql(spec) + " WHERE NOT t.deleted";
-        if (const std::string cond = windowCondition(spec.table); !cond.empty()) sql += " AND " + cond;
-        if (next.snapshot->after) sql += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
-        sql += " ORDER BY t." + spec.idColumn + " LIMIT " + std::to_string(budget);
-        sql = bindWindow(sql, window, p);
+        // Keyset paging on the primary key; the row JSON is built for the page's rows only.
+        std::string source = "SELECT * FROM " + spec.table + " t WHERE NOT t.deleted";
+        if (const std::string cond = windowCondition(spec.table); !cond.empty()) source += " AND " + cond;
+        if (next.snapshot->after) source += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
+        source += " ORDER BY t." + spec.idColumn + " LIMIT $" + std::to_string(p.add(std::to_string(budget))) + "::bigint";
+        const std::string sql = bindWindow(hub::selectRowsFromSql(spec, source) + " ORDER BY t." + spec.idColumn, window, p);
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
           auto row = rowFrom(r, *entityFromTable(spec.table));
@@ -1034,12 +1042,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           else if (opv.first == "leave") leave(*spec, id, ChangeOp::Leave, opv.second);
           else live.push_back(id);
         }
-        const auto kept = keptRows(*spec, live);
         std::set<Uuid> found;
-        for (auto& row : readRows(tx, *spec, live, false)) {
+        for (auto& [row, kept] : readKept(*spec, live)) {
           found.insert(row.id);
           // A tombstone is sent as one wherever it is; a live row outside the window leaves.
-          if (!row.deleted && !kept.contains(row.id)) {
+          if (!row.deleted && !kept) {
             leave(*spec, row.id, ChangeOp::Leave, row.rowVersion);
             continue;
           }
