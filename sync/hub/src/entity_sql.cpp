@@ -120,9 +120,9 @@ const EntitySpec* entitySpec(std::string_view table) {
 const std::vector<const EntitySpec*>& allEntities() { return registry().ordered; }
 
 namespace {
-std::string selectColumns(const EntitySpec& spec) {
+std::string columnList(const EntitySpec& spec) {
   // json_build_object takes at most 100 arguments: 50 columns, more than any entity has.
-  std::string sql = "SELECT t." + spec.idColumn + "::text, t.row_version, t.deleted, json_build_object(";
+  std::string sql = "t." + spec.idColumn + "::text, t.row_version, t.deleted, json_build_object(";
   bool first = true;
   for (const auto& c : spec.columns) {
     if (!first) sql += ", ";
@@ -131,7 +131,10 @@ std::string selectColumns(const EntitySpec& spec) {
   }
   return sql + ")::text";
 }
+std::string selectColumns(const EntitySpec& spec) { return "SELECT " + columnList(spec); }
 }  // namespace
+
+std::string rowColumnsSql(const EntitySpec& spec) { return columnList(spec); }
 
 std::string selectRowsSql(const EntitySpec& spec) { return selectColumns(spec) + " FROM " + spec.table + " t"; }
 

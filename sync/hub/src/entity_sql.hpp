@@ -36,6 +36,8 @@ const std::vector<const EntitySpec*>& allEntities();  // parents before children
 // the PII key when the entity has PII (its decrypt calls use it), so callers number their own
 // parameters from $2 on in that case (firstFreeParam()).
 std::string selectRowsSql(const EntitySpec& spec);
+// The four columns alone (on alias t), for INSERT ... AS t ... RETURNING.
+std::string rowColumnsSql(const EntitySpec& spec);
 // The same with a fifth column, `extra` (an SQL expression on alias t), e.g. a window test.
 std::string selectRowsSql(const EntitySpec& spec, const std::string& extra);
 // The same columns read from `source`, a query over the entity's table that returns its columns

@@ -393,6 +393,15 @@ struct HubCore::Impl {
     });
   }
 
+  // created_at is the device's, clamped to receipt: a fast clock cannot date a row ahead.
+  Json createdAt(const Mutation& m) const {
+    const Instant received = now();
+    auto created = m.changes.find("created_at");
+    std::optional<Instant> at;
+    if (created != m.changes.end() && created->second.isString()) at = parseInstant(created->second.asString());
+    return Json(formatInstant(at && *at < received ? *at : received));
+  }
+
   void insertOne(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
                  const Mutation& m, Applied& out) {
     MergePlan plan = planInsert(entity, m.changes);
@@ -404,14 +413,7 @@ struct HubCore::Impl {
       if (insertWalkin(tx, device, spec, m, values, out)) return;
     }
     if (entity == Entity::WaitlistEntry) values["priority_score"] = Json(0.0);  // scored below
-    if (spec.column("created_at")) {
-      // created_at is the device's, clamped to receipt: a fast clock cannot date a row ahead.
-      const Instant received = now();
-      auto created = m.changes.find("created_at");
-      std::optional<Instant> at;
-      if (created != m.changes.end() && created->second.isString()) at = parseInstant(created->second.asString());
-      values["created_at"] = Json(formatInstant(at && *at < received ? *at : received));
-    }
+    if (spec.column("created_at")) values["created_at"] = createdAt(m);
     writeRow(tx, spec, m.id, values, true);
     if (entity == Entity::WaitlistEntry) rescore(tx, m.id);
     if (entity == Entity::AppointmentRequest) confirmRequest(tx, m.id, out);
@@ -496,6 +498,116 @@ struct HubCore::Impl {
   static std::string resultRecord(const MutationResult& r);
   MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
   static std::string constraintWords(const pqxx::sql_error& e);
+
+  // [SECTION] Push: runs of plain new records
+  // A new record with nothing for the hub to do beside writing it: no walk-in match, no score,
+  // no booking, no PII, no id or reference that a walk-in link or review changes. Its plan and
+  // validation are the ones insertOne makes; nullopt when it is not such a record or they refuse
+  // it (the one-by-one path then gives the refusal).
+  std::optional<Json::Object> plainInsert(const Mutation& m) {
+    if (m.kind != MutationKind::Insert) return std::nullopt;
+    const EntitySpec* spec = hub::entitySpec(m.entity);
+    const auto entity = entityFromTable(m.entity);
+    if (!spec || !entity || spec->hasPii) return std::nullopt;
+    if (*entity == Entity::Patient || *entity == Entity::WaitlistEntry || *entity == Entity::AppointmentRequest)
+      return std::nullopt;
+    if (!deviceMay(*entity, anteroom::MutationKind::Insert)) return std::nullopt;
+    if (batchIds) {
+      if (batchIds->aliases.contains({m.entity, m.id})) return std::nullopt;
+      for (const auto& [col, value] : m.changes) {
+        const ColumnSpec* c = spec->column(col);
+        if (!c || !isReferenceColumn(*c) || !value.isString()) continue;
+        auto local = Uuid::parse(value.asString());
+        if (local && (batchIds->aliases.contains({"patient", *local}) || batchIds->reviews.contains(*local)))
+          return std::nullopt;
+      }
+    }
+    MergePlan plan = planInsert(*entity, m.changes);
+    if (plan.rejection || validateNew(*entity, m.changes)) return std::nullopt;
+    Json::Object values = std::move(plan.toWrite);
+    if (spec->column("created_at")) values["created_at"] = createdAt(m);
+    return values;
+  }
+
+  // The run of plain inserts of one entity starting at `from`, as the values each writes:
+  // new mutations (not repeats, above the high-water mark) with distinct row ids.
+  std::vector<Json::Object> runOf(std::span<const Mutation> batch, std::size_t from,
+                                  const std::map<Uuid, std::string>& stored, std::int64_t highWater) {
+    std::vector<Json::Object> run;
+    std::set<Uuid> rowIds;
+    for (std::size_t at = from; at < batch.size(); ++at) {
+      const Mutation& m = batch[at];
+      if (m.entity != batch[from].entity || stored.contains(m.mutationId) || m.deviceSeq <= highWater ||
+          !rowIds.insert(m.id).second)
+        break;
+      auto values = plainInsert(m);
+      if (!values) break;
+      run.push_back(std::move(*values));
+      highWater = m.deviceSeq;
+    }
+    return run;
+  }
+
+  // Inserts a run in one statement inside a savepoint and answers each mutation with the row
+  // the database returned (the same results and rows the one-by-one path gives; the per-row
+  // triggers fire in the run's order, so the change log keeps the push's order). false, with
+  // nothing kept, when the database refuses the statement: the caller then applies the run one
+  // by one, which finds the mutation at fault. Sent unprepared: its text varies with the run.
+  bool insertRun(pqxx::dbtransaction& tx, std::span<const Mutation> run, const std::vector<Json::Object>& rows,
+                 std::vector<Applied>& out) {
+    const EntitySpec& spec = *hub::entitySpec(run.front().entity);
+    std::vector<const ColumnSpec*> cols;  // every column any row writes, in the spec's order
+    for (const auto& c : spec.columns) {
+      if (c.name == spec.idColumn) continue;
+      for (const auto& r : rows)
+        if (r.contains(c.name)) {
+          cols.push_back(&c);
+          break;
+        }
+    }
+    Params p;
+    std::string sql = "INSERT INTO " + spec.table + " AS t (" + spec.idColumn;
+    for (const auto* c : cols) sql += ", " + c->name;
+    sql += ") VALUES ";
+    for (std::size_t k = 0; k < run.size(); ++k) {
+      sql += (k ? ", ($" : "($") + std::to_string(p.add(run[k].id.toString())) + "::uuid";
+      for (const auto* c : cols) {
+        auto v = rows[k].find(c->name);
+        sql += ", " + (v == rows[k].end() ? std::string("DEFAULT") : hub::writeExpression(spec, *c, p.add(hub::paramText(v->second)), 0));
+      }
+      sql += ")";
+    }
+    sql += " RETURNING " + hub::rowColumnsSql(spec);
+    Savepoint sp(tx, "run");
+    pqxx::result returned;
+    try {
+      const auto ptrs = p.pointers();
+      returned = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+    } catch (const pqxx::transaction_rollback&) {
+      throw;  // the whole batch is retried
+    } catch (const pqxx::insufficient_resources&) {
+      throw;
+    } catch (const pqxx::sql_error&) {
+      sp.rollback();
+      return false;
+    }
+    sp.release();
+    std::map<Uuid, CentralRow> byId;
+    const auto entity = entityFromTable(spec.table);
+    for (const auto& r : returned)
+      if (auto row = rowFrom(r, *entity)) byId.emplace(row->id, std::move(*row));
+    for (const Mutation& m : run) {
+      Applied a;
+      a.result.mutationId = m.mutationId;
+      a.result.deviceSeq = m.deviceSeq;
+      if (auto it = byId.find(m.id); it != byId.end()) {
+        a.result.row = toChange(spec, it->second);
+        a.result.rowVersion = it->second.rowVersion;
+      }
+      out.push_back(std::move(a));
+    }
+    return true;
+  }
 
   // [SECTION] Push: batches
   Result<PushResponse> push(const DeviceContext& device, const PushRequest& req);
@@ -702,7 +814,32 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
   std::vector<MutationResult> results;
   Json::Array records;  // the idempotency rows, written in one statement at the end
-  for (const Mutation& m : batch) {
+  // Runs of plain new records go in one multi-row INSERT (see insertRun); a run the database
+  // refuses is applied again one mutation at a time below, each in its own savepoint.
+  std::size_t runEnd = 0;  // mutations before this index were tried as a run and failed
+  std::vector<Applied> fromRun;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Mutation& m = batch[i];
+    if (i >= runEnd) {
+      const std::vector<Json::Object> run = runOf(batch, i, stored, highWater);
+      const std::size_t end = i + run.size();
+      if (run.size() >= 2) {
+        fromRun.clear();
+        if (insertRun(tx, batch.subspan(i, run.size()), run, fromRun)) {
+          for (std::size_t k = 0; k < fromRun.size(); ++k) {
+            const Mutation& rm = batch[i + k];
+            records.push_back(Json::Object{{"m", Json(rm.mutationId.toString())},
+                                           {"s", Json(rm.deviceSeq)},
+                                           {"r", *Json::parse(resultRecord(fromRun[k].result))}});
+            highWater = rm.deviceSeq;
+            results.push_back(std::move(fromRun[k].result));
+          }
+          i = end - 1;
+          continue;
+        }
+        runEnd = end;
+      }
+    }
     if (auto it = stored.find(m.mutationId); it != stored.end()) {
       results.push_back(storedResult(tx, m, it->second));
       continue;
