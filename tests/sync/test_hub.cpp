@@ -268,3 +268,90 @@ TEST_CASE("another practice's device sees none of this practice's rows") {
   CHECK(res->results[0].status == ResultStatus::Rejected);
   CHECK(a.value("SELECT status FROM appointment WHERE appointment_id = $1::uuid", a.appointment.toString()) == "scheduled");
 }
+
+// A push of several new notifications goes to PostgreSQL as one multi-row INSERT; one that the
+// database refuses sends the batch back through the one-by-one path. Either way each mutation
+// gets its own answer, and the change log and audit trail hold one row per applied record, the
+// change log in push order with consecutive seqs (commit order per practice).
+TEST_CASE("a run of new records: one refused among them, the others applied in push order") {
+  HubPractice p;
+  auto arrival = [&](const Uuid& id) {
+    Notification n;
+    n.notificationId = id;
+    n.recipientId = p.provider;
+    n.recipientType = RecipientType::Provider;
+    n.type = NotificationType::PatientArrived;
+    n.content.templateKey = "patient_arrived";
+    n.createdAt = kNow;
+    n.updatedAt = kNow;
+    return p.mutation("notification", id, MutationKind::Insert, toRowJson(n));
+  };
+  auto seqsOf = [&](const std::vector<Uuid>& rows) {
+    std::vector<std::int64_t> seqs;
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    for (const auto& id : rows) {
+      auto r = tx.exec_params("SELECT seq FROM change_log WHERE practice_id = $1::uuid AND entity_id = $2::uuid",
+                              p.practice.toString(), id.toString());
+      REQUIRE(r.size() == 1);
+      seqs.push_back(r[0][0].as<std::int64_t>());
+    }
+    return seqs;
+  };
+
+  // All plain: one statement.
+  std::vector<Uuid> clean;
+  PushRequest first;
+  for (int i = 0; i < 5; ++i) {
+    clean.push_back(newId());
+    first.mutations.push_back(arrival(clean.back()));
+  }
+  auto res = p.hub->applyPush(p.ctx, first);
+  REQUIRE(res.has_value());
+  REQUIRE(res->results.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(res->results[i].mutationId == first.mutations[i].mutationId);
+    CHECK(res->results[i].status == ResultStatus::Applied);
+    CHECK(res->results[i].rowVersion == 1);
+    REQUIRE(res->results[i].row.has_value());
+    CHECK(res->results[i].row->id == clean[i]);
+    CHECK(res->results[i].row->row.at("recipient_id") == Json(p.provider.toString()));
+  }
+  auto seqs = seqsOf(clean);
+  for (std::size_t i = 1; i < seqs.size(); ++i) CHECK(seqs[i] == seqs[i - 1] + 1);
+  CHECK(p.value("SELECT count(*) FROM audit_event WHERE table_name = 'notification' AND operation = 'INSERT'"
+                " AND actor = 'device:' || $1",
+                p.device.toString()) == "5");
+  CHECK(p.value("SELECT last_device_seq::text FROM device WHERE device_id = $1::uuid", p.device.toString()) == "5");
+
+  // The third reuses an id that exists centrally: refused with the rule's words, its
+  // neighbours applied, nothing of it logged twice.
+  std::vector<Uuid> second = {newId(), newId(), clean[0], newId(), newId()};
+  PushRequest push;
+  for (const auto& id : second) push.mutations.push_back(arrival(id));
+  res = p.hub->applyPush(p.ctx, push);
+  REQUIRE(res.has_value());
+  REQUIRE(res->results.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(res->results[i].deviceSeq == push.mutations[i].deviceSeq);
+    if (i == 2) {
+      CHECK(res->results[i].status == ResultStatus::Rejected);
+      CHECK(res->results[i].code == "sync.constraint");
+      CHECK(res->results[i].message == "a record with this id already exists centrally");
+    } else {
+      CHECK(res->results[i].status == ResultStatus::Applied);
+      CHECK(res->results[i].rowVersion == 1);
+    }
+  }
+  seqs = seqsOf({second[0], second[1], second[3], second[4]});
+  for (std::size_t i = 1; i < seqs.size(); ++i) CHECK(seqs[i] > seqs[i - 1]);
+  CHECK(p.value("SELECT count(*) FROM change_log WHERE entity_id = $1::uuid", clean[0].toString()) == "1");
+  CHECK(p.value("SELECT count(*) FROM idempotency_record WHERE device_id = $1::uuid", p.device.toString()) == "10");
+  CHECK(p.value("SELECT last_device_seq::text FROM device WHERE device_id = $1::uuid", p.device.toString()) == "10");
+
+  // A repeat of the whole push: the stored answers, nothing new.
+  auto again = p.hub->applyPush(p.ctx, push);
+  REQUIRE(again.has_value());
+  for (std::size_t i = 0; i < 5; ++i) CHECK(again->results[i].status == res->results[i].status);
+  CHECK(p.value("SELECT count(*) FROM notification WHERE recipient_id = $1::uuid", p.provider.toString()) == "9");
+}

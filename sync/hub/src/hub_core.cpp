@@ -35,6 +35,10 @@ struct Refusal {
 
 [[noreturn]] void refuse(std::string code, std::string message) { throw Refusal{std::move(code), std::move(message)}; }
 
+// Thrown when the database refuses a multi-row insert of a batch: the batch is rolled back and
+// applied again one mutation at a time. Never leaves this file.
+struct RunRefused {};
+
 std::int64_t unixMs(Instant t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -309,18 +313,30 @@ struct HubCore::Impl {
     return array + "}";
   }
 
-  BatchIds loadBatchIds(pqxx::dbtransaction& tx, std::span<const Mutation> batch) {
+  // What a batch needs to know up front, in one statement: the results recorded earlier for its
+  // mutation ids (`stored`), and its ids' aliases and open reviews (BatchIds).
+  BatchIds loadBatchIds(pqxx::dbtransaction& tx, const std::string& deviceId, std::span<const Mutation> batch,
+                        std::map<Uuid, std::string>& stored) {
+    std::string mutationIds = "{";
+    for (const auto& m : batch) mutationIds += (mutationIds.size() > 1 ? "," : "") + m.mutationId.toString();
     BatchIds b;
     Params p;
+    p.add(deviceId);
+    p.add(mutationIds + "}");
     p.add(idsOf(batch));
-    for (const auto& r :
-         exec(tx, "SELECT entity, local_id::text, central_id::text FROM id_alias WHERE local_id = ANY($1::uuid[])", p))
-      b.aliases[{r[0].c_str(), *Uuid::parse(r[1].c_str())}] = *Uuid::parse(r[2].c_str());
     for (const auto& r : exec(tx,
-                              "SELECT local_patient_id::text, review_id::text FROM walkin_review"
-                              " WHERE local_patient_id = ANY($1::uuid[]) AND status = 'open'",
-                              p))
-      b.reviews[*Uuid::parse(r[0].c_str())] = *Uuid::parse(r[1].c_str());
+                              "SELECT 'stored', mutation_id::text, result::text, NULL FROM idempotency_record"
+                              " WHERE device_id = $1::uuid AND mutation_id = ANY($2::uuid[])"
+                              " UNION ALL SELECT 'alias', entity, local_id::text, central_id::text FROM id_alias"
+                              " WHERE local_id = ANY($3::uuid[])"
+                              " UNION ALL SELECT 'review', local_patient_id::text, review_id::text, NULL FROM walkin_review"
+                              " WHERE local_patient_id = ANY($3::uuid[]) AND status = 'open'",
+                              p)) {
+      const std::string_view kind = r[0].c_str();
+      if (kind == "stored") stored[*Uuid::parse(r[1].c_str())] = r[2].c_str();
+      else if (kind == "alias") b.aliases[{r[1].c_str(), *Uuid::parse(r[2].c_str())}] = *Uuid::parse(r[3].c_str());
+      else b.reviews[*Uuid::parse(r[1].c_str())] = *Uuid::parse(r[2].c_str());
+    }
     return b;
   }
 
@@ -548,12 +564,14 @@ struct HubCore::Impl {
     return run;
   }
 
-  // Inserts a run in one statement inside a savepoint and answers each mutation with the row
-  // the database returned (the same results and rows the one-by-one path gives; the per-row
-  // triggers fire in the run's order, so the change log keeps the push's order). false, with
-  // nothing kept, when the database refuses the statement: the caller then applies the run one
-  // by one, which finds the mutation at fault. Sent unprepared: its text varies with the run.
-  bool insertRun(pqxx::dbtransaction& tx, std::span<const Mutation> run, const std::vector<Json::Object>& rows,
+  // Inserts a run in one statement and answers each mutation with the row the database returned
+  // (the same results and rows the one-by-one path gives; the row triggers fire in the run's
+  // order, so the change log keeps the push's order). No savepoint of its own: when the database
+  // refuses the statement it throws RunRefused, the batch's transaction is rolled back and the
+  // batch applied again one mutation at a time (runsOff), which finds the mutation at fault.
+  // Sent unprepared: its text varies with the run.
+  bool runsOff = false;
+  void insertRun(pqxx::dbtransaction& tx, std::span<const Mutation> run, const std::vector<Json::Object>& rows,
                  std::vector<Applied>& out) {
     const EntitySpec& spec = *hub::entitySpec(run.front().entity);
     std::vector<const ColumnSpec*> cols;  // every column any row writes, in the spec's order
@@ -578,7 +596,6 @@ struct HubCore::Impl {
       sql += ")";
     }
     sql += " RETURNING " + hub::rowColumnsSql(spec);
-    Savepoint sp(tx, "run");
     pqxx::result returned;
     try {
       const auto ptrs = p.pointers();
@@ -588,10 +605,8 @@ struct HubCore::Impl {
     } catch (const pqxx::insufficient_resources&) {
       throw;
     } catch (const pqxx::sql_error&) {
-      sp.rollback();
-      return false;
+      throw RunRefused{};
     }
-    sp.release();
     std::map<Uuid, CentralRow> byId;
     const auto entity = entityFromTable(spec.table);
     for (const auto& r : returned)
@@ -606,7 +621,6 @@ struct HubCore::Impl {
       }
       out.push_back(std::move(a));
     }
-    return true;
   }
 
   // [SECTION] Push: batches
@@ -757,12 +771,17 @@ Result<PushResponse> HubCore::Impl::push(const DeviceContext& device, const Push
   for (std::size_t at = 0; at < all.size(); at += options.batchSize) {
     const auto batch = all.subspan(at, std::min(options.batchSize, all.size() - at));
     // A serialization failure or deadlock undoes the whole batch: retry it a few times.
+    runsOff = false;
     for (int attempt = 0;; ++attempt) {
       if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
       try {
         auto results = pushBatch(device, batch);
+        runsOff = false;
         res.results.insert(res.results.end(), results.begin(), results.end());
         break;
+      } catch (const RunRefused&) {
+        runsOff = true;  // nothing of the batch was kept: again, one mutation at a time
+        continue;
       } catch (const Refusal& whole) {
         return fail(ErrorDomain::Conflict, whole.code, whole.message);
       } catch (const pqxx::transaction_rollback&) {
@@ -793,19 +812,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
   // What this batch needs to know up front, in three statements rather than three a mutation.
   std::map<Uuid, std::string> stored;  // mutation id -> result recorded earlier
-  {
-    std::string ids = "{";
-    for (const auto& m : batch) ids += (ids.size() > 1 ? "," : "") + m.mutationId.toString();
-    Params p;
-    p.add(deviceId);
-    p.add(ids + "}");
-    for (const auto& r : exec(tx,
-                              "SELECT mutation_id::text, result::text FROM idempotency_record"
-                              " WHERE device_id = $1::uuid AND mutation_id = ANY($2::uuid[])",
-                              p))
-      stored[*Uuid::parse(r[0].c_str())] = r[1].c_str();
-  }
-  BatchIds known = loadBatchIds(tx, batch);
+  BatchIds known = loadBatchIds(tx, deviceId, batch, stored);
   batchIds = &known;
   struct Unset {
     BatchIds*& ptr;
@@ -814,30 +821,25 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
   std::vector<MutationResult> results;
   Json::Array records;  // the idempotency rows, written in one statement at the end
-  // Runs of plain new records go in one multi-row INSERT (see insertRun); a run the database
-  // refuses is applied again one mutation at a time below, each in its own savepoint.
-  std::size_t runEnd = 0;  // mutations before this index were tried as a run and failed
+  // Runs of plain new records go in one multi-row INSERT (see insertRun).
   std::vector<Applied> fromRun;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Mutation& m = batch[i];
-    if (i >= runEnd) {
+    if (!runsOff) {
       const std::vector<Json::Object> run = runOf(batch, i, stored, highWater);
-      const std::size_t end = i + run.size();
       if (run.size() >= 2) {
         fromRun.clear();
-        if (insertRun(tx, batch.subspan(i, run.size()), run, fromRun)) {
-          for (std::size_t k = 0; k < fromRun.size(); ++k) {
-            const Mutation& rm = batch[i + k];
-            records.push_back(Json::Object{{"m", Json(rm.mutationId.toString())},
-                                           {"s", Json(rm.deviceSeq)},
-                                           {"r", *Json::parse(resultRecord(fromRun[k].result))}});
-            highWater = rm.deviceSeq;
-            results.push_back(std::move(fromRun[k].result));
-          }
-          i = end - 1;
-          continue;
+        insertRun(tx, batch.subspan(i, run.size()), run, fromRun);
+        for (std::size_t k = 0; k < fromRun.size(); ++k) {
+          const Mutation& rm = batch[i + k];
+          records.push_back(Json::Object{{"m", Json(rm.mutationId.toString())},
+                                         {"s", Json(rm.deviceSeq)},
+                                         {"r", *Json::parse(resultRecord(fromRun[k].result))}});
+          highWater = rm.deviceSeq;
+          results.push_back(std::move(fromRun[k].result));
         }
-        runEnd = end;
+        i += run.size() - 1;
+        continue;
       }
     }
     if (auto it = stored.find(m.mutationId); it != stored.end()) {
@@ -911,19 +913,17 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
     highWater = m.deviceSeq;
     results.push_back(std::move(applied.result));
   }
-  if (!records.empty()) {
-    Params p;
-    p.add(deviceId);
-    p.add(device.practiceId.toString());
-    p.add(Json(std::move(records)).dump());
-    exec(tx,
-         "INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
-         " SELECT $1::uuid, (e->>'m')::uuid, $2::uuid, (e->>'s')::bigint, e->'r' FROM jsonb_array_elements($3::jsonb) e",
-         p);
-  }
-  tx.exec_params(
-      "UPDATE device SET last_device_seq = $1, last_seen_at = now() AT TIME ZONE 'UTC' WHERE device_id = $2::uuid",
-      highWater, deviceId);
+  // The idempotency records and the device's high-water mark in one statement.
+  Params p;
+  p.add(deviceId);
+  p.add(device.practiceId.toString());
+  p.add(Json(std::move(records)).dump());
+  p.add(std::to_string(highWater));
+  exec(tx,
+       "WITH recorded AS (INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
+       " SELECT $1::uuid, (e->>'m')::uuid, $2::uuid, (e->>'s')::bigint, e->'r' FROM jsonb_array_elements($3::jsonb) e)"
+       " UPDATE device SET last_device_seq = $4::bigint, last_seen_at = now() AT TIME ZONE 'UTC' WHERE device_id = $1::uuid",
+       p);
   tx.commit();
   return results;
 }
