@@ -355,3 +355,54 @@ TEST_CASE("a run of new records: one refused among them, the others applied in p
   for (std::size_t i = 0; i < 5; ++i) CHECK(again->results[i].status == res->results[i].status);
   CHECK(p.value("SELECT count(*) FROM notification WHERE recipient_id = $1::uuid", p.provider.toString()) == "9");
 }
+
+// Another system can write a row the model does not accept (here a notification whose template
+// key is a number). It must not fail every device's pages: it is left out and reported, by
+// entity and id, never its values; a later change to it is not taken for the row leaving.
+TEST_CASE("a central row the model cannot decode is left out of pages and reported without values") {
+  HubPractice p;
+  const Uuid bad = newId(), good = newId();
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status, created_at)"
+                   " VALUES ($1::uuid, $3::uuid, 'provider', 'patient_arrived', '{\"template_key\": 5, \"params\": {\"x\": \"Zebedee\"}}',"
+                   " 'pending', $4::timestamp), ($2::uuid, $3::uuid, 'provider', 'patient_arrived', '{\"template_key\": \"patient_arrived\"}',"
+                   " 'pending', $4::timestamp)",
+                   bad.toString(), good.toString(), p.provider.toString(), formatInstant(kNow - hours{1}));
+    tx.commit();
+  }
+  std::vector<std::string> lines;
+  HubOptions o{central().hubDsn(), sim::kPiiKey, sim::kHashKey, {}, [] { return kNow; }, 100};
+  o.log = [&](const std::string& line) { lines.push_back(line); };
+  auto hub = HubCore::connect(std::move(o));
+  REQUIRE(hub.has_value());
+  auto has = [](const PullResponse& page, const Uuid& id) {
+    return std::ranges::any_of(page.changes, [&](const Change& c) { return c.id == id; });
+  };
+  auto first = (*hub)->pull(p.ctx, PullRequest{});
+  REQUIRE_MESSAGE(first.has_value(), first.error().message);
+  CHECK(has(*first, good));
+  CHECK_FALSE(has(*first, bad));
+  CHECK_FALSE(first->more);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("sync.undecodable_row") != std::string::npos);
+  CHECK(lines[0].find(bad.toString()) != std::string::npos);
+  CHECK(lines[0].find("Zebedee") == std::string::npos);
+
+  // Both change centrally: the good one comes as an upsert, the bad one not at all (not a leave).
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("UPDATE notification SET status = 'sent' WHERE notification_id IN ($1::uuid, $2::uuid)", bad.toString(),
+                   good.toString());
+    tx.commit();
+  }
+  PullRequest next;
+  next.after = first->cursor;
+  auto later = (*hub)->pull(p.ctx, next);
+  REQUIRE(later.has_value());
+  CHECK(has(*later, good));
+  CHECK_FALSE(has(*later, bad));
+  CHECK(lines.size() == 2);
+}

@@ -3,12 +3,14 @@
 #include "anteroom/sync/hub_core.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include <pqxx/pqxx>
 
+#include "anteroom/model/data_window.hpp"
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/record_rules.hpp"
 #include "anteroom/model/row_json.hpp"
@@ -115,16 +117,19 @@ Result<Json::Object> canonical(Entity entity, const Json::Object& row) {
 bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 
 // A result row of hub::selectRowsSql (id, row_version, deleted, row JSON) as a CentralRow in
-// the model's canonical form; nullopt for JSON the server should never produce.
+// the model's canonical form; nullopt for a row the model cannot decode (written centrally by
+// another system in a shape the model does not accept): sending it would fail the device's
+// whole page, so callers leave it out and report it (Impl::decode).
 std::optional<CentralRow> rowFrom(const pqxx::row& r, Entity entity) {
   auto parsed = Json::parse(r[3].c_str());
   if (!parsed || !parsed->isObject()) return std::nullopt;
+  auto canon = canonical(entity, parsed->asObject());
+  if (!canon) return std::nullopt;
   CentralRow row;
   row.id = *Uuid::parse(r[0].c_str());
   row.rowVersion = r[1].as<std::int64_t>();
   row.deleted = r[2].as<bool>();
-  auto canon = canonical(entity, parsed->asObject());
-  row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
+  row.row = std::move(*canon);
   return row;
 }
 
@@ -198,6 +203,21 @@ struct HubCore::Impl {
     }
   }
 
+  // One line for an operator: a dotted code and ids, never row values.
+  void warn(const std::string& line) const {
+    if (options.log) options.log(line);
+    else std::fprintf(stderr, "<4>anteroom-hub: %s\n", line.c_str());
+  }
+
+  // rowFrom, reporting a row the model cannot decode (by entity and id only).
+  std::optional<CentralRow> decode(const pqxx::row& r, const EntitySpec& spec) {
+    auto row = rowFrom(r, *entityFromTable(spec.table));
+    if (!row)
+      warn("sync.undecodable_row: central " + spec.table + " " + r[0].c_str() +
+           " does not fit the model; it is left out of device pages and push answers");
+    return row;
+  }
+
   static void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
     tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
                    device.practiceId.toString(), "device:" + device.deviceId.toString());
@@ -216,9 +236,8 @@ struct HubCore::Impl {
     const int n = p.add(array);
     std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
     if (forUpdate) sql += " FOR UPDATE";
-    const auto entity = entityFromTable(spec.table);
     for (const auto& r : exec(tx, sql, p))
-      if (auto row = rowFrom(r, *entity)) out.push_back(std::move(*row));
+      if (auto row = decode(r, spec)) out.push_back(std::move(*row));
     return out;
   }
 
@@ -608,9 +627,8 @@ struct HubCore::Impl {
       throw RunRefused{};
     }
     std::map<Uuid, CentralRow> byId;
-    const auto entity = entityFromTable(spec.table);
     for (const auto& r : returned)
-      if (auto row = rowFrom(r, *entity)) byId.emplace(row->id, std::move(*row));
+      if (auto row = decode(r, spec)) byId.emplace(row->id, std::move(*row));
     for (const Mutation& m : run) {
       Applied a;
       a.result.mutationId = m.mutationId;
@@ -991,22 +1009,14 @@ std::string HubCore::Impl::constraintWords(const pqxx::sql_error& e) {
 
 namespace {
 
-// The device's data window (DESIGN 3), in UTC days with a day's margin either side, the same
-// bounds as the store's purge so the hub never sends what the device would purge at once.
-struct Window {
-  Instant from{};
-  Instant to{};
-  Instant notificationsFrom{};
-  Date throughDay{};  // the window's last day, for the cursor
+// The device's data window (the model's dataWindowAt, which the store's purge uses too), with
+// its last day for the cursor.
+struct Window : DataWindow {
+  Date throughDay{};
 };
 
 Window windowAt(Instant now, int daysAhead) {
-  using namespace std::chrono;
-  const Instant today = floor<days>(now);
-  Window w;
-  w.from = today - days{2};
-  w.to = today + days{daysAhead + 2};
-  w.notificationsFrom = now - days{7};
+  Window w{dataWindowAt(now, daysAhead), {}};
   w.throughDay = toDate(w.to);
   return w;
 }
@@ -1098,7 +1108,9 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       put(spec, std::move(c));
     };
     // Rows of `spec` among `ids`, read from this snapshot in one statement, each with whether
-    // the device keeps it (its window).
+    // the device keeps it (its window). A row the model cannot decode is left out (reported);
+    // the device keeps what it has of it rather than being told it left.
+    std::set<Uuid> undecodable;
     auto readKept = [&](const EntitySpec& spec, const std::vector<Uuid>& ids) {
       std::vector<std::pair<CentralRow, bool>> rows;
       if (ids.empty()) return rows;
@@ -1113,9 +1125,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           bindWindow(hub::selectRowsSql(spec, cond.empty() ? "true" : cond) + " WHERE t." + spec.idColumn + " = ANY($" +
                          std::to_string(n) + "::uuid[])",
                      window, p);
-      const auto entity = entityFromTable(spec.table);
-      for (const auto& r : exec(tx, sql, p))
-        if (auto row = rowFrom(r, *entity)) rows.emplace_back(std::move(*row), r[4].as<bool>());
+      for (const auto& r : exec(tx, sql, p)) {
+        if (auto row = decode(r, spec)) rows.emplace_back(std::move(*row), r[4].as<bool>());
+        else undecodable.insert(*Uuid::parse(r[0].c_str()));
+      }
       return rows;
     };
     // The patients (and a request's slot) a kept row references, so the device has them.
@@ -1144,10 +1157,8 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         const std::string sql = bindWindow(hub::selectRowsFromSql(spec, source) + " ORDER BY t." + spec.idColumn, window, p);
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
-          auto row = rowFrom(r, *entityFromTable(spec.table));
-          if (!row) continue;
-          put(spec, toChange(spec, *row));
-          next.snapshot->after = row->id;
+          next.snapshot->after = *Uuid::parse(r[0].c_str());  // past a row left out, too
+          if (auto row = decode(r, spec)) put(spec, toChange(spec, *row));
         }
         const std::size_t asked = budget;
         budget -= rows.size();
@@ -1191,7 +1202,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           put(*spec, toChange(*spec, row));
         }
         for (const auto& id : live)
-          if (!found.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
+          if (!found.contains(id) && !undecodable.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
       }
     }
 
@@ -1210,7 +1221,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
                                      std::to_string(b) + "::timestamp";
         // selectRowsSql numbers no parameters of its own for these entities.
         for (const auto& r : exec(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
-          auto row = rowFrom(r, *entityFromTable(spec.table));
+          auto row = decode(r, spec);
           if (!row) continue;
           noteReferences(spec, row->row);
           put(spec, toChange(spec, *row));

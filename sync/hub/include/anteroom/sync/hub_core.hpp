@@ -30,6 +30,10 @@ struct HubOptions {
   // (which keeps no session for a client between transactions). Nothing else the core does
   // needs a session: every setting it makes is local to its transaction.
   bool preparedStatements = true;
+  // Where the core reports what an operator should know of (one line: a dotted code and ids,
+  // never row values), e.g. a central row the model cannot decode, which is left out of pages.
+  // Unset: stderr with the journald warning prefix "<4>anteroom-hub: ".
+  std::function<void(const std::string&)> log = {};
 };
 
 // The device a request comes from, once its certificate has been matched to an enrolled,
