@@ -97,7 +97,8 @@ Result<Cursor> decodeCursor(std::string_view text) {
   }
   if (k < parts.size()) {
     std::int64_t entity = 0;
-    if (!number(parts[k].substr(1), entity) || entity > 64) return bad();
+    // The snapshot part is "s<entity>": checked before substr, which throws on an empty part.
+    if (!parts[k].starts_with('s') || !number(parts[k].substr(1), entity) || entity > 64) return bad();
     c.snapshot = SnapshotPosition{static_cast<int>(entity), std::nullopt};
     ++k;
     if (k < parts.size()) {
