@@ -1029,6 +1029,14 @@ Result<std::vector<OutboxMutation>> Store::pendingOutbox(std::size_t limit) {
 
 Result<std::int64_t> Store::pendingOutboxCount() { return m_impl->countOutbox(); }
 
+Result<std::int64_t> Store::lastOutboxSeq() {
+  // AUTOINCREMENT keeps the highest rowid ever used in sqlite_sequence (no row before the first).
+  auto v = m_impl->conn.scalar("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)");
+  if (!v) return std::unexpected(v.error());
+  if (!*v || !std::holds_alternative<std::int64_t>(**v)) return std::int64_t{0};
+  return std::get<std::int64_t>(**v);
+}
+
 Result<std::vector<AuditEvent>> Store::auditTrail(std::size_t limit) {
   auto stmt = m_impl->conn.cached(
       "SELECT audit_id, at, actor_kind, actor_id, action, entity, entity_id, fields FROM audit_log"
