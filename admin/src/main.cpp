@@ -40,6 +40,11 @@ constexpr const char* kTopHelp =
     "                                    the waiting patients who fit a slot, best first\n"
     "  central migrate --dsn DSN         apply the central PostgreSQL schema's pending migrations\n"
     "  central status  --dsn DSN         applied and pending central migrations\n"
+    "  ca init --dir D --hub-host HOST   make the practice CA and the hub's certificate; prints the hub key pin\n"
+    "  device enroll --ca-dir D --dsn DSN --practice-id ID --out E [--name N]\n"
+    "                                    certificate, key and syncd.toml for a new kiosk; registers it centrally\n"
+    "  device revoke --dsn DSN --device-id ID\n"
+    "                                    the hub refuses the device from its next request\n"
     "\n"
     "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
 
@@ -269,5 +274,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return cmdDemo(rest);
   if (command == "waitlist") return cmdWaitlist(rest);
   if (command == "central") return cmdCentral(rest);
+  if (command == "ca") return cmdCa(rest);
+  if (command == "device") return cmdDevice(rest);
   return usageError("unknown command '" + command + "'", kTopHelp);
 }
