@@ -178,6 +178,22 @@ TEST_CASE("ceilings: body size, depth and batch length") {
   CHECK(tooMany.error().message.find("more than 2") != std::string::npos);
 }
 
+TEST_CASE("a purge or a leave carries no row, even when one is sent") {
+  // Found by tests/fuzz/fuzz_pull_response: the decoder kept a row the encoder never writes.
+  for (const char* op : {"purge", "leave"}) {
+    CAPTURE(op);
+    const std::string body = std::string(R"({"changes":[{"entity":"appointment","id":"0190f5a0-0000-7000-8000-0000000000cc",)") +
+                             R"("op":")" + op + R"(","row_version":4,"row":{"status":"scheduled"}}],"cursor":"c1.9","more":false,"hlc":"h"})";
+    auto page = decodePullResponse(body);
+    REQUIRE(page.has_value());
+    REQUIRE(page->changes.size() == 1);
+    CHECK(page->changes[0].row.empty());
+    auto again = decodePullResponse(encode(*page));
+    REQUIRE(again.has_value());
+    CHECK(*again == *page);
+  }
+}
+
 TEST_CASE("cursors: round trip, start of feed, and refusal of foreign text") {
   CHECK(decodeCursor("")->seq == 0);
   const Cursor c{123456789, std::chrono::year{2026} / 1 / 31, std::nullopt};

@@ -423,6 +423,9 @@ Change loadChange(In& ar, std::size_t maxDepth) {
   require(entity, "entity");
   require(id, "id");
   require(op, "op");
+  // A purge or a leave has no row (saveChange writes none); one sent anyway is not kept, so a
+  // decoded change is what its encoding says.
+  if (c.op == ChangeOp::Purge || c.op == ChangeOp::Leave) c.row.clear();
   return c;
 }
 
