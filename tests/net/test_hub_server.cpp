@@ -363,6 +363,18 @@ TEST_CASE("PostgreSQL stopped: 503 with Retry-After, the hub keeps running; rest
   auto page = decodePullResponse(r.body);
   REQUIRE(page.has_value());
   CHECK_FALSE(page->changes.empty());
+
+  // A hub started while PostgreSQL is down waits for it, then serves.
+  REQUIRE(w.db.pg().stop().has_value());
+  std::thread restart([&] {
+    std::this_thread::sleep_for(seconds{3});
+    REQUIRE(w.db.pg().startDataDir(w.db.pg().dataDir()).has_value());
+  });
+  auto late = std::make_unique<HubProcess>(w.dir / "late-hub", hubConfig(w.pki, w.db.hubDsn(), w.dir / "late-hub"));
+  restart.join();
+  CHECK(late->log().find("the central database cannot be reached yet") != std::string::npos);
+  Client lc(late->port(), w.pki.caCert(), &w.deviceCert);
+  CHECK(lc.get("/v1/health").status == 200);
 }
 
 TEST_CASE("bad configuration: one line naming the file, the line and the key; exit 2") {
@@ -396,6 +408,13 @@ TEST_CASE("bad configuration: one line naming the file, the line and the key; ex
     CHECK(std::count(res.stderrText.begin(), res.stderrText.end(), '\n') == 1);
     CHECK(res.stderrText.find(k.expect) != std::string::npos);
   }
+  // PostgreSQL settings that would let PHI into its log: the hub refuses to serve.
+  writeFile(dir / "hub.toml", good);
+  w.db.exec("ALTER ROLE anteroom_hub SET log_min_messages = 'debug1'");
+  auto unsafe = runHubToExit({"--config", (dir / "hub.toml").string()}, dir);
+  w.db.exec("ALTER ROLE anteroom_hub RESET log_min_messages");
+  CHECK(unsafe.code == 1);
+  CHECK(unsafe.stderrText.find("refusing to serve: log_min_messages") != std::string::npos);
   // A key file others can read is refused.
   writeFile(dir / "hub.toml", good);
   ::chmod((dir / "pii.key").c_str(), 0644);
