@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <thread>
 
 #include "anteroom/model/row_json.hpp"
@@ -242,6 +243,38 @@ TEST_CASE("mutual TLS: no certificate, another CA's certificate and TLS 1.1 fail
   CHECK(shell(base + " -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:AES128-SHA'") != 0);
   CHECK(readFile(w.dir / "s_client.log").find("Cipher is (NONE)") != std::string::npos);
   CHECK(w.hub->running());
+}
+
+TEST_CASE("sslscan with the device certificate finds TLS 1.2 and 1.3 only, and only ECDHE with AEAD ciphers") {
+  auto& w = world();
+  if (shell("command -v sslscan >/dev/null 2>&1") != 0) {
+    MESSAGE("sslscan is not installed (scripts/deps); skipped");
+    return;
+  }
+  const fs::path out = w.dir / "sslscan.txt";
+  REQUIRE(shell("sslscan --no-colour --no-heartbleed --certs=" + w.deviceCert.cert.string() + " --pk=" +
+                w.deviceCert.key.string() + " 127.0.0.1:" + std::to_string(w.hub->port()) + " >" + out.string() +
+                " 2>&1") == 0);
+  const std::string text = readFile(out);
+  CAPTURE(text);
+  for (const char* off : {"SSLv2     disabled", "SSLv3     disabled", "TLSv1.0   disabled", "TLSv1.1   disabled"})
+    CHECK(text.find(off) != std::string::npos);
+  CHECK(text.find("TLSv1.2   enabled") != std::string::npos);
+  CHECK(text.find("TLSv1.3   enabled") != std::string::npos);
+  // Every accepted cipher line names an AEAD suite with ephemeral keys.
+  std::istringstream lines(text);
+  int accepted = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("Preferred") && !line.starts_with("Accepted")) continue;
+    ++accepted;
+    CAPTURE(line);
+    const bool aead = line.find("GCM") != std::string::npos || line.find("CHACHA20") != std::string::npos;
+    const bool ephemeral = line.find("TLSv1.3") != std::string::npos || line.find("ECDHE") != std::string::npos;
+    CHECK(aead);
+    CHECK(ephemeral);
+    CHECK(line.find("CBC") == std::string::npos);
+  }
+  CHECK(accepted >= 3);
 }
 
 TEST_CASE("bad requests get 400/404/405/409/413 with a reason, and the hub goes on serving") {
