@@ -30,17 +30,19 @@ using namespace std::chrono;
 
 // [SECTION] Shared state
 
+// Members are destroyed in reverse: the io_context last, after the parked pulls (which hold
+// its strands) and with the connection count still there for the sessions it destroys.
 struct HubServer::Shared {
   HubConfig config;
   sync::WireLimits wire;
   ServerLimits limits;
+  std::atomic<int> open{0};
   asio::io_context ioc;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   std::optional<tcp::acceptor> acceptor;
   ParkRegistry parks;
   std::unique_ptr<WorkerPool> pool;
   std::unique_ptr<ChangeListener> listener;
-  std::atomic<int> open{0};
   std::atomic<std::uint64_t> nextToken{1};
   std::vector<std::thread> ioThreads;
   std::mutex logMutex;
