@@ -143,10 +143,8 @@ int main(int argc, char** argv) {
   if (config->once) {
     auto r = supervisor.runOnce();
     g_supervisor.store(nullptr);
-    if (!r) return 1;  // the supervisor logged it, in words and with its code
-    std::fprintf(stderr, "<6>anteroom-syncd: synced once: pushed %zu, acknowledged %zu, refused %zu, received %zu changes in %zu pages\n",
-                 r->pushed, r->acknowledged, r->rejected, r->changes, r->pages);
-    return 0;
+    // The supervisor logged the outcome: "synced: ..." or "sync failed: CODE: words".
+    return r ? 0 : 1;
   }
   notifier.send("READY=1");
   supervisor.run();

@@ -30,9 +30,9 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 // [SECTION] Fixtures
-const TestPki& pki() {
+const CannedPki& pki() {
   static TempDir dir("anteroom-pki-");
-  static TestPki made = TestPki::make(dir.path());
+  static CannedPki made = CannedPki::make(dir.path());
   return made;
 }
 

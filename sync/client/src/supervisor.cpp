@@ -155,7 +155,7 @@ Result<SessionReport> Supervisor::session(int waitSeconds) {
   return report;
 }
 
-void Supervisor::recordSuccess(const SessionReport& report) {
+void Supervisor::recordSuccess(const SessionReport& report, bool quietWhenIdle) {
   const Instant at = now();
   auto written = m_store.syncWrite(at, [&](store::SyncTx& tx) -> Result<void> {
     if (auto r = tx.setValue(kLastSuccessKey, formatInstant(at)); !r) return r;
@@ -166,7 +166,7 @@ void Supervisor::recordSuccess(const SessionReport& report) {
   if (!written) log(LogPriority::Warning, "cannot record the sync status: " + written.error().code);
   if (m_failing) log(LogPriority::Info, "sync works again");
   m_failing = false;
-  if (report.pushed > 0 || report.changes > 0 || report.resynced) {
+  if (!quietWhenIdle || report.pushed > 0 || report.changes > 0 || report.resynced) {
     log(LogPriority::Info, "synced: pushed " + std::to_string(report.pushed) + ", acknowledged " +
                                std::to_string(report.acknowledged) + ", refused " + std::to_string(report.rejected) +
                                ", received " + std::to_string(report.changes) + " changes in " +
@@ -194,7 +194,7 @@ void Supervisor::recordFailure(const Error& error, std::optional<Instant> nextAt
 Result<SessionReport> Supervisor::runOnce() {
   auto r = session(0);
   if (r) {
-    recordSuccess(*r);
+    recordSuccess(*r, false);
   } else {
     recordFailure(r.error(), std::nullopt);
   }
@@ -229,7 +229,7 @@ void Supervisor::run() {
     auto r = session(m_options.waitSeconds);
     if (m_stop.load()) break;
     if (r) {
-      recordSuccess(*r);
+      recordSuccess(*r, true);
       attempt = 0;
       continue;  // the long-poll was the wait
     }

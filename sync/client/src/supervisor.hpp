@@ -98,7 +98,8 @@ class Supervisor {
 
  private:
   Result<SessionReport> session(int waitSeconds);
-  void recordSuccess(const SessionReport& report);
+  // Logs what moved; an idle long-poll round is not logged when quietWhenIdle.
+  void recordSuccess(const SessionReport& report, bool quietWhenIdle);
   void recordFailure(const Error& error, std::optional<Instant> nextAttempt);
   // Waits `delay` or less: ends early on stop, the network's return, or a local write (but
   // never before the hub's Retry-After). Returns true when the network came back.
