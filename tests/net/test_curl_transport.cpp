@@ -770,3 +770,28 @@ TEST_CASE("anteroom-syncd exits 2 with one line for a bad config, and 1 when the
   CHECK_MESSAGE(offline.err.find("sync failed: sync.offline: the hub cannot be reached") != std::string::npos, offline.err);
   CHECK(offline.err.find("<4>anteroom-syncd: ") == 0);
 }
+
+TEST_CASE("no busy loop: without a long-poll the daemon pauses between rounds, and so it does for a hub that never parks") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));  // answers at once
+  REQUIRE(server.ok());
+  DaemonStores stores;
+  for (int wait : {0, 25}) {
+    CAPTURE(wait);
+    pulls = 0;
+    auto t = transportFor(server, {pki().hubPin});  // a stopped transport stays stopped
+    auto options = quietOptions();
+    options.waitSeconds = wait;
+    options.idlePoll = 500ms;
+    sync::Supervisor supervisor(stores.daemon, stores.watcher, *t, options);
+    std::thread runner([&] { supervisor.run(); });
+    std::this_thread::sleep_for(2200ms);
+    supervisor.requestStop();
+    runner.join();
+    // 500 ms (wait 0) or 1 s (a hub that answers a long-poll at once) between rounds.
+    CHECK(pulls.load() >= 2);
+    CHECK(pulls.load() <= (wait == 0 ? 6 : 4));
+    MESSAGE("rounds in 2.2 s with wait_s=" << wait << ": " << pulls.load());
+  }
+}

@@ -218,6 +218,18 @@ bool Supervisor::waitBeforeRetry(std::chrono::milliseconds delay, std::optional<
   return false;
 }
 
+void Supervisor::waitIdle(std::chrono::milliseconds delay) {
+  const auto until = SteadyClock::now() + delay;
+  std::unique_lock lock(m_mutex);
+  while (!m_stop.load() && !m_localWrite.load()) {
+    if (m_networkUp.exchange(false)) return;
+    touch();
+    const auto now = SteadyClock::now();
+    if (now >= until) return;
+    m_wake.wait_for(lock, std::min<SteadyClock::duration>(until - now, 250ms));
+  }
+}
+
 void Supervisor::run() {
   log(LogPriority::Info, "device " + m_store.deviceId().toString() + " syncing");
   std::thread watcher([this] { watch(); });
@@ -225,13 +237,21 @@ void Supervisor::run() {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   while (!m_stop.load()) {
     touch();
-    m_networkUp.store(false);
+    const auto began = SteadyClock::now();
     auto r = session(m_options.waitSeconds);
     if (m_stop.load()) break;
     if (r) {
       recordSuccess(*r, true);
       attempt = 0;
-      continue;  // the long-poll was the wait
+      // The long-poll was the wait. Without one (wait_s = 0), or from a hub that answers an
+      // empty page at once, pause before the next round: a local write still ends it.
+      const bool idle = r->pushed == 0 && r->changes == 0;
+      if (m_options.waitSeconds == 0) {
+        waitIdle(m_options.idlePoll);
+      } else if (idle && SteadyClock::now() - began < 1s) {
+        waitIdle(1s);
+      }
+      continue;
     }
     if (r.error().code == "sync.interrupted") {
       std::lock_guard lock(m_statsMutex);

@@ -47,6 +47,8 @@ using LogSink = std::function<void(LogPriority, std::string_view)>;
 struct SupervisorOptions {
   BackoffPolicy backoff;
   int waitSeconds = 25;         // long-poll wait of a steady-state pull
+  // With waitSeconds 0 (no long-poll), the pause between rounds; a local write ends it.
+  std::chrono::milliseconds idlePoll{10000};
   std::size_t pushBatch = 100;
   int pullLimit = 500;
   std::chrono::milliseconds watchInterval{250};  // the local-write watcher's tick
@@ -104,6 +106,8 @@ class Supervisor {
   // Waits `delay` or less: ends early on stop, the network's return, or a local write (but
   // never before the hub's Retry-After). Returns true when the network came back.
   bool waitBeforeRetry(std::chrono::milliseconds delay, std::optional<std::chrono::seconds> retryAfter);
+  // Waits up to `delay`; ends early on stop, a local write or the network's return.
+  void waitIdle(std::chrono::milliseconds delay);
   void watch();
   void log(LogPriority priority, const std::string& line) const;
   Instant now() const;
