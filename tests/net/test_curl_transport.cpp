@@ -3,10 +3,14 @@
 // the long-poll abort hook, the backoff table, the local-write watcher, and the config errors.
 #include <doctest/doctest.h>
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -794,4 +798,35 @@ TEST_CASE("no busy loop: without a long-poll the daemon pauses between rounds, a
     CHECK(pulls.load() <= (wait == 0 ? 6 : 4));
     MESSAGE("rounds in 2.2 s with wait_s=" << wait << ": " << pulls.load());
   }
+}
+
+TEST_CASE("netlink: a link up and running or a new address means the network may be back; anything else does not") {
+  auto message = [](std::uint16_t type, unsigned flags) {
+    std::string m(NLMSG_SPACE(sizeof(ifinfomsg)), '\0');
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<std::uint32_t>(NLMSG_LENGTH(sizeof(ifinfomsg)));
+    h.nlmsg_type = type;
+    ifinfomsg info{};
+    info.ifi_flags = flags;
+    std::memcpy(m.data(), &h, sizeof h);
+    std::memcpy(m.data() + NLMSG_HDRLEN, &info, sizeof info);
+    return m;
+  };
+  CHECK(sync::netlinkSaysUp(message(RTM_NEWLINK, IFF_UP | IFF_RUNNING)));
+  CHECK_FALSE(sync::netlinkSaysUp(message(RTM_NEWLINK, IFF_UP)));  // no carrier yet
+  CHECK_FALSE(sync::netlinkSaysUp(message(RTM_DELLINK, IFF_UP | IFF_RUNNING)));
+  CHECK(sync::netlinkSaysUp(message(RTM_NEWADDR, 0)));
+  CHECK_FALSE(sync::netlinkSaysUp(message(RTM_DELADDR, 0)));
+  // Several in one datagram: the second one counts.
+  CHECK(sync::netlinkSaysUp(message(RTM_DELADDR, 0) + message(RTM_NEWLINK, IFF_UP | IFF_RUNNING)));
+  // Truncated or garbage: read as far as it is whole, never past the end.
+  const std::string up = message(RTM_NEWLINK, IFF_UP | IFF_RUNNING);
+  CHECK_FALSE(sync::netlinkSaysUp(up.substr(0, 10)));
+  CHECK_FALSE(sync::netlinkSaysUp(up.substr(0, up.size() - 8)));
+  CHECK_FALSE(sync::netlinkSaysUp(std::string(64, '\xff')));
+  CHECK_FALSE(sync::netlinkSaysUp(""));
+  // The socket itself opens where netlink exists (not a failure where it does not).
+  sync::NetlinkWatch watch;
+  MESSAGE("netlink socket " << std::string(watch.fd() >= 0 ? "open" : "unavailable here"));
+  CHECK_FALSE(watch.drainCameUp());  // nothing queued yet is not "up"
 }

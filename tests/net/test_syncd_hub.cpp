@@ -235,6 +235,11 @@ TEST_CASE("the daemon sends READY=1, pushes a local write within a second while 
   REQUIRE(synced());
   std::this_thread::sleep_for(1s);
 
+  {
+    auto s = p.open();
+    CHECK_FALSE(stateOf(s, "daemon_heartbeat_at").empty());
+    CHECK(stateOf(s, "last_error").empty());
+  }
   // The watchdog pings at half of WATCHDOG_USEC while the daemon is alive (parked included).
   const ssize_t ping = ::recv(sock, buffer, sizeof buffer - 1, 0);
   REQUIRE(ping > 0);

@@ -60,6 +60,26 @@ NetlinkWatch::~NetlinkWatch() {
   if (m_fd >= 0) ::close(m_fd);
 }
 
+bool netlinkSaysUp(std::string_view messages) {
+  // NLMSG_OK/NLMSG_NEXT by hand: the macros' casts do not pass the project's warnings.
+  bool up = false;
+  std::size_t offset = 0;
+  const std::size_t total = messages.size();
+  while (offset + sizeof(nlmsghdr) <= total) {
+    nlmsghdr h{};
+    std::memcpy(&h, messages.data() + offset, sizeof h);
+    if (h.nlmsg_len < sizeof(nlmsghdr) || offset + h.nlmsg_len > total) break;
+    if (h.nlmsg_type == RTM_NEWADDR) up = true;
+    if (h.nlmsg_type == RTM_NEWLINK && h.nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))) {
+      ifinfomsg info{};
+      std::memcpy(&info, messages.data() + offset + NLMSG_HDRLEN, sizeof info);
+      if ((info.ifi_flags & IFF_UP) != 0 && (info.ifi_flags & IFF_RUNNING) != 0) up = true;
+    }
+    offset += NLMSG_ALIGN(h.nlmsg_len);
+  }
+  return up;
+}
+
 bool NetlinkWatch::drainCameUp() {
   if (m_fd < 0) return false;
   bool up = false;
@@ -67,21 +87,7 @@ bool NetlinkWatch::drainCameUp() {
   for (;;) {
     const ssize_t n = ::recv(m_fd, buffer.data(), buffer.size(), 0);
     if (n <= 0) break;
-    // NLMSG_OK/NLMSG_NEXT by hand: the macros' casts do not pass the project's warnings.
-    std::size_t offset = 0;
-    const auto total = static_cast<std::size_t>(n);
-    while (offset + sizeof(nlmsghdr) <= total) {
-      nlmsghdr h{};
-      std::memcpy(&h, buffer.data() + offset, sizeof h);
-      if (h.nlmsg_len < sizeof(nlmsghdr) || offset + h.nlmsg_len > total) break;
-      if (h.nlmsg_type == RTM_NEWADDR) up = true;
-      if (h.nlmsg_type == RTM_NEWLINK && h.nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))) {
-        ifinfomsg info{};
-        std::memcpy(&info, buffer.data() + offset + NLMSG_HDRLEN, sizeof info);
-        if ((info.ifi_flags & IFF_UP) != 0 && (info.ifi_flags & IFF_RUNNING) != 0) up = true;
-      }
-      offset += NLMSG_ALIGN(h.nlmsg_len);
-    }
+    if (netlinkSaysUp(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) up = true;
   }
   return up;
 }

@@ -131,6 +131,10 @@ class Supervisor {
   bool m_failing = false;  // the last session failed (log recovery once)
 };
 
+// Whether rtnetlink messages say the network may be back: a link up and running, or a new
+// address. Malformed or truncated input is read as far as it is whole.
+bool netlinkSaysUp(std::string_view messages);
+
 // The netlink socket (RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR): readable when
 // an interface or address changes. -1 when netlink is unavailable (the watcher then polls).
 class NetlinkWatch {
