@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <string>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -88,6 +89,20 @@ class Daemon {
     return std::nullopt;
   }
   [[nodiscard]] std::string output() const { return nt::readFile(m_log); }
+  // utime + stime so far, in clock ticks (/proc/PID/stat fields 14 and 15).
+  [[nodiscard]] long cpuTicks() const {
+    std::string stat = nt::readFile("/proc/" + std::to_string(m_pid) + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream in(stat.substr(close + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+      if (i == 14) utime = std::stol(field);
+      if (i == 15) stime = std::stol(field);
+    }
+    return utime + stime;
+  }
 
  private:
   pid_t m_pid = -1;
@@ -240,6 +255,13 @@ TEST_CASE("the daemon sends READY=1, pushes a local write within a second while 
     CHECK_FALSE(stateOf(s, "daemon_heartbeat_at").empty());
     CHECK(stateOf(s, "last_error").empty());
   }
+  // Parked in its long-poll, the watcher polling data_version every 20 ms: next to no CPU.
+  const long before = daemon.cpuTicks();
+  std::this_thread::sleep_for(3s);
+  const long used = daemon.cpuTicks() - before;
+  const double percent = 100.0 * static_cast<double>(used) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / 3.0;
+  MESSAGE("parked daemon CPU: " << percent << " % of a core over 3 s");
+  CHECK(percent < 5.0);
   // The watchdog pings at half of WATCHDOG_USEC while the daemon is alive (parked included).
   const ssize_t ping = ::recv(sock, buffer, sizeof buffer - 1, 0);
   REQUIRE(ping > 0);
