@@ -218,6 +218,18 @@ TEST_CASE("syncd --once fills a new device's empty store from central, then push
   auto third = p.once();
   CHECK(third.exitCode == 0);
   CHECK(third.err == "<6>anteroom-syncd: synced: pushed 0, acknowledged 0, refused 0, received 0 changes in 1 pages\n");
+
+  // Revoked centrally: the next run fails in plain words, and the status says so for staff.
+  p.db.revokeDevice(p.device);
+  auto revoked = p.once();
+  CHECK(revoked.exitCode == 1);
+  CHECK_MESSAGE(revoked.err.find("<3>anteroom-syncd: sync failed: hub.revoked_device: the hub refuses this device") == 0,
+                revoked.err);
+  {
+    auto s = p.open();
+    CHECK(stateOf(s, "last_error_code") == "hub.revoked_device");
+    CHECK(stateOf(s, "last_error").find("revoked") != std::string::npos);
+  }
 }
 
 TEST_CASE("the daemon sends READY=1, pushes a local write within a second while long-polling, and stops on SIGTERM") {
