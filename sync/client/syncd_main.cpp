@@ -61,8 +61,10 @@ class Notifier {
 };
 
 std::atomic<sync::Supervisor*> g_supervisor{nullptr};
+std::atomic<bool> g_stopRequested{false};  // a signal before the supervisor exists
 
 extern "C" void onSignal(int) {
+  g_stopRequested.store(true);
   sync::Supervisor* s = g_supervisor.load();
   if (s != nullptr) s->requestStop();
 }
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
   };
   sync::Supervisor supervisor(*store, *watchStore, **transport, options);
   g_supervisor.store(&supervisor);
+  if (g_stopRequested.load()) supervisor.requestStop();  // SIGTERM while the store was opening
 
   if (config->once) {
     auto r = supervisor.runOnce();
