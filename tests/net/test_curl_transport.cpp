@@ -830,3 +830,39 @@ TEST_CASE("netlink: a link up and running or a new address means the network may
   MESSAGE("netlink socket " << std::string(watch.fd() >= 0 ? "open" : "unavailable here"));
   CHECK_FALSE(watch.drainCameUp());  // nothing queued yet is not "up"
 }
+
+TEST_CASE("wire bytes: 50 real check-ins (100 mutations) in one gzip'd push") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));
+  REQUIRE(server.ok());
+  auto t = transportFor(server, {pki().hubPin});
+  DaemonStores stores;
+  test::SampleData data;
+  data.applyAll(stores.kiosk);
+  std::vector<Uuid> appointments;
+  for (int i = 0; i < 50; ++i) {
+    Appointment a = data.appointment;
+    a.appointmentId = data.id();
+    a.startTime = nowUtc() + std::chrono::minutes{10 * i};
+    a.endTime = a.startTime + std::chrono::minutes{9};
+    REQUIRE(stores.kiosk.applyRemote(a, store::Actor::sync()).has_value());
+    appointments.push_back(a.appointmentId);
+  }
+  for (const auto& id : appointments) REQUIRE(stores.kiosk.checkIn(id, store::Actor::kiosk(), nowUtc()).has_value());
+  const auto pending = stores.kiosk.pendingOutboxCount().value_or(0);
+  sync::SessionOptions so;
+  so.pushBatch = 100;
+  sync::SyncSession session(stores.daemon, *t, so);
+  sync::SessionReport report;
+  REQUIRE(session.pushAll(report).has_value());
+  const auto seen = server.requests();
+  REQUIRE(seen.size() == 1);
+  const double perMutation = static_cast<double>(t->stats().requestBodyBytes) / static_cast<double>(report.pushed);
+  MESSAGE("wire_bytes_per_checkin: " << perMutation << " bytes (" << pending << " mutations, " << seen[0].decodedBody.size()
+                                     << " bytes of JSON, " << seen[0].body.size() << " gzip'd)");
+  CHECK(report.pushed == 100);
+  CHECK(report.acknowledged == 100);
+  CHECK(stores.kiosk.pendingOutboxCount().value_or(-1) == 0);
+  CHECK(seen[0].header("content-encoding") == "gzip");
+}
