@@ -866,3 +866,23 @@ TEST_CASE("wire bytes: 50 real check-ins (100 mutations) in one gzip'd push") {
   CHECK(stores.kiosk.pendingOutboxCount().value_or(-1) == 0);
   CHECK(seen[0].header("content-encoding") == "gzip");
 }
+
+TEST_CASE("Store::lastOutboxSeq: 0 for a new store, the newest device_seq after writes, and it never falls when acks delete rows") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));
+  REQUIRE(server.ok());
+  auto t = transportFor(server, {pki().hubPin});
+  DaemonStores stores;
+  CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 0);
+  test::SampleData data;
+  REQUIRE(stores.kiosk.insert(data.patient, store::Actor::kiosk()).has_value());
+  REQUIRE(stores.kiosk.insert(data.provider, store::Actor::kiosk()).has_value());
+  CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 2);
+  CHECK(stores.watcher.lastOutboxSeq().value_or(-1) == 2);  // another connection sees it
+  sync::SyncSession session(stores.daemon, *t);
+  sync::SessionReport report;
+  REQUIRE(session.pushAll(report).has_value());
+  CHECK(stores.kiosk.pendingOutboxCount().value_or(-1) == 0);
+  CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 2);
+}
