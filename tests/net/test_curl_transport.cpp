@@ -886,3 +886,31 @@ TEST_CASE("Store::lastOutboxSeq: 0 for a new store, the newest device_seq after 
   CHECK(stores.kiosk.pendingOutboxCount().value_or(-1) == 0);
   CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 2);
 }
+
+TEST_CASE("the network coming back also restarts a parked long-poll on a fresh connection") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) {
+    CannedReply reply = cannedHub(r, pulls);
+    if (r.target.find("wait=25") != std::string::npos) reply.delay = 20s;
+    return reply;
+  }));
+  REQUIRE(server.ok());
+  auto t = transportFor(server, {pki().hubPin});
+  DaemonStores stores;
+  sync::Supervisor supervisor(stores.daemon, stores.watcher, *t, quietOptions());
+  std::thread runner([&] { supervisor.run(); });
+  REQUIRE(waitUntil([&] { return server.requests().size() >= 1; }, 5s));
+  std::this_thread::sleep_for(300ms);  // parked
+  const auto connectionsBefore = server.connections();
+  const auto event = SteadyClock::now();
+  supervisor.notifyNetworkUp();
+  const bool again = waitUntil([&] { return server.requests().size() >= 2; }, 3s);
+  const auto took = SteadyClock::now() - event;
+  supervisor.requestStop();
+  runner.join();
+  CHECK(again);
+  CHECK(took < 1s);
+  CHECK(server.connections() == connectionsBefore + 1);
+  CHECK(supervisor.stats().interruptedPolls == 1);
+}

@@ -135,6 +135,9 @@ void Supervisor::requestStop() noexcept {
 
 void Supervisor::notifyNetworkUp() {
   m_networkUp.store(true);
+  // A parked long-poll may sit on a connection the change killed (a new address, a NAT
+  // that forgot it); it would only time out after its wait. Start over on a fresh one.
+  m_transport.interruptLongPoll();
   {
     std::lock_guard lock(m_mutex);
   }

@@ -96,7 +96,8 @@ class Supervisor {
 
   // Async-signal-safe (atomic stores only): SIGTERM/SIGINT call it.
   void requestStop() noexcept;
-  // The network came back (netlink, or a test): reset the backoff and try at once.
+  // The network came back (netlink, or a test): reset the backoff and try at once; a parked
+  // long-poll starts again on a new connection.
   void notifyNetworkUp();
 
   [[nodiscard]] SupervisorStats stats() const;
