@@ -194,7 +194,7 @@ void Supervisor::recordFailure(const Error& error, std::optional<Instant> nextAt
     return tx.setValue(kNextAttemptKey, nextAttempt ? formatInstant(*nextAttempt) : "");
   });
   if (!written) log(LogPriority::Warning, "cannot record the sync status: " + written.error().code);
-  // One line per failure; the first of a run at its priority, repeats of the same code quieter.
+  // One line per failure: a warning when a retry may fix it, an error when it needs a person.
   const auto priority = error.isTransient() ? LogPriority::Warning : LogPriority::Error;
   log(priority, "sync failed: " + error.code + ": " + error.message);
   m_failing = true;
