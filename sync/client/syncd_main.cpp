@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,8 +61,10 @@ class Notifier {
 };
 
 std::atomic<sync::Supervisor*> g_supervisor{nullptr};
+std::atomic<bool> g_stopRequested{false};  // a signal before the supervisor exists
 
 extern "C" void onSignal(int) {
+  g_stopRequested.store(true);
   sync::Supervisor* s = g_supervisor.load();
   if (s != nullptr) s->requestStop();
 }
@@ -122,17 +126,28 @@ int main(int argc, char** argv) {
   sync::SupervisorOptions options;
   options.waitSeconds = config->waitSeconds;
   options.log = &logLine;
-  options.watchdogPing = [&notifier] { notifier.send("WATCHDOG=1"); };
+  // WATCHDOG=1 at half of systemd's WatchdogSec (WATCHDOG_USEC), at most once a second.
+  std::chrono::microseconds pingEvery{std::chrono::seconds(5)};
+  if (const char* usec = std::getenv("WATCHDOG_USEC"); usec != nullptr) {
+    const long long v = std::atoll(usec);
+    if (v > 0) pingEvery = std::max<std::chrono::microseconds>(std::chrono::microseconds(v / 2), std::chrono::seconds(1));
+  }
+  auto lastPing = std::chrono::steady_clock::now() - pingEvery;
+  options.watchdogPing = [&notifier, &lastPing, pingEvery] {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lastPing < pingEvery) return;
+    lastPing = now;
+    notifier.send("WATCHDOG=1");
+  };
   sync::Supervisor supervisor(*store, *watchStore, **transport, options);
   g_supervisor.store(&supervisor);
+  if (g_stopRequested.load()) supervisor.requestStop();  // SIGTERM while the store was opening
 
   if (config->once) {
     auto r = supervisor.runOnce();
     g_supervisor.store(nullptr);
-    if (!r) return 1;  // the supervisor logged it, in words and with its code
-    std::fprintf(stderr, "<6>anteroom-syncd: synced once: pushed %zu, acknowledged %zu, refused %zu, received %zu changes in %zu pages\n",
-                 r->pushed, r->acknowledged, r->rejected, r->changes, r->pages);
-    return 0;
+    // The supervisor logged the outcome: "synced: ..." or "sync failed: CODE: words".
+    return r ? 0 : 1;
   }
   notifier.send("READY=1");
   supervisor.run();

@@ -1,6 +1,9 @@
 // How many long-polls one anteroom-hub holds parked, its RSS meanwhile, and how long one
 // central commit takes to wake them all. Prints `name: value unit` lines.
-// Usage: anteroom-bench-hub-longpoll [--polls N] (default 2000)
+// Usage: anteroom-bench-hub-longpoll [--polls N] [--distinct]
+// --distinct parks each pull at its own position (limit=1..N) so that no two share a page:
+// the worst case for the wake-up, with one push sent just after the commit to show that the
+// burst does not starve it (push_during_wake_ms).
 #include <curl/curl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -63,8 +66,11 @@ int drive(CURLM* multi, milliseconds budget, int& running) {
 
 int main(int argc, char** argv) {
   int polls = 2000;
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "--polls") == 0) polls = std::atoi(argv[i + 1]);
+  bool distinct = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--polls") == 0 && i + 1 < argc) polls = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--distinct") == 0) distinct = true;
+  }
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);
   lim.rlim_cur = lim.rlim_max;
@@ -98,12 +104,15 @@ int main(int argc, char** argv) {
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     const std::string url = "https://127.0.0.1:" + std::to_string(hub.port()) + "/v1/pull?wait=30&after=" + cursor;
+    std::vector<std::string> urls(static_cast<std::size_t>(polls), url);
+    if (distinct)
+      for (std::size_t i = 0; i < urls.size(); ++i) urls[i] += "&limit=" + std::to_string(1 + i % 2000);
     curl_slist* headers = curl_slist_append(nullptr, "Anteroom-Schema-Version: 2");
     std::vector<CURL*> handles(static_cast<std::size_t>(polls));
     std::vector<std::string> bodies(handles.size());
     for (std::size_t i = 0; i < handles.size(); ++i) {
       CURL* e = curl_easy_init();
-      curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(e, CURLOPT_URL, urls[i].c_str());
       curl_easy_setopt(e, CURLOPT_CAINFO, pki.caCert().c_str());
       curl_easy_setopt(e, CURLOPT_SSLCERT, cert.cert.c_str());
       curl_easy_setopt(e, CURLOPT_SSLKEY, cert.key.c_str());
@@ -142,9 +151,19 @@ int main(int argc, char** argv) {
 
     const auto committed = steady_clock::now();
     db.touchProvider(practice.practice, practice.provider);
+    // One push from another thread right after the commit, in the middle of the wake-up burst.
+    double pushMs = -1;
+    std::thread pusher([&] {
+      std::this_thread::sleep_for(milliseconds{20});
+      Client pc(hub.port(), pki.caCert(), &cert);
+      sync::PushRequest empty;  // no mutations: the full route (device check, decode, commit path)
+      auto r = pc.post("/v1/push", sync::encode(empty));
+      if (r.status == 200) pushMs = r.seconds * 1000.0;
+    });
     int woken = 0;
     while (woken < parked && steady_clock::now() - committed < seconds{40}) woken += drive(multi, milliseconds{50}, running);
     const double wakeMs = duration<double, std::milli>(steady_clock::now() - committed).count();
+    pusher.join();
 
     int withChange = 0, ok = 0;
     for (std::size_t i = 0; i < handles.size(); ++i) {
@@ -164,12 +183,15 @@ int main(int argc, char** argv) {
     std::printf("hub_rss_idle_mb: %.1f MB\n", static_cast<double>(rssIdle) / 1024.0);
     std::printf("hub_rss_mb: %.1f MB\n", static_cast<double>(rssParked) / 1024.0);
     std::printf("wake_all_ms: %.0f ms\n", wakeMs);
+    std::printf("push_during_wake_ms: %.0f ms\n", pushMs);
     std::printf("woken_with_change: %d count\n", withChange);
     std::printf("answered_200: %d count\n", ok);
     hub.stop();
     std::error_code ec;
     fs::remove_all(dir, ec);
-    const bool pass = parked == polls && withChange == polls && rssParked < 500 * 1024 && wakeMs < 1000.0;
+    // The 1,000 ms target is for one commit waking devices at the same position (the usual
+    // case: a practice's devices follow the same feed); --distinct is the worst case, reported.
+    const bool pass = parked == polls && withChange == polls && rssParked < 500 * 1024 && (distinct || wakeMs < 1000.0);
     if (!pass) std::fprintf(stderr, "anteroom-bench-hub-longpoll: below target (2,000 parked, RSS < 500 MB, wake < 1,000 ms)\n");
     return pass ? 0 : 1;
   } catch (const std::exception& e) {

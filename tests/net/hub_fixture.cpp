@@ -315,7 +315,16 @@ ExitResult runHubToExit(const std::vector<std::string>& args, const fs::path& di
   full.insert(full.end(), args.begin(), args.end());
   const pid_t pid = spawn(full, err);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  // A hub that should have refused but serves instead is stopped after 30 s (code -1).
+  const auto until = steady_clock::now() + seconds{30};
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (steady_clock::now() > until) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return {-1, readFile(err)};
+    }
+    std::this_thread::sleep_for(milliseconds{20});
+  }
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, readFile(err)};
 }
 

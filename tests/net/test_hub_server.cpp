@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <thread>
 
 #include "anteroom/model/row_json.hpp"
@@ -244,6 +245,38 @@ TEST_CASE("mutual TLS: no certificate, another CA's certificate and TLS 1.1 fail
   CHECK(w.hub->running());
 }
 
+TEST_CASE("sslscan with the device certificate finds TLS 1.2 and 1.3 only, and only ECDHE with AEAD ciphers") {
+  auto& w = world();
+  if (shell("command -v sslscan >/dev/null 2>&1") != 0) {
+    MESSAGE("sslscan is not installed (scripts/deps); skipped");
+    return;
+  }
+  const fs::path out = w.dir / "sslscan.txt";
+  REQUIRE(shell("sslscan --no-colour --no-heartbleed --certs=" + w.deviceCert.cert.string() + " --pk=" +
+                w.deviceCert.key.string() + " 127.0.0.1:" + std::to_string(w.hub->port()) + " >" + out.string() +
+                " 2>&1") == 0);
+  const std::string text = readFile(out);
+  CAPTURE(text);
+  for (const char* off : {"SSLv2     disabled", "SSLv3     disabled", "TLSv1.0   disabled", "TLSv1.1   disabled"})
+    CHECK(text.find(off) != std::string::npos);
+  CHECK(text.find("TLSv1.2   enabled") != std::string::npos);
+  CHECK(text.find("TLSv1.3   enabled") != std::string::npos);
+  // Every accepted cipher line names an AEAD suite with ephemeral keys.
+  std::istringstream lines(text);
+  int accepted = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("Preferred") && !line.starts_with("Accepted")) continue;
+    ++accepted;
+    CAPTURE(line);
+    const bool aead = line.find("GCM") != std::string::npos || line.find("CHACHA20") != std::string::npos;
+    const bool ephemeral = line.find("TLSv1.3") != std::string::npos || line.find("ECDHE") != std::string::npos;
+    CHECK(aead);
+    CHECK(ephemeral);
+    CHECK(line.find("CBC") == std::string::npos);
+  }
+  CHECK(accepted >= 3);
+}
+
 TEST_CASE("bad requests get 400/404/405/409/413 with a reason, and the hub goes on serving") {
   auto& w = world();
   auto c = w.client();
@@ -363,6 +396,18 @@ TEST_CASE("PostgreSQL stopped: 503 with Retry-After, the hub keeps running; rest
   auto page = decodePullResponse(r.body);
   REQUIRE(page.has_value());
   CHECK_FALSE(page->changes.empty());
+
+  // A hub started while PostgreSQL is down waits for it, then serves.
+  REQUIRE(w.db.pg().stop().has_value());
+  std::thread restart([&] {
+    std::this_thread::sleep_for(seconds{3});
+    REQUIRE(w.db.pg().startDataDir(w.db.pg().dataDir()).has_value());
+  });
+  auto late = std::make_unique<HubProcess>(w.dir / "late-hub", hubConfig(w.pki, w.db.hubDsn(), w.dir / "late-hub"));
+  restart.join();
+  CHECK(late->log().find("the central database cannot be reached yet") != std::string::npos);
+  Client lc(late->port(), w.pki.caCert(), &w.deviceCert);
+  CHECK(lc.get("/v1/health").status == 200);
 }
 
 TEST_CASE("bad configuration: one line naming the file, the line and the key; exit 2") {
@@ -382,6 +427,11 @@ TEST_CASE("bad configuration: one line naming the file, the line and the key; ex
       {"listen = \"127.0.0.1\"\n" + good.substr(good.find("dsn")), {}, "hub.toml:1: listen: must be HOST:PORT"},
       {good + "workers = 0\n", {}, "hub.toml:9: workers: must be a whole number from 1 to 64"},
       {good + "= broken\n", {}, "hub.toml:9:"},
+      {good + "prepared_statements = \"no\"\n", {}, "hub.toml:9: prepared_statements: must be true or false"},
+      {good, {"--prepared-statements", "maybe"}, "--prepared_statements: must be true or false"},
+      {good, {"--tls_key"}, "--tls_key: needs a value"},
+      {good, {"--colour", "blue"}, "--colour: unknown flag"},
+      {good + "listen_dsn = 7\n", {}, "hub.toml:9: listen_dsn: must be a string in quotes"},
       {good.substr(0, good.find("dsn")) + good.substr(good.find("tls_cert")), {}, "hub.toml: dsn: missing"},
       {good, {"--workers", "many"}, "--workers: must be a whole number"},
       {good, {"--listen", "127.0.0.1:99999"}, "--listen: the port must be a number from 0 to 65535"},
@@ -396,6 +446,13 @@ TEST_CASE("bad configuration: one line naming the file, the line and the key; ex
     CHECK(std::count(res.stderrText.begin(), res.stderrText.end(), '\n') == 1);
     CHECK(res.stderrText.find(k.expect) != std::string::npos);
   }
+  // PostgreSQL settings that would let PHI into its log: the hub refuses to serve.
+  writeFile(dir / "hub.toml", good);
+  w.db.exec("ALTER ROLE anteroom_hub SET log_min_messages = 'debug1'");
+  auto unsafe = runHubToExit({"--config", (dir / "hub.toml").string()}, dir);
+  w.db.exec("ALTER ROLE anteroom_hub RESET log_min_messages");
+  CHECK(unsafe.code == 1);
+  CHECK(unsafe.stderrText.find("refusing to serve: log_min_messages") != std::string::npos);
   // A key file others can read is refused.
   writeFile(dir / "hub.toml", good);
   ::chmod((dir / "pii.key").c_str(), 0644);
