@@ -408,6 +408,8 @@ TEST_CASE("PostgreSQL stopped: 503 with Retry-After, the hub keeps running; rest
   CHECK(late->log().find("the central database cannot be reached yet") != std::string::npos);
   Client lc(late->port(), w.pki.caCert(), &w.deviceCert);
   CHECK(lc.get("/v1/health").status == 200);
+  CHECK(late->stop() == 0);
+  CHECK(late->log().find("Sanitizer") == std::string::npos);
 }
 
 TEST_CASE("bad configuration: one line naming the file, the line and the key; exit 2") {
@@ -464,4 +466,16 @@ TEST_CASE("bad configuration: one line naming the file, the line and the key; ex
   auto bad = runHubToExit({"--config", (dir / "hub.toml").string()}, dir);
   CHECK(bad.code == 2);
   CHECK(bad.stderrText.find("64 hex characters") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM stops the hub cleanly: exit 0, and no sanitizer report in its log") {
+  auto& w = world();
+  REQUIRE(w.hub->running());
+  CHECK(w.hub->stop() == 0);
+  const std::string log = w.hub->log();
+  CHECK(log.find("<6>anteroom-hub: stopping") != std::string::npos);
+  const auto report = log.find("Sanitizer");
+  INFO((report == std::string::npos ? std::string() : log.substr(report > 300 ? report - 300 : 0, 4000)));
+  CHECK(report == std::string::npos);
+  CHECK(log.find("runtime error:") == std::string::npos);
 }

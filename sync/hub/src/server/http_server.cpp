@@ -157,6 +157,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // [SECTION] Routing
   void onRequest() {
     beast::get_lowest_layer(m_stream).expires_never();  // a parked pull has its own timer
+    // After a large push the read buffer would keep its megabytes for the connection's life.
+    if (m_buffer.size() == 0 && m_buffer.capacity() > 64 * 1024) m_buffer.shrink_to_fit();
     auto& req = m_parser->get();
     m_keepAlive = req.keep_alive();
     m_version = req.version();
