@@ -47,6 +47,8 @@ long cpuTicks(pid_t pid) {
   return utime + stime;
 }
 
+std::string g_firstError;  // the first transfer that failed, in curl's words
+
 // Drives the multi handle for up to `budget`; returns the number of transfers that finished.
 int drive(CURLM* multi, milliseconds budget, int& running) {
   int finished = 0;
@@ -55,7 +57,10 @@ int drive(CURLM* multi, milliseconds budget, int& running) {
     curl_multi_perform(multi, &running);
     int left = 0;
     while (CURLMsg* m = curl_multi_info_read(multi, &left))
-      if (m->msg == CURLMSG_DONE) ++finished;
+      if (m->msg == CURLMSG_DONE) {
+        ++finished;
+        if (m->data.result != CURLE_OK && g_firstError.empty()) g_firstError = curl_easy_strerror(m->data.result);
+      }
     int numfds = 0;
     curl_multi_poll(multi, nullptr, 0, 20, &numfds);
   } while (steady_clock::now() < until && running > 0);
@@ -196,8 +201,8 @@ int main(int argc, char** argv) {
     if (rssParked >= 500 * 1024 || (!distinct && wakeMs >= 1000.0))
       std::printf("# below target: hub_rss_mb < 500 and wake_all_ms < 1000 with 2,000 parked\n");
     if (parked != polls || withChange != polls) {
-      std::fprintf(stderr, "anteroom-bench-hub-longpoll: %d of %d pulls parked, %d woken with the change\n", parked, polls,
-                   withChange);
+      std::fprintf(stderr, "anteroom-bench-hub-longpoll: %d of %d pulls parked, %d woken with the change (first failure: %s)\n",
+                   parked, polls, withChange, g_firstError.empty() ? "none" : g_firstError.c_str());
       return 1;
     }
     return 0;
