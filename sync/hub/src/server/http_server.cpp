@@ -234,7 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!m_timerArmed) {
       m_timerArmed = true;
       m_timer.expires_at(m_deadline);
-      m_timer.async_wait([self = shared_from_this()](beast::error_code ec) { self->onDeadline(ec); });
+      const auto armed = ++m_timerGeneration;
+      m_timer.async_wait([self = shared_from_this(), armed](beast::error_code ec) { self->onDeadline(ec, armed); });
     }
     park();
   }
@@ -292,7 +293,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void onDeadline(beast::error_code ec) {
+  void onDeadline(beast::error_code ec, std::uint64_t armed) {
+    if (armed != m_timerGeneration) return;  // a cancelled wait of an earlier request
     m_timerArmed = false;
     if (ec == asio::error::operation_aborted) return;
     m_deadlinePassed = true;
@@ -324,6 +326,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void writeShared(Outcome out, std::shared_ptr<const std::string> body) {
     if (m_timerArmed) {
       m_timer.cancel();
+      ++m_timerGeneration;
       m_timerArmed = false;
     }
     if (m_isParked && m_parked) m_shared.parks.unpark(m_parked->device.practiceId.toString(), m_token);
@@ -383,6 +386,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_isParked = false;
   bool m_inFlight = false;
   bool m_timerArmed = false;
+  std::uint64_t m_timerGeneration = 0;
   bool m_deadlinePassed = false;
 };
 
