@@ -468,6 +468,27 @@ TEST_CASE("bad configuration: one line naming the file, the line and the key; ex
   CHECK(bad.stderrText.find("64 hex characters") != std::string::npos);
 }
 
+TEST_CASE("max_connections: a connection past the limit is closed at once; the hub serves again when one goes") {
+  auto& w = world();
+  HubProcess small(w.dir / "small-hub", hubConfig(w.pki, w.db.hubDsn(), w.dir / "small-hub"), {"--max_connections", "2"});
+  auto a = std::make_unique<Client>(small.port(), w.pki.caCert(), &w.deviceCert);
+  Client b(small.port(), w.pki.caCert(), &w.deviceCert);
+  REQUIRE(a->get("/v1/health").status == 200);  // both stay open (keep-alive)
+  REQUIRE(b.get("/v1/health").status == 200);
+  {
+    Client c(small.port(), w.pki.caCert(), &w.deviceCert);
+    auto r = c.get("/v1/health");
+    CHECK(r.curlCode != 0);
+    CHECK(r.status == 0);
+  }
+  CHECK(small.log().find("refusing a connection: 2 are open (max_connections)") != std::string::npos);
+  a.reset();  // closes its connection
+  std::this_thread::sleep_for(milliseconds{200});
+  Client d(small.port(), w.pki.caCert(), &w.deviceCert);
+  CHECK(d.get("/v1/health").status == 200);
+  CHECK(small.stop() == 0);
+}
+
 TEST_CASE("SIGTERM stops the hub cleanly: exit 0, and no sanitizer report in its log") {
   auto& w = world();
   REQUIRE(w.hub->running());
