@@ -87,7 +87,8 @@ class HubProcess {
   [[nodiscard]] bool running();
   // VmRSS in kB.
   [[nodiscard]] long rssKb() const;
-  void stop();
+  // SIGTERM, then SIGKILL after 5 s; the exit code (-1 when killed or already gone).
+  int stop();
 
  private:
   std::filesystem::path m_logPath;
@@ -120,6 +121,7 @@ class Client {
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
+  void setTimeoutSeconds(long seconds);
   Response get(const std::string& path, std::vector<std::string> headers = {"Anteroom-Schema-Version: 2"});
   Response post(const std::string& path, const std::string& body,
                 std::vector<std::string> headers = {"Anteroom-Schema-Version: 2"});
