@@ -80,7 +80,7 @@ struct Driver {
     app.finishPendingWork(now);  // a PIN check on the worker lands before the next step
   }
   void type(const std::string& text) { app.apply(kiosk::Intent::typed(text), now); }
-  void advance(std::chrono::seconds s) {
+  void advance(std::chrono::milliseconds s) {
     now += s;
     app.tick(now);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "anteroom/kiosk/kiosk_app.hpp"
+#include "anteroom/kiosk/sync_status.hpp"
 #include "anteroom/model/time_zone.hpp"
 #include "anteroom/store/waitlist_service.hpp"
 #include "worker.hpp"
@@ -115,6 +116,17 @@ struct KioskApp::State {
   };
   std::optional<OfferToConfirm> offerToConfirm;
 
+  // The sync screen, loaded when it opens and on every poll while it shows (the daemon's
+  // heartbeat ages with the clock, so its words change without a commit); never read in a build.
+  struct SyncScreen {
+    DaemonStatus status;
+    std::vector<store::SyncConflict> conflicts;
+    bool unreadable = false;
+    std::vector<std::string> lines;  // as last computed: the clock alone can change them
+  };
+  SyncScreen sync;
+  std::optional<std::int64_t> selectedConflict;
+
   // What another process (the sync daemon) last committed, polled by tick().
   std::int64_t dataVersion = 0;
   Instant lastPoll{};
@@ -155,6 +167,10 @@ struct KioskApp::State {
   [[nodiscard]] std::pair<Instant, Instant> localDay() const;
   [[nodiscard]] std::string providerName(const Uuid& id) const;
   void loadPractice();
+  // Reads the daemon's status and the open conflicts into `sync`; true when what shows changed.
+  bool loadSyncScreen();
+  // The sync screen's words for what was read, at `now`, in the current language (no SQL).
+  [[nodiscard]] std::vector<std::string> syncLines(const SyncScreen& screenData) const;
   [[nodiscard]] store::WaitlistService waitlistService() const;
   bool recordFailedLookup();  // true when the limit is now reached
   [[nodiscard]] std::string pauseCountdown() const;

@@ -105,7 +105,12 @@ void KioskApp::State::pressStaff(const std::string& id) {
   if (id == "staff.tab.today") return openBoard(Screen::StaffToday, "appointment");
   if (id == "staff.tab.waitlist") return openBoard(Screen::StaffWaitlist, "waitlist_entry");
   if (id == "staff.tab.slots") return openBoard(Screen::StaffSlots, "appointment_slot");
-  if (id == "staff.tab.sync") return go(Screen::StaffSync);
+  if (id == "staff.tab.sync") {
+    go(Screen::StaffSync);
+    selectedConflict.reset();
+    loadSyncScreen();
+    return;
+  }
   if (id == "staff.tab.settings") return go(Screen::StaffSettings);
 
   // Row actions: "<table>.<action>.<row id>".
@@ -203,9 +208,26 @@ void KioskApp::State::pressStaff(const std::string& id) {
     }
     return changed();
   }
+  if (id.starts_with("staff.sync.view.")) {
+    const auto conflictId = std::atoll(id.substr(16).c_str());
+    const auto it = std::find_if(sync.conflicts.begin(), sync.conflicts.end(),
+                                 [&](const store::SyncConflict& c) { return c.conflictId == conflictId; });
+    if (it == sync.conflicts.end()) return;
+    selectedConflict = conflictId;
+    selectedRow = std::to_string(conflictId);
+    // What the device wrote and what the server keeps may be patient data: an audited view.
+    audit(it->entity, it->entityId, "view_conflict");
+    return changed();
+  }
   if (id.starts_with("staff.sync.resolve.")) {
     const auto conflictId = std::atoll(id.substr(19).c_str());
-    if (auto r = store.resolveConflict(conflictId, actor); !r) setError(r.error());
+    if (auto r = store.resolveConflict(conflictId, actor); !r) {
+      setError(r.error());
+    } else {
+      notice = tr.tr("staff.sync.reviewed");
+      if (selectedConflict == conflictId) selectedConflict.reset();
+    }
+    loadSyncScreen();
     return changed();
   }
   if (auto who = rowAction("staff.settings.clear_pin.")) {
@@ -296,6 +318,38 @@ void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
   go(Screen::StaffToday);
   (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
     return tx.recordAccess("appointment", Uuid{}, "view_board");
+  });
+}
+
+bool KioskApp::State::loadSyncScreen() {
+  const auto ids = [](const SyncScreen& s) {
+    std::vector<std::int64_t> out;
+    for (const auto& c : s.conflicts) out.push_back(c.conflictId);
+    return out;
+  };
+  const std::vector<std::int64_t> idsBefore = ids(sync);
+  SyncScreen next;
+  auto status = readDaemonStatus(store);
+  auto conflicts = status ? store.openConflicts(200) : Result<std::vector<store::SyncConflict>>(std::unexpected(status.error()));
+  if (!status || !conflicts) {
+    // Never "never synced" or "no conflicts" when the store could not be read.
+    logStoreError(status ? conflicts.error() : status.error(), "reading the sync status");
+    next.unreadable = true;
+  } else {
+    next.status = std::move(*status);
+    next.conflicts = std::move(*conflicts);
+  }
+  next.lines = syncLines(next);
+  const bool differs = next.lines != sync.lines || ids(next) != idsBefore;
+  sync = std::move(next);
+  if (differs) changed();
+  return differs;
+}
+
+std::vector<std::string> KioskApp::State::syncLines(const SyncScreen& screenData) const {
+  if (screenData.unreadable) return {tr.tr("staff.board.unreadable")};
+  return describeSyncStatus(screenData.status, now, tr, [this](Instant t) {
+    return zone.partsOf(t).date == zone.partsOf(now).date ? formatTime(t) : formatDay(t) + " " + formatTime(t);
   });
 }
 
@@ -513,31 +567,28 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
     }
     case Screen::StaffSync: {
       vm.title = tr.tr("staff.sync.title");
-      auto lastPull = store.syncValue("last_pull_at");
-      auto lastPush = store.syncValue("last_push_at");
-      auto lastError = store.syncValue("last_error");
-      if (!(lastPull && *lastPull) && !(lastPush && *lastPush)) {
-        vm.body.push_back(tr.tr("staff.sync.never"));
-      } else {
-        if (lastPull && *lastPull) vm.body.push_back(tr.tr("staff.sync.last_pull", {{"when", **lastPull}}));
-        if (lastPush && *lastPush) vm.body.push_back(tr.tr("staff.sync.last_push", {{"when", **lastPush}}));
-      }
-      if (lastError && *lastError && !(*lastError)->empty())
-        vm.body.push_back(tr.tr("staff.sync.last_error", {{"error", **lastError}}));
-      if (auto pending = store.pendingOutboxCount())
-        vm.body.push_back(tr.tr("staff.sync.pending", {{"n", std::to_string(*pending)}}));
+      vm.body = syncLines(sync);
       TableVm t;
       t.id = "staff.sync";
       t.columns = {tr.tr("staff.col.when"), tr.tr("staff.col.record"), tr.tr("staff.col.reason")};
-      t.empty = tr.tr("staff.sync.no_conflicts");
-      if (auto conflicts = store.openConflicts(200)) {
-        for (const auto& c : *conflicts) {
-          TableVm::Row row;
-          row.id = std::to_string(c.conflictId);
-          row.cells = {c.createdAt.substr(0, 16), c.entity, c.reason};
-          row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
-          t.rows.push_back(std::move(row));
+      t.empty = sync.unreadable ? tr.tr("staff.board.unreadable") : tr.tr("staff.sync.no_conflicts");
+      for (const auto& c : sync.conflicts) {
+        TableVm::Row row;
+        row.id = std::to_string(c.conflictId);
+        const auto created = parseInstant(c.createdAt);
+        row.cells = {created ? formatDay(*created) + " " + formatTime(*created) : c.createdAt, c.entity, c.reason};
+        row.actions.push_back({"staff.sync.view." + row.id, tr.tr("staff.sync.view"), ButtonStyle::Secondary, true, false});
+        row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
+        row.highlighted = selectedConflict == c.conflictId;
+        if (row.highlighted) {
+          auto orNone = [&](const std::string& v) { return v.empty() || v == "{}" ? tr.tr("staff.sync.detail.none") : v; };
+          vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", c.reason}}),
+                       tr.tr("staff.sync.detail.record", {{"entity", c.entity}, {"id", c.entityId}}),
+                       tr.tr("staff.sync.detail.when", {{"when", row.cells.front()}}),
+                       tr.tr("staff.sync.detail.local", {{"value", orNone(c.localValue)}}),
+                       tr.tr("staff.sync.detail.server", {{"value", orNone(c.serverValue)}})};
         }
+        t.rows.push_back(std::move(row));
       }
       vm.table = std::move(t);
       return;

@@ -122,6 +122,7 @@ void KioskApp::State::go(Screen next) {
   error.clear();
   notice.clear();
   selectedRow.reset();
+  selectedConflict.reset();
   offerToConfirm.reset();
   changed();
 }
@@ -137,6 +138,7 @@ void KioskApp::State::resetToWelcome() {
   sameDaySlots.clear();
   staff.reset();
   staffCandidate.reset();
+  sync = SyncScreen{};  // a conflict's values can be patient data: gone with the staff session
   resultPosition = 0;
   resultEstimate.clear();
   resultListName.clear();
@@ -531,10 +533,11 @@ void KioskApp::apply(const Intent& intent, Instant now) {
 
 namespace {
 
-// How often the kiosk looks for commits by the sync daemon: often while staff watch a board,
-// rarely on patient screens (only the practice's name and settings show there).
+// How often the kiosk looks for commits by the sync daemon (PRAGMA data_version, no page read):
+// every second while staff watch a board, so rows the daemon pulls show up at once; rarely on
+// patient screens (only the practice's name and settings show there), so idle CPU stays zero.
 std::chrono::seconds pollInterval(Screen screen) {
-  return isStaffScreen(screen) ? std::chrono::seconds{2} : std::chrono::seconds{30};
+  return isStaffScreen(screen) ? std::chrono::seconds{1} : std::chrono::seconds{30};
 }
 
 }  // namespace
@@ -551,6 +554,8 @@ void KioskApp::tick(Instant now) {
       s.loadPractice();
       s.changed();  // boards are rebuilt from the store on the next frame
     }
+    // The daemon's words depend on the clock too (a heartbeat that stops ages into "not running").
+    if (s.screen == Screen::StaffSync) s.loadSyncScreen();
   }
   if (s.screen == Screen::RateLimited) {
     if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
