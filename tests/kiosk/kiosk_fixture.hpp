@@ -53,7 +53,13 @@ struct KioskFixture {
     REQUIRE(store.applyRemote(appointment, store::Actor::sync()).has_value());
   }
 
-  kiosk::KioskApp app() { return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now); }
+  // The kiosk's store worker has its own connection, as in anteroom-kiosk.
+  std::optional<store::Store> workerStore;
+
+  kiosk::KioskApp app() {
+    if (!workerStore) workerStore.emplace(openStore(dir / "store.db", key));
+    return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now, &*workerStore);
+  }
 };
 
 // Drives an app: presses, typing, and the clock.

@@ -139,6 +139,13 @@ struct KioskApp::State {
   PracticeZone zone = PracticeZone::utc();
 
   bool checkingPin = false;  // the PIN is being checked on the worker
+  // The worker's own connection (see KioskApp's constructor); only the worker thread uses it.
+  store::Store* workerStore = nullptr;
+  // A patient's write is on the worker: the screen says "Saving…" and takes no second tap.
+  bool saving = false;
+  std::optional<Error> workerDamage;  // see KioskApp::workerDamage()
+  // Every result of a worker write passes here (UI thread): damage is remembered.
+  void noteWorkerError(const Error& e);
 
   // Declared last so it is destroyed first: its thread stops before anything a job uses.
   Worker worker;
@@ -188,6 +195,11 @@ struct KioskApp::State {
 
   // [SECTION] flows (flow_*.cpp)
   void pressCheckIn(const std::string& id);
+  void confirmCheckIn();
+  // The check-in's result, on the UI thread; `current` is the appointment's status after a
+  // refusal (cancelled, in session...), read in the same place as the write.
+  void finishCheckIn(const Uuid& appointmentId, const Result<store::CheckInReceipt>& receipt,
+                     std::optional<AppointmentStatus> current);
   void submitCheckIn();
   void pressWaitlist(const std::string& id);
   void submitWaitlistStep();

@@ -383,9 +383,11 @@ Result<void> checkStoreForService(store::Store& store) { return store.checkInteg
 
 // [SECTION] KioskApp
 
-KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now)
+KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now,
+                   store::Store* workerStore)
     : m_state(std::make_unique<State>(store, std::move(translator), std::move(config))) {
   auto& s = *m_state;
+  s.workerStore = workerStore;
   s.now = now;
   s.lastInput = now;
   s.screenSince = now;
@@ -612,6 +614,13 @@ std::optional<Instant> KioskApp::nextDeadline() const {
 void KioskApp::finishPendingWork(Instant now) {
   m_state->worker.waitIdle();
   tick(now);
+}
+
+std::optional<Error> KioskApp::workerDamage() const { return m_state->workerDamage; }
+
+void KioskApp::State::noteWorkerError(const Error& e) {
+  if (!workerDamage && (e.code == "store.corrupt" || e.code == "store.wrong_key" || e.code == "store.damaged"))
+    workerDamage = e;
 }
 
 std::uint64_t KioskApp::revision() const { return m_state->revision; }
