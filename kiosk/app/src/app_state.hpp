@@ -203,6 +203,25 @@ struct KioskApp::State {
   void submitCheckIn();
   void pressWaitlist(const std::string& id);
   void submitWaitlistStep();
+  // [SECTION] The walk-in's write, on the worker (or inline without a worker connection).
+  struct WalkInWrite {
+    Patient patient;
+    bool isNew = true;
+    WaitlistEntry entry;
+    Waitlist list;
+    Instant at{};
+    Instant dayEnd{};  // the practice's end of today, for same-day openings
+  };
+  struct WalkInResult {
+    WalkInWrite job;  // the entry is the one already waiting when alreadyWaiting
+    Result<void> written;
+    bool alreadyWaiting = false;
+    std::optional<WaitEstimate> estimate;
+    std::vector<AppointmentSlot> sameDay;
+  };
+  // Runs on the connection given (the worker's); touches nothing else of the state.
+  static WalkInResult writeWalkIn(store::Store& st, const PracticeZone& zone, WalkInWrite job);
+  void finishWalkIn(WalkInResult result);
   void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);
   void submitStaffPin();
