@@ -161,11 +161,11 @@ TEST_CASE("the sync screen follows the daemon: running and synced, backing off w
   CHECK_FALSE(has(d.body(), "not running"));
   d.advance(seconds{40});
   body = d.body();
-  CHECK(has(body, "The sync service has not reported since 1 minute ago: it is not running."));
+  CHECK(has(body, "The sync service last reported 1 minute ago: it is not running."));
   CHECK_FALSE(has(body, "Next try at"));  // nobody will try while it is stopped
   CHECK_FALSE(has(body, "Up to date"));
   d.press("chrome.language");
-  CHECK(has(d.body(), "no informa desde hace 1 minuto: no está funcionando"));
+  CHECK(has(d.body(), "informó por última vez hace 1 minuto: no está funcionando"));
 }
 
 TEST_CASE("conflicts: counted on the sync screen, each one viewable (audited) and marked reviewed") {
@@ -204,7 +204,7 @@ TEST_CASE("conflicts: counted on the sync screen, each one viewable (audited) an
   std::string detail;
   for (const auto& line : app.frame().screen.detail) detail += line + "\n";
   CHECK(has(detail, "What the server said: a cancelled appointment cannot be checked in"));
-  CHECK(has(detail, "Record: appointment " + fx.appointment.appointmentId.toString()));
+  CHECK(has(detail, "Record: Appointment " + fx.appointment.appointmentId.toString()));
   CHECK(has(detail, "This device wrote: "));
   CHECK(has(detail, "checked_in"));
   const auto trail = fx.store.auditTrail(1000).value();
@@ -317,4 +317,19 @@ TEST_CASE("the board's poll is a second on staff boards and 30 s elsewhere, so i
   unlockJordan(fx, d);
   REQUIRE(app.nextDeadline().has_value());
   CHECK(*app.nextDeadline() - d.now <= seconds{1});
+}
+
+TEST_CASE("'ago' in words, in both languages") {
+  auto tr = translations();
+  const Instant now = nowUtc();
+  CHECK(kiosk::agoText(now - seconds{5}, now, tr) == "just now");
+  CHECK(kiosk::agoText(now - seconds{40}, now, tr) == "40 seconds ago");
+  CHECK(kiosk::agoText(now - seconds{90}, now, tr) == "1 minute ago");
+  CHECK(kiosk::agoText(now - minutes{59}, now, tr) == "59 minutes ago");
+  CHECK(kiosk::agoText(now - hours{3}, now, tr) == "3 hours ago");
+  CHECK(kiosk::agoText(now - hours{30}, now, tr) == "1 day ago");
+  CHECK(kiosk::agoText(now + seconds{30}, now, tr) == "just now");  // a clock a little ahead
+  tr.setLanguage("es");
+  CHECK(kiosk::agoText(now - seconds{40}, now, tr) == "hace 40 segundos");
+  CHECK(kiosk::agoText(now - days{4}, now, tr) == "hace 4 días");
 }

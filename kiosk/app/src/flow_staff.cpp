@@ -576,14 +576,18 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
         TableVm::Row row;
         row.id = std::to_string(c.conflictId);
         const auto created = parseInstant(c.createdAt);
-        row.cells = {created ? formatDay(*created) + " " + formatTime(*created) : c.createdAt, c.entity, c.reason};
+        // The record's kind in words (the table's name when the kiosk has none for it).
+        const std::string kind = tr.has("en", "entity." + c.entity) ? tr.tr("entity." + c.entity) : c.entity;
+        const bool today = created && zone.partsOf(*created).date == zone.partsOf(now).date;
+        row.cells = {created ? (today ? formatTime(*created) : formatDay(*created) + " " + formatTime(*created)) : c.createdAt,
+                     kind, c.reason};
         row.actions.push_back({"staff.sync.view." + row.id, tr.tr("staff.sync.view"), ButtonStyle::Secondary, true, false});
         row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
         row.highlighted = selectedConflict == c.conflictId;
         if (row.highlighted) {
           auto orNone = [&](const std::string& v) { return v.empty() || v == "{}" ? tr.tr("staff.sync.detail.none") : v; };
           vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", c.reason}}),
-                       tr.tr("staff.sync.detail.record", {{"entity", c.entity}, {"id", c.entityId}}),
+                       tr.tr("staff.sync.detail.record", {{"entity", kind}, {"id", c.entityId}}),
                        tr.tr("staff.sync.detail.when", {{"when", row.cells.front()}}),
                        tr.tr("staff.sync.detail.local", {{"value", orNone(c.localValue)}}),
                        tr.tr("staff.sync.detail.server", {{"value", orNone(c.serverValue)}})};

@@ -45,7 +45,9 @@ Result<DaemonStatus> readDaemonStatus(store::Store& store) {
 
 std::string agoText(Instant then, Instant now, const Translator& tr) {
   const auto age = std::max(now - then, Instant::duration::zero());
-  if (age < minutes{1}) return tr.tr("staff.sync.ago.now");
+  if (age < seconds{10}) return tr.tr("staff.sync.ago.now");
+  if (age < minutes{1})
+    return tr.tr("staff.sync.ago.seconds", {{"n", std::to_string(duration_cast<seconds>(age).count())}});
   const auto mins = duration_cast<minutes>(age).count();
   if (mins < 60) return mins == 1 ? tr.tr("staff.sync.ago.minute") : tr.tr("staff.sync.ago.minutes", {{"n", std::to_string(mins)}});
   const auto hrs = mins / 60;
