@@ -144,6 +144,15 @@ struct KioskApp::State {
   // A patient's write is on the worker: the screen says "Saving…" and takes no second tap.
   bool saving = false;
   std::optional<Error> workerDamage;  // see KioskApp::workerDamage()
+  // A write on the worker's connection (inline without one); `done` gets its result on the UI
+  // thread. A failure without `done` is logged as `what` (codes, never values): an audit row is
+  // never dropped silently. A full queue runs the write inline rather than lose it.
+  using StoreWrite = std::function<Result<void>(store::Store&)>;
+  void postWrite(std::string what, StoreWrite write, std::function<void(const Result<void>&)> done = {});
+  // An audit row for a staff view, written on the worker.
+  void recordAccessLater(const store::Actor& actor, std::string entity, const Uuid& id, std::string action);
+  // True while staff are still unlocked on a board (a late result must not reach the lobby).
+  [[nodiscard]] bool onStaffBoard() const;
   // Every result of a worker write passes here (UI thread): damage is remembered.
   void noteWorkerError(const Error& e);
 

@@ -92,9 +92,24 @@ void KioskApp::State::pressStaff(const std::string& id) {
   if (!staff) return resetToWelcome();
   const store::Actor actor = store::Actor::staff(staff->staffId);
   auto audit = [&](std::string_view entity, const std::string& entityId, std::string_view action) {
-    (void)store.write(actor, now, [&](store::WriteTx& tx) {
-      return tx.recordAccess(entity, Uuid::parse(entityId).value_or(Uuid{}), action);
+    recordAccessLater(actor, std::string(entity), Uuid::parse(entityId).value_or(Uuid{}), std::string(action));
+  };
+  // A board's write on the worker: "Saving…" meanwhile, then its words (or the error).
+  auto boardWrite = [&](std::string what, StoreWrite write, std::string doneKey) {
+    notice = tr.tr("common.saving");
+    error.clear();
+    postWrite(std::move(what), std::move(write), [this, doneKey = std::move(doneKey)](const Result<void>& r) {
+      if (!onStaffBoard()) {
+        if (!r) logStoreError(r.error(), "a staff change (staff had locked the kiosk)");
+        return;
+      }
+      notice.clear();
+      if (!r) setError(r.error());
+      else notice = tr.tr(doneKey);
+      if (screen == Screen::StaffSync) loadSyncScreen();
+      changed();
     });
+    changed();
   };
   auto openBoard = [&](Screen board, std::string_view entity) {
     go(board);
@@ -119,16 +134,16 @@ void KioskApp::State::pressStaff(const std::string& id) {
     return Uuid::parse(std::string_view(id).substr(prefix.size()));
   };
   if (auto appt = rowAction("staff.today.check_in.")) {
-    auto r = store.checkIn(*appt, actor, now);
-    if (!r) setError(r.error());
-    else notice = tr.tr("staff.today.checked_in");
-    return changed();
+    return boardWrite("checking in from today's board", [id = *appt, actor, at = now](store::Store& st) -> Result<void> {
+      if (auto r = st.checkIn(id, actor, at); !r) return std::unexpected(r.error());
+      return {};
+    }, "staff.today.checked_in");
   }
   if (auto appt = rowAction("staff.today.no_show.")) {
-    auto r = store.setAppointmentStatus(*appt, AppointmentStatus::NoShow, actor, now);
-    if (!r) setError(r.error());
-    else notice = tr.tr("staff.today.marked_no_show");
-    return changed();
+    return boardWrite("marking a no-show", [id = *appt, actor, at = now](store::Store& st) -> Result<void> {
+      if (auto r = st.setAppointmentStatus(id, AppointmentStatus::NoShow, actor, at); !r) return std::unexpected(r.error());
+      return {};
+    }, "staff.today.marked_no_show");
   }
   if (auto entry = rowAction("staff.waitlist.view.")) {
     selectedRow = entry->toString();
@@ -183,12 +198,13 @@ void KioskApp::State::pressStaff(const std::string& id) {
     return changed();
   }
   if (id == "staff.slots.offer_confirm" && offerToConfirm) {
-    store::WaitlistService service = waitlistService();
-    auto sent = service.requestOffer(offerToConfirm->slotId, offerToConfirm->entryId, actor, now);
+    const OfferToConfirm offer = *offerToConfirm;
     offerToConfirm.reset();
-    if (!sent) setError(sent.error());
-    else notice = tr.tr("staff.slots.offer.sent");
-    return changed();
+    return boardWrite("sending an offer", [offer, actor, at = now, z = zone](store::Store& st) -> Result<void> {
+      store::WaitlistService service(st, [z](Instant t) { return z.offsetAt(t); });
+      if (auto sent = service.requestOffer(offer.slotId, offer.entryId, actor, at); !sent) return std::unexpected(sent.error());
+      return {};
+    }, "staff.slots.offer.sent");
   }
   if (id.starts_with("staff.waitlist.urgency.")) {
     if (!maySetUrgency(*staff)) {
@@ -200,13 +216,12 @@ void KioskApp::State::pressStaff(const std::string& id) {
     const auto dot = rest.find('.');
     const auto entryId = dot == std::string::npos ? std::nullopt : Uuid::parse(rest.substr(dot + 1));
     if (!entryId) return;
-    store::WaitlistService service = waitlistService();
-    if (auto r = service.setUrgency(*entryId, std::atoi(rest.substr(0, dot).c_str()), actor, now); !r) {
-      setError(r.error());
-    } else {
-      notice = tr.tr("staff.urgency.saved");
-    }
-    return changed();
+    const int level = std::atoi(rest.substr(0, dot).c_str());
+    return boardWrite("setting urgency", [entry = *entryId, level, actor, at = now, z = zone](store::Store& st) -> Result<void> {
+      store::WaitlistService service(st, [z](Instant t) { return z.offsetAt(t); });
+      if (auto r = service.setUrgency(entry, level, actor, at); !r) return std::unexpected(r.error());
+      return {};
+    }, "staff.urgency.saved");
   }
   if (id.starts_with("staff.sync.view.")) {
     const auto conflictId = std::atoll(id.substr(16).c_str());
@@ -221,14 +236,10 @@ void KioskApp::State::pressStaff(const std::string& id) {
   }
   if (id.starts_with("staff.sync.resolve.")) {
     const auto conflictId = std::atoll(id.substr(19).c_str());
-    if (auto r = store.resolveConflict(conflictId, actor); !r) {
-      setError(r.error());
-    } else {
-      notice = tr.tr("staff.sync.reviewed");
-      if (selectedConflict == conflictId) selectedConflict.reset();
-    }
-    loadSyncScreen();
-    return changed();
+    if (selectedConflict == conflictId) selectedConflict.reset();
+    return boardWrite("marking a conflict reviewed", [conflictId, actor](store::Store& st) {
+      return st.resolveConflict(conflictId, actor);
+    }, "staff.sync.reviewed");
   }
   if (auto who = rowAction("staff.settings.clear_pin.")) {
     if (staff->role != StaffRole::Manager && staff->role != StaffRole::Admin) return;
@@ -312,13 +323,9 @@ void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
   staff = staffCandidate;
   staffCandidate.reset();
   loadPractice();
-  (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
-    return tx.recordAccess("staff_user", staff->staffId, "unlock");
-  });
+  recordAccessLater(store::Actor::staff(staff->staffId), "staff_user", staff->staffId, "unlock");
   go(Screen::StaffToday);
-  (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
-    return tx.recordAccess("appointment", Uuid{}, "view_board");
-  });
+  recordAccessLater(store::Actor::staff(staff->staffId), "appointment", Uuid{}, "view_board");
 }
 
 bool KioskApp::State::loadSyncScreen() {

@@ -422,21 +422,37 @@ void KioskApp::State::requestSameDay(const Uuid& slotId) {
   request.appointmentSlotId = slot->slotId;
   request.status = RequestStatus::Pending;
   request.requestedTime = now;
-  auto written = store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) -> Result<void> {
-    if (auto r = tx.insert(request); !r) return r;
-    Notification note;
-    note.notificationId = ids.v7(now);
-    note.recipientId = practice ? practice->practiceId : slot->providerId;
-    note.recipientType = RecipientType::FrontDesk;
-    note.type = NotificationType::RequestReceived;
-    note.content.templateKey = "same_day_request";
-    note.content.params = {{"request_id", request.requestId.toString()}, {"slot_id", slot->slotId.toString()}};
-    return tx.insert(note);
-  });
-  if (!written) return setError(written.error());
-  sameDayText = tr.tr("waitlist.same_day.requested", {{"time", formatTime(slot->startTime)},
-                                                      {"provider", providerName(slot->providerId)}});
-  go(Screen::WaitlistSameDayDone);
+  if (saving) return;
+  Notification note;
+  note.notificationId = ids.v7(now);
+  note.recipientId = practice ? practice->practiceId : slot->providerId;
+  note.recipientType = RecipientType::FrontDesk;
+  note.type = NotificationType::RequestReceived;
+  note.content.templateKey = "same_day_request";
+  note.content.params = {{"request_id", request.requestId.toString()}, {"slot_id", slot->slotId.toString()}};
+  const std::string text = tr.tr("waitlist.same_day.requested", {{"time", formatTime(slot->startTime)},
+                                                                 {"provider", providerName(slot->providerId)}});
+  saving = true;
+  changed();
+  // On the worker, like the sign-up: the request may wait for the sync daemon's lock.
+  postWrite("asking for a same-day opening",
+            [request, note, at = now](store::Store& st) {
+              return st.write(store::Actor::kiosk(), at, [&](store::WriteTx& tx) -> Result<void> {
+                if (auto r = tx.insert(request); !r) return r;
+                return tx.insert(note);
+              });
+            },
+            [this, text](const Result<void>& written) {
+              saving = false;
+              changed();
+              if (screen != Screen::WaitlistDone) {
+                if (!written) logStoreError(written.error(), "asking for a same-day opening (the patient had left)");
+                return;
+              }
+              if (!written) return setError(written.error());
+              sameDayText = text;
+              go(Screen::WaitlistSameDayDone);
+            });
 }
 
 void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
@@ -619,10 +635,11 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
           vm.choices.push_back({"waitlist.same_day." + slot.slotId.toString(),
                                 tr.tr("waitlist.same_day.request", {{"time", formatTime(slot.startTime)},
                                                                      {"provider", providerName(slot.providerId)}}),
-                                ButtonStyle::Tile, true, false});
+                                ButtonStyle::Tile, !saving, false});
         }
+        if (saving) vm.body.push_back(tr.tr("common.saving"));
       }
-      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
+      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, !saving, false}};
       return;
     case Screen::WaitlistSameDayDone:
       vm.title = tr.tr("waitlist.same_day.requested_title");

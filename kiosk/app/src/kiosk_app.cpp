@@ -612,11 +612,41 @@ std::optional<Instant> KioskApp::nextDeadline() const {
 }
 
 void KioskApp::finishPendingWork(Instant now) {
-  m_state->worker.waitIdle();
-  tick(now);
+  // A result can post more work (an unlock posts its audit rows): until nothing is left.
+  do {
+    m_state->worker.waitIdle();
+    tick(now);
+  } while (m_state->worker.busy());
 }
 
 std::optional<Error> KioskApp::workerDamage() const { return m_state->workerDamage; }
+
+void KioskApp::State::postWrite(std::string what, StoreWrite write, std::function<void(const Result<void>&)> done) {
+  auto finish = [this, what](const Result<void>& r, const std::function<void(const Result<void>&)>& then) {
+    if (!r) {
+      noteWorkerError(r.error());
+      if (!then) logStoreError(r.error(), what);
+    }
+    if (then) then(r);
+  };
+  if (workerStore != nullptr) {
+    auto job = [this, write, done, finish]() -> Worker::Done {
+      Result<void> r = write(*workerStore);
+      return [r = std::move(r), done, finish] { finish(r, done); };
+    };
+    if (worker.post(std::move(job))) return;
+  }
+  finish(write(store), done);
+}
+
+void KioskApp::State::recordAccessLater(const store::Actor& actor, std::string entity, const Uuid& id, std::string action) {
+  const std::string what = "recording a staff view (" + entity + ", " + action + ")";
+  postWrite(what, [actor, entity = std::move(entity), id, action = std::move(action), at = now](store::Store& st) {
+    return st.write(actor, at, [&](store::WriteTx& tx) { return tx.recordAccess(entity, id, action); });
+  });
+}
+
+bool KioskApp::State::onStaffBoard() const { return staff.has_value() && isStaffScreen(screen); }
 
 void KioskApp::State::noteWorkerError(const Error& e) {
   if (!workerDamage && (e.code == "store.corrupt" || e.code == "store.wrong_key" || e.code == "store.damaged"))

@@ -114,7 +114,8 @@ class KioskApp {
   void applyAll(const Intents& intents, Instant now);
   // Timers: idle timeout, auto-lock, the end of a rate-limit pause, done screens.
   void tick(Instant now);
-  // Blocks until background work (the PIN check) is done, then applies it as tick() would.
+  // Blocks until background work (the PIN check, writes on the worker) is done, and applies it
+  // as tick() would, until nothing more is queued.
   // For tests and tools; the frame loop never calls it.
   void finishPendingWork(Instant now);
   // When tick() must run next, if any timer is pending.
