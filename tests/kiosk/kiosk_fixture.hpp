@@ -89,6 +89,7 @@ struct Driver {
   void advance(std::chrono::milliseconds s) {
     now += s;
     app.tick(now);
+    app.finishPendingWork(now);  // a board the tick reloads on the worker lands before we look
   }
   std::string screen() const { return app.frame().screen.id; }
   std::string error() const { return app.frame().screen.error; }

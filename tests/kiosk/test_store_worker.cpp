@@ -293,3 +293,40 @@ TEST_CASE("staff boards while the lock is held: opening a board and a check-in f
   CHECK(actions[1] == "view_board appointment");
   CHECK(std::count_if(actions.begin() + 2, actions.end(), [](const std::string& a) { return a == "check_in appointment"; }) == 1);
 }
+
+TEST_CASE("today's board is read on the worker: the tab answers at once with 'Loading…', the rows follow, and a lock drops them") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  const auto users = fx.store.staffUsers().value();
+  const auto jordan = *std::find_if(users.begin(), users.end(), [](const StaffUser& u) { return u.displayName.starts_with("Jordan"); });
+  d.press("welcome.staff");
+  d.press("staff.user." + jordan.staffId.toString());
+  d.type("2468");
+  d.press("nav.continue");
+  REQUIRE(d.screen() == "staff.today");
+  const auto rows = app.frame().screen.table->rows.size();
+  REQUIRE(rows > 0);
+  // Locked while a reload is on the worker: nothing of it is kept for the next unlock.
+  app.apply(kiosk::Intent::press("staff.tab.slots"), d.now);
+  app.apply(kiosk::Intent::press("staff.tab.today"), d.now);
+  app.apply(kiosk::Intent::press("staff.lock"), d.now);
+  app.finishPendingWork(d.now);
+  CHECK(d.screen() == "welcome");
+  d.press("welcome.staff");
+  d.press("staff.user." + jordan.staffId.toString());
+  d.type("2468");
+  app.apply(kiosk::Intent::press("nav.continue"), d.now);
+  // The tick that applies the PIN's result opens the board and posts its read: the board says
+  // "Loading…" (never "No appointments today") until a later tick brings the rows.
+  for (int i = 0; i < 2000 && app.frame().screen.id != "staff.today"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    app.tick(d.now);
+  }
+  REQUIRE(app.frame().screen.id == "staff.today");
+  REQUIRE(app.frame().screen.table.has_value());
+  CHECK(app.frame().screen.table->rows.empty());
+  CHECK(app.frame().screen.table->empty == "Loading…");
+  app.finishPendingWork(d.now);
+  CHECK(app.frame().screen.table->rows.size() == rows);
+}

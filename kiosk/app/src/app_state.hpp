@@ -125,6 +125,18 @@ struct KioskApp::State {
     std::vector<std::string> lines;  // as last computed: the clock alone can change them
   };
   SyncScreen sync;
+  // Today's board as the worker read it (never read in a build): the day's appointments and
+  // their patients. `generation` drops a load that an older request started.
+  struct TodayBoard {
+    bool loaded = false;
+    bool unreadable = false;
+    std::vector<Appointment> appointments;
+    std::vector<std::optional<Patient>> patients;  // one per appointment
+  };
+  TodayBoard todayBoard;
+  std::uint64_t todayGeneration = 0;
+  // Reads today's board on the worker's connection (inline without one).
+  void loadToday();
   std::optional<std::int64_t> selectedConflict;
 
   // What another process (the sync daemon) last committed, polled by tick().

@@ -107,6 +107,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
       if (!r) setError(r.error());
       else notice = tr.tr(doneKey);
       if (screen == Screen::StaffSync) loadSyncScreen();
+      if (screen == Screen::StaffToday) loadToday();
       changed();
     });
     changed();
@@ -117,7 +118,10 @@ void KioskApp::State::pressStaff(const std::string& id) {
     audit(entity, std::string(), "view_board");
   };
   if (id == "staff.lock") return resetToWelcome();
-  if (id == "staff.tab.today") return openBoard(Screen::StaffToday, "appointment");
+  if (id == "staff.tab.today") {
+    openBoard(Screen::StaffToday, "appointment");
+    return loadToday();
+  }
   if (id == "staff.tab.waitlist") return openBoard(Screen::StaffWaitlist, "waitlist_entry");
   if (id == "staff.tab.slots") return openBoard(Screen::StaffSlots, "appointment_slot");
   if (id == "staff.tab.sync") {
@@ -325,7 +329,48 @@ void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
   loadPractice();
   recordAccessLater(store::Actor::staff(staff->staffId), "staff_user", staff->staffId, "unlock");
   go(Screen::StaffToday);
+  loadToday();
   recordAccessLater(store::Actor::staff(staff->staffId), "appointment", Uuid{}, "view_board");
+}
+
+void KioskApp::State::loadToday() {
+  const std::uint64_t generation = ++todayGeneration;
+  const auto day = localDay();
+  auto read = [day](store::Store& st) {
+    TodayBoard board;
+    board.loaded = true;
+    auto appts = st.appointmentsBetween(day.first, day.second);
+    if (!appts) {
+      board.unreadable = true;
+      return std::pair{std::move(board), std::optional<Error>(appts.error())};
+    }
+    board.appointments = std::move(*appts);
+    for (const auto& a : board.appointments) {
+      auto p = st.get<Patient>(a.patientId);
+      if (!p) {
+        board = TodayBoard{true, true, {}, {}};
+        return std::pair{std::move(board), std::optional<Error>(p.error())};
+      }
+      board.patients.push_back(std::move(*p));
+    }
+    return std::pair{std::move(board), std::optional<Error>()};
+  };
+  auto apply = [this, generation](std::pair<TodayBoard, std::optional<Error>> result) {
+    if (generation != todayGeneration) return;  // a newer load is on its way
+    if (result.second) {
+      logStoreError(*result.second, "reading today's board");
+      noteWorkerError(*result.second);
+    }
+    // Patient data lives only while staff are unlocked.
+    todayBoard = onStaffBoard() ? std::move(result.first) : TodayBoard{};
+    changed();
+  };
+  if (workerStore == nullptr) return apply(read(store));
+  const bool posted = worker.post([this, read, apply]() -> Worker::Done {
+    auto result = read(*workerStore);
+    return [apply, result = std::move(result)]() mutable { apply(std::move(result)); };
+  });
+  if (!posted) apply(read(store));
 }
 
 bool KioskApp::State::loadSyncScreen() {
@@ -401,27 +446,27 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       t.columns = {tr.tr("staff.col.time"), tr.tr("staff.col.patient"), tr.tr("staff.col.provider"),
                    tr.tr("staff.col.status"), tr.tr("staff.col.arrived")};
       t.empty = tr.tr("staff.today.empty");
-      const auto [from, to] = localDay();
-      auto appts = store.appointmentsBetween(from, to);
-      if (!appts) {
+      if (!todayBoard.loaded) {
+        t.empty = tr.tr("staff.board.loading");
+      } else if (todayBoard.unreadable) {
         // Never "No appointments today" when the store could not be read.
-        logStoreError(appts.error(), "reading today's board");
         t.empty = tr.tr("staff.board.unreadable");
       } else {
-        for (const auto& a : *appts) {
+        for (std::size_t i = 0; i < todayBoard.appointments.size(); ++i) {
+          const Appointment& a = todayBoard.appointments[i];
+          const std::optional<Patient>& p = todayBoard.patients[i];
           // The board starts now: what ended more than an hour ago is behind "Show earlier".
           const bool waiting = a.status == AppointmentStatus::CheckedIn;
           if (!showEarlierToday && !waiting && a.endTime < now - hours{1}) continue;
           TableVm::Row row;
           row.id = a.appointmentId.toString();
-          auto p = store.get<Patient>(a.patientId);
           std::string arrived;
           if (waiting) {
             // Checked in at the row's last change; how long they have waited so far.
             const auto waitedMin = std::max<std::int64_t>(0, duration_cast<minutes>(now - a.updatedAt).count());
             arrived = tr.tr("staff.today.arrived", {{"time", formatTime(a.updatedAt)}, {"n", std::to_string(waitedMin)}});
           }
-          row.cells = {formatTime(a.startTime), p && *p ? shortName(**p) : "?", providerName(a.providerId),
+          row.cells = {formatTime(a.startTime), p ? shortName(*p) : "?", providerName(a.providerId),
                        tr.tr(std::string("status.") + std::string(toString(a.status))), arrived};
           row.actions.push_back({"staff.today.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
           if (a.status == AppointmentStatus::Scheduled)
@@ -429,7 +474,7 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           if ((a.status == AppointmentStatus::Scheduled || a.status == AppointmentStatus::CheckedIn) && a.startTime < now)
             row.actions.push_back({"staff.today.no_show." + row.id, tr.tr("staff.today.no_show"), ButtonStyle::Danger, true, false});
           row.highlighted = selectedRow == row.id;
-          if (row.highlighted && p && *p) vm.detail = {(**p).firstName + " " + (**p).lastName, formatTime(a.startTime) + " " + providerName(a.providerId)};
+          if (row.highlighted && p) vm.detail = {p->firstName + " " + p->lastName, formatTime(a.startTime) + " " + providerName(a.providerId)};
           t.rows.push_back(std::move(row));
         }
       }

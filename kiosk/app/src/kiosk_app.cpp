@@ -139,6 +139,8 @@ void KioskApp::State::resetToWelcome() {
   staff.reset();
   staffCandidate.reset();
   sync = SyncScreen{};  // a conflict's values can be patient data: gone with the staff session
+  todayBoard = TodayBoard{};
+  ++todayGeneration;  // a load still on the worker is dropped when it lands
   resultPosition = 0;
   resultEstimate.clear();
   resultListName.clear();
@@ -554,7 +556,8 @@ void KioskApp::tick(Instant now) {
     if (auto v = s.store.dataVersion(); v && *v != s.dataVersion) {
       s.dataVersion = *v;
       s.loadPractice();
-      s.changed();  // boards are rebuilt from the store on the next frame
+      if (s.screen == Screen::StaffToday) s.loadToday();  // read on the worker, shown when it lands
+      s.changed();  // the other boards are rebuilt from the store on the next frame
     }
     // The daemon's words depend on the clock too (a heartbeat that stops ages into "not running").
     if (s.screen == Screen::StaffSync) s.loadSyncScreen();
