@@ -268,15 +268,17 @@ TEST_CASE("staff boards while the lock is held: opening a board and a check-in f
   CHECK(app.frame().screen.notice == "Saving…");
   CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::Scheduled);
   bool landed = false;
+  steady_clock::time_point landedAt;
   while (!landed && steady_clock::now() - t0 < seconds{15}) {
     d.now += milliseconds{8};
     app.tick(d.now);
     landed = app.frame().screen.notice == "Checked in.";
+    if (landed) landedAt = steady_clock::now();
     std::this_thread::sleep_for(milliseconds{8});
   }
   daemon.finish();
   REQUIRE(landed);
-  CHECK(steady_clock::now() - daemon.since() >= milliseconds{2500});
+  CHECK(landedAt - daemon.since() >= milliseconds{2500});
   CHECK(fx.store.get<Appointment>(fx.appointment.appointmentId).value()->status == AppointmentStatus::CheckedIn);
   const auto trail = fx.store.auditTrail(1000).value();
   // Two board views and the check-in (with its arrival note), each by Jordan, in the order
@@ -329,4 +331,39 @@ TEST_CASE("today's board is read on the worker: the tab answers at once with 'Lo
   CHECK(app.frame().screen.table->empty == "Loading…");
   app.finishPendingWork(d.now);
   CHECK(app.frame().screen.table->rows.size() == rows);
+}
+
+TEST_CASE("a wrong staff PIN while the lock is held: 'Checking your PIN…' keeps drawing, and the count is stored after") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  const auto users = fx.store.staffUsers().value();
+  const auto jordan = *std::find_if(users.begin(), users.end(), [](const StaffUser& u) { return u.displayName.starts_with("Jordan"); });
+  d.press("welcome.staff");
+  d.press("staff.user." + jordan.staffId.toString());
+  const std::string key = "staff_lock:" + jordan.staffId.toString();
+  CHECK_FALSE(fx.store.syncValue(key).value().has_value());
+  d.type("1111");
+  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  const auto t0 = steady_clock::now();
+  app.apply(kiosk::Intent::press("nav.continue"), d.now);
+  auto slowest = steady_clock::duration::zero();
+  bool answered = false;
+  steady_clock::time_point answeredAt;
+  while (!answered && steady_clock::now() - t0 < seconds{15}) {
+    const auto f0 = steady_clock::now();
+    app.tick(d.now);
+    answered = !app.frame().screen.error.empty();
+    if (answered) answeredAt = steady_clock::now();
+    else CHECK(app.frame().screen.body.front() == "Checking your PIN…");
+    slowest = std::max(slowest, steady_clock::now() - f0);
+    std::this_thread::sleep_for(milliseconds{8});
+  }
+  daemon.finish();
+  REQUIRE(answered);
+  CHECK(answeredAt - daemon.since() >= milliseconds{2500});  // it waited for the lock, not the UI
+  CHECK(slowest < milliseconds{50});
+  CHECK(app.frame().screen.error == "That PIN didn't match. Please try again.");
+  REQUIRE(fx.store.syncValue(key).value().has_value());
+  CHECK(fx.store.syncValue(key).value()->starts_with("1|"));
 }

@@ -246,8 +246,14 @@ struct KioskApp::State {
   void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);
   void submitStaffPin();
+  // A PIN check's outcome: right or wrong, whether its bookkeeping was written, the wait.
+  struct PinAttempt {
+    bool ok = false;
+    bool recorded = true;
+    std::chrono::seconds delay{0};
+  };
   // The PIN check's result, back on the UI thread (the candidate as it was when it started).
-  void finishStaffPin(bool ok, const StaffUser& candidate);
+  void finishStaffPin(const PinAttempt& attempt, const StaffUser& candidate);
 
   // [SECTION] view-models (flow_*.cpp)
   void buildScreen(ScreenVm& vm) const;

@@ -3,6 +3,7 @@
 // Every view of patient data and every change is audited with the staff member's id.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "anteroom/model/validation.hpp"
 #include "anteroom/store/pin.hpp"
@@ -249,26 +250,66 @@ void KioskApp::State::pressStaff(const std::string& id) {
     if (staff->role != StaffRole::Manager && staff->role != StaffRole::Admin) return;
     auto user = store.get<StaffUser>(*who);
     if (!user || !*user) return;
-    auto cleared = writeLockout(store, **user, Lockout{});
-    if (cleared) {
-      cleared = store.write(actor, now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", (*user)->staffId, "pin_throttle_cleared");
+    const StaffUser member = **user;
+    notice = tr.tr("common.saving");
+    postWrite("clearing a staff PIN wait", [member, actor, at = now](store::Store& st) -> Result<void> {
+      if (auto r = writeLockout(st, member, Lockout{}); !r) return r;
+      return st.write(actor, at, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", member.staffId, "pin_throttle_cleared");
       });
-    }
-    if (!cleared) setErrorKey("error.store");
-    else notice = tr.tr("staff.settings.cleared", {{"name", (*user)->displayName}});
+    }, [this, name = member.displayName](const Result<void>& cleared) {
+      if (!onStaffBoard()) return;
+      notice.clear();
+      if (!cleared) setErrorKey("error.store");
+      else notice = tr.tr("staff.settings.cleared", {{"name", name}});
+      changed();
+    });
     return changed();
   }
   if (id.starts_with("staff.settings.idle.")) {
     const int secondsValue = std::atoi(id.substr(20).c_str());
     if (secondsValue >= 15 && secondsValue <= 600) {
       cfg.idleTimeout = seconds{secondsValue};
-      (void)store.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(secondsValue));
-      notice = tr.tr("staff.settings.saved");
+      return boardWrite("saving the idle timeout", [secondsValue](store::Store& st) {
+        return st.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(secondsValue));
+      }, "staff.settings.saved");
     }
     return changed();
   }
 }
+
+namespace {
+
+// A PIN attempt's bookkeeping, on whichever connection runs it (the worker's): a wrong PIN
+// counts (failures, the next allowed try, an audit alert every staffAlertEvery-th); a right one
+// clears the count. `recorded` is false when a write failed: the screen then refuses.
+KioskApp::State::PinAttempt recordPinAttempt(store::Store& st, const KioskConfig& cfg, const StaffUser& candidate, bool ok,
+                                             Instant at) {
+  KioskApp::State::PinAttempt out;
+  out.ok = ok;
+  if (ok) {
+    (void)writeLockout(st, candidate, Lockout{});  // a count left behind only delays the next wrong one
+    return out;
+  }
+  Lockout lock = readLockout(st, candidate);
+  lock.failures += 1;
+  out.delay = throttleDelay(cfg, lock.failures);
+  lock.until = out.delay.count() > 0 ? std::optional<Instant>(at + out.delay) : std::nullopt;
+  auto recorded = writeLockout(st, candidate, lock);
+  if (recorded && lock.failures % cfg.staffAlertEvery == 0) {
+    recorded = st.write(store::Actor::staff(candidate.staffId), at, [&](store::WriteTx& tx) {
+      return tx.recordAccess("staff_user", candidate.staffId, "pin_failures_alert");
+    });
+  }
+  if (!recorded) {
+    std::fprintf(stderr, "anteroom-kiosk: recording a wrong staff PIN failed: %s (%s)\n", recorded.error().message.c_str(),
+                 recorded.error().code.c_str());
+    out.recorded = false;
+  }
+  return out;
+}
+
+}  // namespace
 
 void KioskApp::State::submitStaffPin() {
   if (!staffCandidate) return go(Screen::StaffSelect);
@@ -280,50 +321,45 @@ void KioskApp::State::submitStaffPin() {
     return changed();
   }
   if (checkingPin) return;
-  // Argon2id takes ~70 ms: it runs on the worker, and the frame keeps drawing "Checking".
+  // Argon2id takes ~70 ms and the attempt's bookkeeping may wait for the sync daemon's lock:
+  // both run on the worker (the bookkeeping on its connection), and the frame keeps drawing.
   std::string typed = pin;
   wipeString(pin);
   const StaffUser candidate = *staffCandidate;
-  const bool posted = worker.post([this, candidate, typed = std::move(typed)]() mutable -> Worker::Done {
-    const bool ok = store::verifyPin(candidate.pinHash, typed);
-    wipeString(typed);
-    return [this, ok, candidate] { finishStaffPin(ok, candidate); };
-  });
+  store::Store* own = workerStore;
+  const bool posted =
+      worker.post([this, candidate, own, at = now, c = cfg, typed = std::move(typed)]() mutable -> Worker::Done {
+        const bool ok = store::verifyPin(candidate.pinHash, typed);
+        wipeString(typed);
+        if (own == nullptr) {
+          // No connection of its own: the bookkeeping runs on the UI thread's, after.
+          return [this, ok, candidate, at] { finishStaffPin(recordPinAttempt(store, cfg, candidate, ok, at), candidate); };
+        }
+        const PinAttempt attempt = recordPinAttempt(*own, c, candidate, ok, at);
+        return [this, attempt, candidate] { finishStaffPin(attempt, candidate); };
+      });
   if (!posted) return setErrorKey("error.generic");
   checkingPin = true;
   changed();
 }
 
-void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
+void KioskApp::State::finishStaffPin(const PinAttempt& attempt, const StaffUser& candidate) {
   checkingPin = false;
   changed();
-  // A wrong PIN counts even if the screen moved on meanwhile; a right one unlocks only if the
+  // A wrong PIN counted even if the screen moved on meanwhile; a right one unlocks only if the
   // same person is still at their PIN screen.
-  Lockout lock = readLockout(store, candidate);
   const bool here = screen == Screen::StaffPin && staffCandidate && staffCandidate->staffId == candidate.staffId;
-  if (ok && !here) return;
-  if (!ok) {
-    lock.failures += 1;
-    const auto delay = throttleDelay(cfg, lock.failures);
-    lock.until = delay.count() > 0 ? std::optional<Instant>(now + delay) : std::nullopt;
-    const store::Actor actor = store::Actor::staff(candidate.staffId);
-    const bool alert = lock.failures % cfg.staffAlertEvery == 0;
-    auto recorded = writeLockout(store, candidate, lock);
-    if (recorded && alert) {
-      recorded = store.write(actor, now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", candidate.staffId, "pin_failures_alert");
-      });
-    }
-    if (!here) return;
-    if (!recorded) {
+  if (!here) return;
+  if (!attempt.ok) {
+    if (!attempt.recorded) {
       setErrorKey("error.store");
       return;
     }
-    error = delay.count() > 0 ? tr.tr("staff.pin.wrong_wait", {{"seconds", std::to_string(delay.count())}})
-                              : tr.tr("staff.pin.wrong");
+    error = attempt.delay.count() > 0
+                ? tr.tr("staff.pin.wrong_wait", {{"seconds", std::to_string(attempt.delay.count())}})
+                : tr.tr("staff.pin.wrong");
     return changed();
   }
-  (void)writeLockout(store, candidate, Lockout{});  // clearing may wait for the next success
   staff = staffCandidate;
   staffCandidate.reset();
   loadPractice();
