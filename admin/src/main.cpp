@@ -34,12 +34,19 @@ constexpr const char* kTopHelp =
     "                                    remove synced rows outside the device's data window\n"
     "  demo seed    --db FILE --key-file FILE --patients N [--seed S]\n"
     "                                    fill a store with a synthetic demo practice\n"
+    "  demo seed-central --dsn DSN --pii-key-file F --hash-key-file F [--patients N] [--seed S]\n"
+    "                                    a synthetic practice in the central database; prints its id\n"
     "  waitlist rank  --db FILE --key-file FILE [--waitlist ID] [--json]\n"
     "                                    active entries in priority order, with the reasons\n"
     "  waitlist match --db FILE --key-file FILE --slot ID [--limit N] [--json]\n"
     "                                    the waiting patients who fit a slot, best first\n"
     "  central migrate --dsn DSN         apply the central PostgreSQL schema's pending migrations\n"
     "  central status  --dsn DSN         applied and pending central migrations\n"
+    "  ca init --dir D --hub-host HOST   make the practice CA and the hub's certificate; prints the hub key pin\n"
+    "  device enroll --ca-dir D --dsn DSN --practice-id ID --out E [--name N]\n"
+    "                                    certificate, key and syncd.toml for a new kiosk; registers it centrally\n"
+    "  device revoke --dsn DSN --device-id ID\n"
+    "                                    the hub refuses the device from its next request\n"
     "\n"
     "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
 
@@ -220,9 +227,13 @@ int cmdDemo(const std::vector<std::string>& rest) {
       "  Fills the store (created if missing) with a synthetic practice: providers with\n"
       "  specialties, modalities and weekly hours, N invented patients, today's appointments,\n"
       "  open slots, two waitlists with entries, and two demo staff users. The same seed\n"
-      "  gives the same practice.\n";
+      "  gives the same practice.\n"
+      "usage: anteroom-admin demo seed-central --dsn DSN --pii-key-file F --hash-key-file F [--patients N] [--seed S]\n"
+      "                                        [--time-zone ZONE]\n"
+      "  The same practice in the central PostgreSQL (PII encrypted as the hub writes it); prints its id last.\n";
   if (rest.empty()) return usageError("demo needs a subcommand", help);
   if (rest.front() == "--help" || rest.front() == "-h") return std::fputs(help, stdout), kExitOk;
+  if (rest.front() == "seed-central") return cmdDemoSeedCentral({rest.begin() + 1, rest.end()});
   if (rest.front() != "seed") return usageError("unknown demo subcommand '" + rest.front() + "'", help);
   const auto args = parseArgs({rest.begin() + 1, rest.end()}, {"--db", "--key-file", "--patients", "--seed"}, {});
   if (args.has("--help")) return std::fputs(help, stdout), kExitOk;
@@ -269,5 +280,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return cmdDemo(rest);
   if (command == "waitlist") return cmdWaitlist(rest);
   if (command == "central") return cmdCentral(rest);
+  if (command == "ca") return cmdCa(rest);
+  if (command == "device") return cmdDevice(rest);
   return usageError("unknown command '" + command + "'", kTopHelp);
 }

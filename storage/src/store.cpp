@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <random>
 
+#include "anteroom/model/data_window.hpp"
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/json.hpp"
 #include "anteroom/model/record_rules.hpp"
@@ -1029,6 +1030,14 @@ Result<std::vector<OutboxMutation>> Store::pendingOutbox(std::size_t limit) {
 
 Result<std::int64_t> Store::pendingOutboxCount() { return m_impl->countOutbox(); }
 
+Result<std::int64_t> Store::lastOutboxSeq() {
+  // AUTOINCREMENT keeps the highest rowid ever used in sqlite_sequence (no row before the first).
+  auto v = m_impl->conn.scalar("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)");
+  if (!v) return std::unexpected(v.error());
+  if (!*v || !std::holds_alternative<std::int64_t>(**v)) return std::int64_t{0};
+  return std::get<std::int64_t>(**v);
+}
+
 Result<std::vector<AuditEvent>> Store::auditTrail(std::size_t limit) {
   auto stmt = m_impl->conn.cached(
       "SELECT audit_id, at, actor_kind, actor_id, action, entity, entity_id, fields FROM audit_log"
@@ -1091,13 +1100,11 @@ Result<void> Store::resolveConflict(std::int64_t conflictId, const Actor& actor)
 // [SECTION] Purge
 
 Result<PurgeReport> Store::purgeOutsideWindow(Instant now, int daysAhead) {
-  using namespace std::chrono;
-  // Day boundaries in UTC with a day's margin either side, so "yesterday" in any practice
-  // time zone stays on the device.
-  const Instant today = floor<days>(now);
-  const std::string from = formatInstant(today - days{2});
-  const std::string to = formatInstant(today + days{daysAhead + 2});
-  const std::string notificationCutoff = formatInstant(now - days{7});
+  // The model's window, the one the hub sends by.
+  const DataWindow window = dataWindowAt(now, daysAhead);
+  const std::string from = formatInstant(window.from);
+  const std::string to = formatInstant(window.to);
+  const std::string notificationCutoff = formatInstant(window.notificationsFrom);
   auto noPending = [](std::string_view table, std::string_view idCol) {
     return " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = '" + std::string(table) +
            "' AND o.entity_id = " + std::string(table) + "." + std::string(idCol) + ")";

@@ -36,10 +36,41 @@ TEST_CASE("a push request is one clean JSON object: no wrapper, enums as strings
         R"({"schema_version":2,"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":7,)"
         R"("entity":"appointment","id":"0190f5a0-0000-7000-8000-0000000000aa","kind":"update",)"
         R"("changes":{"status":"checked_in"},"prior":{"status":"scheduled"},"base_version":3,)"
-        R"("hlc":"0001764061200000-0000000000-dev","schema_version":2}]})");
+        R"("hlc":"0001764061200000-0000000000-dev"}]})");
   auto back = decodePushRequest(body);
   REQUIRE(back.has_value());
   CHECK(*back == req);
+}
+
+TEST_CASE("what the hub can infer stays off the wire and decodes to the same mutation") {
+  PushRequest req;
+  Mutation insert = checkInMutation();
+  insert.kind = MutationKind::Insert;
+  insert.prior = {};
+  insert.baseVersion = 0;
+  Mutation old = checkInMutation();
+  old.deviceSeq = 8;
+  old.schemaVersion = kOldestAcceptedSchemaVersion;  // queued before an upgrade
+  req.mutations = {insert, old};
+  const std::string body = encode(req);
+  CHECK(body.find(R"("prior")") == body.rfind(R"("prior")"));  // only the update's
+  CHECK(body.find(R"("base_version")") == body.rfind(R"("base_version")"));
+  if (kOldestAcceptedSchemaVersion != kSchemaVersion) {
+    CHECK(body.find(R"("schema_version":)" + std::to_string(kOldestAcceptedSchemaVersion)) != std::string::npos);
+  }
+  auto back = decodePushRequest(body);
+  REQUIRE(back.has_value());
+  CHECK(*back == req);
+  // A mutation's own schema_version rules; without one it is the request's, wherever the
+  // request's key stands in the object.
+  auto late = decodePushRequest(
+      R"({"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":1,)"
+      R"("entity":"notification","id":"0190f5a0-0000-7000-8000-0000000000ab","kind":"insert",)"
+      R"("changes":{"body":"x"},"hlc":"h"}],"schema_version":1})");
+  REQUIRE(late.has_value());
+  CHECK(late->mutations.at(0).schemaVersion == 1);
+  CHECK(late->mutations.at(0).prior.empty());
+  CHECK(late->mutations.at(0).baseVersion == 0);
 }
 
 TEST_CASE("free-form row values keep their JSON types through a round trip") {
@@ -178,6 +209,22 @@ TEST_CASE("ceilings: body size, depth and batch length") {
   CHECK(tooMany.error().message.find("more than 2") != std::string::npos);
 }
 
+TEST_CASE("a purge or a leave carries no row, even when one is sent") {
+  // Found by tests/fuzz/fuzz_pull_response: the decoder kept a row the encoder never writes.
+  for (const char* op : {"purge", "leave"}) {
+    CAPTURE(op);
+    const std::string body = std::string(R"({"changes":[{"entity":"appointment","id":"0190f5a0-0000-7000-8000-0000000000cc",)") +
+                             R"("op":")" + op + R"(","row_version":4,"row":{"status":"scheduled"}}],"cursor":"c1.9","more":false,"hlc":"h"})";
+    auto page = decodePullResponse(body);
+    REQUIRE(page.has_value());
+    REQUIRE(page->changes.size() == 1);
+    CHECK(page->changes[0].row.empty());
+    auto again = decodePullResponse(encode(*page));
+    REQUIRE(again.has_value());
+    CHECK(*again == *page);
+  }
+}
+
 TEST_CASE("cursors: round trip, start of feed, and refusal of foreign text") {
   CHECK(decodeCursor("")->seq == 0);
   const Cursor c{123456789, std::chrono::year{2026} / 1 / 31, std::nullopt};
@@ -187,7 +234,10 @@ TEST_CASE("cursors: round trip, start of feed, and refusal of foreign text") {
   CHECK(encodeCursor(snap) == "c1.7.2026-02-01.s3.0190f5a0-0000-7000-8000-0000000000aa");
   CHECK(*decodeCursor(encodeCursor(snap)) == snap);
   CHECK(decodeCursor("c1.7.s0")->snapshot == SnapshotPosition{0, std::nullopt});
-  for (const char* bad : {"5", "c1.", "c1.x", "c2.5", "c1.5.2026-13-01", "c1.99999999999999999999", "c1.5.s", "c1.5.s1.nope", "c1.5.s1.0190f5a0-0000-7000-8000-0000000000aa.x"}) {
+  for (const char* bad : {"5", "c1.", "c1.x", "c2.5", "c1.5.2026-13-01", "c1.99999999999999999999", "c1.5.s", "c1.5.s1.nope", "c1.5.s1.0190f5a0-0000-7000-8000-0000000000aa.x",
+                          // found by tests/fuzz/fuzz_cursor: an empty part after the date threw
+                          // std::out_of_range, and any letter stood in for the snapshot's 's'
+                          "c1.5.2026-02-28.", "c1.5.2026-02-28..s1", "c1.5.2026-02-28.x3", "c1.5.x3"}) {
     CAPTURE(bad);
     CHECK_FALSE(decodeCursor(bad).has_value());
   }

@@ -2,6 +2,8 @@
 // in-process transport, a seeded random walk and the checker of DESIGN.md 5.6.
 #include "world.hpp"
 
+#include "checker.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -107,46 +109,6 @@ struct Person {
   std::string first, last, email, phone;
   Date dob{};
 };
-
-// Every (table, id) -> (row_version, deleted) in a store, read straight from the file.
-std::map<std::pair<std::string, std::string>, std::pair<std::int64_t, bool>> storeRows(const std::filesystem::path& path,
-                                                                                        const store::SecretKey& key) {
-  std::map<std::pair<std::string, std::string>, std::pair<std::int64_t, bool>> rows;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return rows;
-  }
-  const store::SecretKey::RawKeyText text(key);
-  sqlite3_key(db, text.data(), text.size());
-  sqlite3_exec(db, "PRAGMA cipher_page_size = 4096;", nullptr, nullptr, nullptr);
-  forEachRecordType([&](auto r) {
-    using T = decltype(r);
-    const std::string sql = "SELECT " + std::string(Fields<T>::idColumn) + ", row_version, deleted FROM " +
-                            std::string(Fields<T>::table);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-      rows[{std::string(Fields<T>::table), id ? id : ""}] = {sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2) != 0};
-    }
-    sqlite3_finalize(st);
-  });
-  sqlite3_close(db);
-  return rows;
-}
-
-// Each row of `table` with `id` as the device holds it, as row JSON ("" when absent).
-std::string rowText(store::Store& s, std::string_view table, const Uuid& id) {
-  std::string out;
-  forEachRecordType([&](auto r) {
-    using T = decltype(r);
-    if (Fields<T>::table != table) return;
-    auto got = s.get<T>(id);
-    if (got && *got) out = Json(toRowJson(**got)).dump();
-  });
-  return out;
-}
 
 }  // namespace
 
@@ -506,11 +468,6 @@ Result<void> World::heal() {
 
 std::vector<std::string> World::check() {
   std::vector<std::string> failures;
-  auto failIf = [&](bool bad, std::string what) {
-    if (bad) failures.push_back(std::move(what));
-  };
-  pqxx::connection c(m_central.superDsn());
-
   // A new device's first sync is what central says a device should hold now.
   auto probeKey = store::SecretKey::generate();
   Device probe;
@@ -527,116 +484,18 @@ std::vector<std::string> World::check() {
   po.clock = [this] { return m_now; };
   sync::SyncSession probeSession(*probe.store, probeTransport, po);
   if (auto r = probeSession.run(); !r) failures.push_back("the probe's first sync failed: " + r.error().message);
-  const auto expected = storeRows(probe.path, *probe.key);
 
-  for (auto& dp : m_devices) {
-    Device& d = *dp;
-    if (!d.store) {
-      failures.push_back(d.name + ": the store does not open");
-      continue;
-    }
-    // 1. Nothing acknowledged is lost, nothing is applied twice: every mutation the device
-    //    made is recorded centrally exactly once (the primary key), and none is left unsent.
-    auto pending = d.store->pendingOutboxCount();
-    failIf(!pending || *pending != 0, d.name + ": " + std::to_string(pending.value_or(-1)) + " changes still unsent after healing");
-    pqxx::work tx(c);
-    auto recorded = tx.exec_params(
-        "SELECT mutation_id::text, result->>'status', coalesce(result->>'code', '') FROM idempotency_record"
-        " WHERE device_id = $1::uuid",
-        d.deviceId.toString());
-    tx.commit();
-    std::set<std::string> centrally;
-    std::size_t refused = 0;
-    for (const auto& r : recorded) {
-      centrally.insert(r[0].c_str());
-      const std::string status = r[1].c_str();
-      // A merge that kept a central value over the device's is in front of staff too.
-      if (status == "rejected" || status == "held" || (status == "merged" && !std::string(r[2].c_str()).empty())) ++refused;
-    }
-    for (const auto& m : d.mutationsMade)
-      failIf(!centrally.contains(m), d.name + ": mutation " + m + " was made but never reached central");
-    for (const auto& m : centrally)
-      failIf(!d.mutationsMade.contains(m), d.name + ": central recorded mutation " + m + " that the device never made");
-
-    // 2. Every rejection is in front of a person: one open conflict per refused mutation.
-    auto conflicts = d.store->openConflicts(1000000);
-    failIf(!conflicts || conflicts->size() != refused,
-           d.name + ": " + std::to_string(refused) + " refused mutations but " +
-               std::to_string(conflicts ? conflicts->size() : 0) + " conflicts for staff");
-    std::set<std::string> heldRows;
-    if (conflicts)
-      for (const auto& cf : *conflicts)
-        if (cf.code == "sync.walkin_review") heldRows.insert(cf.entityId);
-
-    // 3. The device equals central within its window.
-    (void)d.store->purgeOutsideWindow(m_now, 3);
-    const auto have = storeRows(d.path, *d.key);
-    for (const auto& [key, version] : expected) {
-      const auto it = have.find(key);
-      if (it == have.end()) {
-        failures.push_back(d.name + ": missing " + key.first + " " + key.second);
-        continue;
-      }
-      if (it->second != version) {
-        failures.push_back(d.name + ": " + key.first + " " + key.second + " at version " + std::to_string(it->second.first) +
-                           ", central " + std::to_string(version.first));
-        continue;
-      }
-      const auto id = *Uuid::parse(key.second);
-      const std::string mine = rowText(*d.store, key.first, id), theirs = rowText(*probe.store, key.first, id);
-      if (mine != theirs) {
-        // Name the columns that differ (synthetic data only, so values may be shown).
-        std::string cols;
-        auto a = Json::parse(mine), b = Json::parse(theirs);
-        if (a && b && a->isObject() && b->isObject())
-          for (const auto& [col, v] : a->asObject())
-            if (const Json* w = b->find(col); !w || *w != v) cols += " " + col + "=" + v.dump() + " vs " + (w ? w->dump() : "absent");
-        failures.push_back(d.name + ": " + key.first + " " + key.second + " differs from central at the same version:" + cols);
-      }
-    }
-    for (const auto& [key, version] : have) {
-      if (expected.contains(key) || heldRows.contains(key.second)) continue;
-      // Kept longer than the window needs is fine; a stale or invented row is not.
-      const std::string idCol = [&] {
-        std::string col;
-        forEachRecordType([&](auto r) {
-          using T = decltype(r);
-          if (Fields<T>::table == key.first) col = std::string(Fields<T>::idColumn);
-        });
-        return col;
-      }();
-      auto central = centralValue("SELECT row_version || ':' || deleted FROM " + key.first + " WHERE " + idCol + " = $1::uuid",
-                                  {key.second});
-      const std::string mine = std::to_string(version.first) + ":" + (version.second ? "true" : "false");
-      failIf(central != mine, d.name + ": holds " + key.first + " " + key.second + " at " + mine + ", central " +
-                                  central.value_or("has no such row"));
-    }
-
-    // 4. No tombstone comes back, here or centrally.
-    for (const auto& [table, id] : m_tombstones) {
-      auto it = have.find({table, id.toString()});
-      failIf(it != have.end() && !it->second.second, d.name + ": tombstoned " + table + " " + id.toString() + " is live again");
-    }
-  }
-  for (const auto& [table, id] : m_tombstones) {
-    const std::string idCol = table == "appointment_slot" ? "slot_id" : table + "_id";
-    failIf(centralValue("SELECT deleted::text FROM " + table + " WHERE " + idCol + " = $1::uuid", {id.toString()}) != "true",
-           "central: tombstoned " + table + " " + id.toString() + " is live again");
-  }
-  // 5. No slot is double-booked: one confirmed request at most, and a booked slot has it.
-  auto doubled = centralValue(
-      "SELECT count(*) FROM (SELECT appointment_slot_id FROM appointment_request r JOIN appointment_slot s"
-      " ON s.slot_id = r.appointment_slot_id JOIN provider p ON p.provider_id = s.provider_id"
-      " WHERE r.status = 'confirmed' AND p.practice_id = $1::uuid GROUP BY 1 HAVING count(*) > 1) x",
-      {m_practice.toString()});
-  failIf(doubled != "0", "central: " + doubled.value_or("?") + " slots have more than one confirmed request");
-  auto overlapping = centralValue(
-      "SELECT count(*) FROM appointment a JOIN appointment b ON a.provider_id = b.provider_id AND a.appointment_id < b.appointment_id"
-      " AND tsrange(a.start_time, a.end_time) && tsrange(b.start_time, b.end_time) JOIN provider p ON p.provider_id = a.provider_id"
-      " WHERE p.practice_id = $1::uuid AND NOT a.deleted AND NOT b.deleted"
-      " AND a.status NOT IN ('cancelled', 'no_show') AND b.status NOT IN ('cancelled', 'no_show')",
-      {m_practice.toString()});
-  failIf(overlapping != "0", "central: " + overlapping.value_or("?") + " pairs of appointments overlap for one provider");
+  CheckInput in;
+  in.superDsn = m_central.superDsn();
+  in.practice = m_practice;
+  in.now = m_now;
+  in.tombstones = m_tombstones;
+  in.probePath = probe.path;
+  in.probeKey = probe.key.get();
+  in.probeStore = probe.store.get();
+  for (auto& d : m_devices)
+    in.devices.push_back({d->name, d->deviceId, d->path, d->key.get(), d->store.get(), &d->mutationsMade});
+  for (auto& f : checkInvariants(in)) failures.push_back(std::move(f));
   return failures;
 }
 
