@@ -245,8 +245,15 @@ bool runFrames(Display& screen, Source& source, Leave leave) {
   return false;
 }
 
+// The store, opened twice: the UI thread's connection and the store worker's own (finding 18:
+// a patient's write that waits for the sync daemon's lock waits on the worker, not the frame).
+struct Stores {
+  store::Store ui;
+  store::Store worker;
+};
+
 // Opens the store; every failure is one line in the journal (no PHI in these messages).
-std::optional<store::Store> openStore(const Options& options) {
+std::optional<Stores> openStore(const Options& options) {
   auto key = store::SecretKey::readFile(options.keyFile);
   if (!key) {
     std::fprintf(stderr, "anteroom-kiosk: %s\n", key.error().message.c_str());
@@ -266,7 +273,12 @@ std::optional<store::Store> openStore(const Options& options) {
                  fit.error().code.c_str());
     return std::nullopt;
   }
-  return std::move(*opened);
+  auto worker = store::Store::open(storeOptions, *key);
+  if (!worker) {
+    std::fprintf(stderr, "anteroom-kiosk: opening the store worker's connection: %s\n", worker.error().message.c_str());
+    return std::nullopt;
+  }
+  return Stores{std::move(*opened), std::move(*worker)};
 }
 
 }  // namespace
@@ -307,7 +319,7 @@ int main(int argc, char** argv) {
   // sends patients to the desk, never a crash loop; the kiosk retries every 30 seconds. A store
   // found damaged while the kiosk runs takes no more writes, so the kiosk goes out of service
   // too; it comes back once the store is restored and 'anteroom-admin store check' passes.
-  std::optional<store::Store> db = openStore(options);
+  std::optional<Stores> db = openStore(options);
   bool open = true;
   while (open) {
     if (!db) {
@@ -322,14 +334,20 @@ int main(int argc, char** argv) {
     }
     if (options.idleTimeout > 0) {
       // The command line wins over the device setting in the store (tests and demos use it).
-      (void)db->setSyncValue("kiosk.idle_timeout_seconds", std::to_string(options.idleTimeout));
+      (void)db->ui.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(options.idleTimeout));
     }
+    std::string damage;
     {
-      KioskApp app(*db, *translator, KioskConfig{}, nowUtc());
-      open = runFrames(screen, app, [&] { return db->damage().has_value(); });
+      KioskApp app(db->ui, *translator, KioskConfig{}, nowUtc(), &db->worker);
+      open = runFrames(screen, app, [&] {
+        // The worker's connection is the worker's: its damage comes back through the app.
+        if (auto d = db->ui.damage()) damage = d->message;
+        else if (auto w = app.workerDamage()) damage = w->message;
+        return !damage.empty();
+      });
     }  // the app (and its worker) is gone before the store closes
     if (open) {
-      std::fprintf(stderr, "anteroom-kiosk: out of service: %s\n", db->damage()->message.c_str());
+      std::fprintf(stderr, "anteroom-kiosk: out of service: %s\n", damage.c_str());
       db.reset();
     }
   }

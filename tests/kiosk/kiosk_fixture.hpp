@@ -53,7 +53,13 @@ struct KioskFixture {
     REQUIRE(store.applyRemote(appointment, store::Actor::sync()).has_value());
   }
 
-  kiosk::KioskApp app() { return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now); }
+  // The kiosk's store worker has its own connection, as in anteroom-kiosk.
+  std::optional<store::Store> workerStore;
+
+  kiosk::KioskApp app() {
+    if (!workerStore) workerStore.emplace(openStore(dir / "store.db", key));
+    return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now, &*workerStore);
+  }
 };
 
 // Drives an app: presses, typing, and the clock.
@@ -80,9 +86,10 @@ struct Driver {
     app.finishPendingWork(now);  // a PIN check on the worker lands before the next step
   }
   void type(const std::string& text) { app.apply(kiosk::Intent::typed(text), now); }
-  void advance(std::chrono::seconds s) {
+  void advance(std::chrono::milliseconds s) {
     now += s;
     app.tick(now);
+    app.finishPendingWork(now);  // a board the tick reloads on the worker lands before we look
   }
   std::string screen() const { return app.frame().screen.id; }
   std::string error() const { return app.frame().screen.error; }

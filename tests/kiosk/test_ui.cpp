@@ -220,7 +220,8 @@ void joinWaitlistAsNew(UiSession& s, std::string_view first, std::string_view la
   s.tap("waitlist.privacy.received");
   REQUIRE(s.screen() == "waitlist.review");
   s.tap("waitlist.submit");
-  REQUIRE(s.screen() == "waitlist.done");
+  // The sign-up is written on the kiosk's store worker: "Saving…" first, then the done screen.
+  REQUIRE(s.tapper->waitFor([](const ut::WidgetMap& m) { return m.screen == "waitlist.done"; }, 10s, &*s.kiosk));
 }
 
 // The active entries of `patientId` over every list.
@@ -251,7 +252,8 @@ TEST_CASE("ui: a patient checks in with taps: last name with ñ, date of birth o
   s.tap("nav.continue");
   REQUIRE(s.screen() == "checkin.confirm");
   s.tap("checkin.confirm");
-  REQUIRE(s.screen() == "checkin.done");
+  // The check-in is written on the kiosk's store worker: "Saving…" first, then the done screen.
+  REQUIRE(s.tapper->waitFor([](const ut::WidgetMap& m) { return m.screen == "checkin.done"; }, 10s, &*s.kiosk));
   s.stopKiosk();
 
   auto db = s.reopen();

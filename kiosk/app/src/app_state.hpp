@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "anteroom/kiosk/kiosk_app.hpp"
+#include "anteroom/kiosk/sync_status.hpp"
 #include "anteroom/model/time_zone.hpp"
 #include "anteroom/store/waitlist_service.hpp"
 #include "worker.hpp"
@@ -115,6 +116,29 @@ struct KioskApp::State {
   };
   std::optional<OfferToConfirm> offerToConfirm;
 
+  // The sync screen, loaded when it opens and on every poll while it shows (the daemon's
+  // heartbeat ages with the clock, so its words change without a commit); never read in a build.
+  struct SyncScreen {
+    DaemonStatus status;
+    std::vector<store::SyncConflict> conflicts;
+    bool unreadable = false;
+    std::vector<std::string> lines;  // as last computed: the clock alone can change them
+  };
+  SyncScreen sync;
+  // Today's board as the worker read it (never read in a build): the day's appointments and
+  // their patients. `generation` drops a load that an older request started.
+  struct TodayBoard {
+    bool loaded = false;
+    bool unreadable = false;
+    std::vector<Appointment> appointments;
+    std::vector<std::optional<Patient>> patients;  // one per appointment
+  };
+  TodayBoard todayBoard;
+  std::uint64_t todayGeneration = 0;
+  // Reads today's board on the worker's connection (inline without one).
+  void loadToday();
+  std::optional<std::int64_t> selectedConflict;
+
   // What another process (the sync daemon) last committed, polled by tick().
   std::int64_t dataVersion = 0;
   Instant lastPoll{};
@@ -127,6 +151,22 @@ struct KioskApp::State {
   PracticeZone zone = PracticeZone::utc();
 
   bool checkingPin = false;  // the PIN is being checked on the worker
+  // The worker's own connection (see KioskApp's constructor); only the worker thread uses it.
+  store::Store* workerStore = nullptr;
+  // A patient's write is on the worker: the screen says "Saving…" and takes no second tap.
+  bool saving = false;
+  std::optional<Error> workerDamage;  // see KioskApp::workerDamage()
+  // A write on the worker's connection (inline without one); `done` gets its result on the UI
+  // thread. A failure without `done` is logged as `what` (codes, never values): an audit row is
+  // never dropped silently. A full queue runs the write inline rather than lose it.
+  using StoreWrite = std::function<Result<void>(store::Store&)>;
+  void postWrite(std::string what, StoreWrite write, std::function<void(const Result<void>&)> done = {});
+  // An audit row for a staff view, written on the worker.
+  void recordAccessLater(const store::Actor& actor, std::string entity, const Uuid& id, std::string action);
+  // True while staff are still unlocked on a board (a late result must not reach the lobby).
+  [[nodiscard]] bool onStaffBoard() const;
+  // Every result of a worker write passes here (UI thread): damage is remembered.
+  void noteWorkerError(const Error& e);
 
   // Declared last so it is destroyed first: its thread stops before anything a job uses.
   Worker worker;
@@ -155,6 +195,10 @@ struct KioskApp::State {
   [[nodiscard]] std::pair<Instant, Instant> localDay() const;
   [[nodiscard]] std::string providerName(const Uuid& id) const;
   void loadPractice();
+  // Reads the daemon's status and the open conflicts into `sync`; true when what shows changed.
+  bool loadSyncScreen();
+  // The sync screen's words for what was read, at `now`, in the current language (no SQL).
+  [[nodiscard]] std::vector<std::string> syncLines(const SyncScreen& screenData) const;
   [[nodiscard]] store::WaitlistService waitlistService() const;
   bool recordFailedLookup();  // true when the limit is now reached
   [[nodiscard]] std::string pauseCountdown() const;
@@ -172,14 +216,44 @@ struct KioskApp::State {
 
   // [SECTION] flows (flow_*.cpp)
   void pressCheckIn(const std::string& id);
+  void confirmCheckIn();
+  // The check-in's result, on the UI thread; `current` is the appointment's status after a
+  // refusal (cancelled, in session...), read in the same place as the write.
+  void finishCheckIn(const Uuid& appointmentId, const Result<store::CheckInReceipt>& receipt,
+                     std::optional<AppointmentStatus> current);
   void submitCheckIn();
   void pressWaitlist(const std::string& id);
   void submitWaitlistStep();
+  // [SECTION] The walk-in's write, on the worker (or inline without a worker connection).
+  struct WalkInWrite {
+    Patient patient;
+    bool isNew = true;
+    WaitlistEntry entry;
+    Waitlist list;
+    Instant at{};
+    Instant dayEnd{};  // the practice's end of today, for same-day openings
+  };
+  struct WalkInResult {
+    WalkInWrite job;  // the entry is the one already waiting when alreadyWaiting
+    Result<void> written;
+    bool alreadyWaiting = false;
+    std::optional<WaitEstimate> estimate;
+    std::vector<AppointmentSlot> sameDay;
+  };
+  // Runs on the connection given (the worker's); touches nothing else of the state.
+  static WalkInResult writeWalkIn(store::Store& st, const PracticeZone& zone, WalkInWrite job);
+  void finishWalkIn(WalkInResult result);
   void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);
   void submitStaffPin();
+  // A PIN check's outcome: right or wrong, whether its bookkeeping was written, the wait.
+  struct PinAttempt {
+    bool ok = false;
+    bool recorded = true;
+    std::chrono::seconds delay{0};
+  };
   // The PIN check's result, back on the UI thread (the candidate as it was when it started).
-  void finishStaffPin(bool ok, const StaffUser& candidate);
+  void finishStaffPin(const PinAttempt& attempt, const StaffUser& candidate);
 
   // [SECTION] view-models (flow_*.cpp)
   void buildScreen(ScreenVm& vm) const;

@@ -49,38 +49,14 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
       }
       return;
     case Screen::CheckInConfirm:
+      if (saving) return;  // the check-in is on its way; nothing else until it lands
       if (id == "checkin.not_me") {
         draft.wipe();
         go(Screen::FrontDesk);
         notice = tr.tr("frontdesk.not_me");
         return;
       }
-      if (id == "checkin.confirm" && chosen) {
-        auto receipt = store.checkIn(chosen->appointment.appointmentId, store::Actor::kiosk(), now);
-        if (!receipt) {
-          if (receipt.error().domain == ErrorDomain::Conflict) {
-            // Say what actually changed: cancelled, already started, or something else.
-            std::string key = "frontdesk.changed";
-            if (auto current = store.get<Appointment>(chosen->appointment.appointmentId); current && *current) {
-              const AppointmentStatus st = (*current)->status;
-              if (st == AppointmentStatus::Cancelled || st == AppointmentStatus::NoShow) key = "frontdesk.cancelled";
-              else if (st == AppointmentStatus::InSession) key = "frontdesk.in_session";
-            }
-            notice = tr.tr(key);
-            draft.wipe();
-            screen = Screen::FrontDesk;
-            screenSince = now;
-            changed();
-            return;
-          }
-          logStoreError(receipt.error(), "checking in");
-          return setErrorKey("error.store");
-        }
-        alreadyCheckedIn = receipt->alreadyCheckedIn;
-        late = now > chosen->appointment.startTime + cfg.lateAfter;
-        draft.wipe();
-        return go(Screen::CheckInDone);
-      }
+      if (id == "checkin.confirm" && chosen) return confirmCheckIn();
       return;
     case Screen::FrontDesk:
       if (id == "checkin.try_again") {
@@ -91,6 +67,72 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
     default:
       return;
   }
+}
+
+namespace {
+
+// The check-in and, after a refusal, what the appointment is now: on whichever connection runs it.
+std::pair<Result<store::CheckInReceipt>, std::optional<AppointmentStatus>> runCheckIn(store::Store& st, const Uuid& id,
+                                                                                Instant at) {
+  auto receipt = st.checkIn(id, store::Actor::kiosk(), at);
+  std::optional<AppointmentStatus> current;
+  if (!receipt && receipt.error().domain == ErrorDomain::Conflict) {
+    if (auto a = st.get<Appointment>(id); a && *a) current = (*a)->status;
+  }
+  return {std::move(receipt), current};
+}
+
+}  // namespace
+
+void KioskApp::State::confirmCheckIn() {
+  if (saving || !chosen) return;  // one tap is one check-in
+  const Uuid id = chosen->appointment.appointmentId;
+  const Instant at = now;
+  if (workerStore == nullptr) {
+    auto [receipt, current] = runCheckIn(store, id, at);
+    return finishCheckIn(id, receipt, current);
+  }
+  const bool posted = worker.post([this, id, at]() -> Worker::Done {
+    auto result = runCheckIn(*workerStore, id, at);
+    return [this, id, result = std::move(result)] { finishCheckIn(id, result.first, result.second); };
+  });
+  if (!posted) return setErrorKey("error.store");
+  saving = true;
+  error.clear();
+  changed();
+}
+
+void KioskApp::State::finishCheckIn(const Uuid& appointmentId, const Result<store::CheckInReceipt>& receipt,
+                                    std::optional<AppointmentStatus> current) {
+  saving = false;
+  changed();
+  if (!receipt) noteWorkerError(receipt.error());
+  // The patient may have walked away (idle reset) while it waited: the write stands or not, as
+  // the store says; nothing is shown to the next person.
+  if (screen != Screen::CheckInConfirm || !chosen || chosen->appointment.appointmentId != appointmentId) {
+    if (!receipt) logStoreError(receipt.error(), "checking in (the patient had left the screen)");
+    return;
+  }
+  if (!receipt) {
+    if (receipt.error().domain == ErrorDomain::Conflict) {
+      // Say what actually changed: cancelled, already started, or something else.
+      std::string key = "frontdesk.changed";
+      if (current == AppointmentStatus::Cancelled || current == AppointmentStatus::NoShow) key = "frontdesk.cancelled";
+      else if (current == AppointmentStatus::InSession) key = "frontdesk.in_session";
+      notice = tr.tr(key);
+      draft.wipe();
+      screen = Screen::FrontDesk;
+      screenSince = now;
+      changed();
+      return;
+    }
+    logStoreError(receipt.error(), "checking in");
+    return setErrorKey("error.store");
+  }
+  alreadyCheckedIn = receipt->alreadyCheckedIn;
+  late = now > chosen->appointment.startTime + cfg.lateAfter;
+  draft.wipe();
+  go(Screen::CheckInDone);
 }
 
 void KioskApp::State::submitCheckIn() {
@@ -226,8 +268,9 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
                    tr.tr("checkin.appointment_line", {{"time", formatTime(chosen->appointment.startTime)},
                                                        {"provider", chosen->providerName}})};
       }
-      vm.actions = {{"checkin.not_me", tr.tr("checkin.not_me"), ButtonStyle::Secondary, true, false},
-                    {"checkin.confirm", tr.tr("checkin.confirm"), ButtonStyle::Primary, true, false}};
+      if (saving) vm.body.push_back(tr.tr("common.saving"));
+      vm.actions = {{"checkin.not_me", tr.tr("checkin.not_me"), ButtonStyle::Secondary, !saving, false},
+                    {"checkin.confirm", tr.tr("checkin.confirm"), ButtonStyle::Primary, !saving, false}};
       return;
     case Screen::CheckInDone:
       vm.title = alreadyCheckedIn ? tr.tr("checkin.done.already_title") : tr.tr("checkin.done.title");

@@ -3,6 +3,7 @@
 // Every view of patient data and every change is audited with the staff member's id.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "anteroom/model/validation.hpp"
 #include "anteroom/store/pin.hpp"
@@ -92,9 +93,25 @@ void KioskApp::State::pressStaff(const std::string& id) {
   if (!staff) return resetToWelcome();
   const store::Actor actor = store::Actor::staff(staff->staffId);
   auto audit = [&](std::string_view entity, const std::string& entityId, std::string_view action) {
-    (void)store.write(actor, now, [&](store::WriteTx& tx) {
-      return tx.recordAccess(entity, Uuid::parse(entityId).value_or(Uuid{}), action);
+    recordAccessLater(actor, std::string(entity), Uuid::parse(entityId).value_or(Uuid{}), std::string(action));
+  };
+  // A board's write on the worker: "Saving…" meanwhile, then its words (or the error).
+  auto boardWrite = [&](std::string what, StoreWrite write, std::string doneKey) {
+    notice = tr.tr("common.saving");
+    error.clear();
+    postWrite(std::move(what), std::move(write), [this, doneKey = std::move(doneKey)](const Result<void>& r) {
+      if (!onStaffBoard()) {
+        if (!r) logStoreError(r.error(), "a staff change (staff had locked the kiosk)");
+        return;
+      }
+      notice.clear();
+      if (!r) setError(r.error());
+      else notice = tr.tr(doneKey);
+      if (screen == Screen::StaffSync) loadSyncScreen();
+      if (screen == Screen::StaffToday) loadToday();
+      changed();
     });
+    changed();
   };
   auto openBoard = [&](Screen board, std::string_view entity) {
     go(board);
@@ -102,10 +119,18 @@ void KioskApp::State::pressStaff(const std::string& id) {
     audit(entity, std::string(), "view_board");
   };
   if (id == "staff.lock") return resetToWelcome();
-  if (id == "staff.tab.today") return openBoard(Screen::StaffToday, "appointment");
+  if (id == "staff.tab.today") {
+    openBoard(Screen::StaffToday, "appointment");
+    return loadToday();
+  }
   if (id == "staff.tab.waitlist") return openBoard(Screen::StaffWaitlist, "waitlist_entry");
   if (id == "staff.tab.slots") return openBoard(Screen::StaffSlots, "appointment_slot");
-  if (id == "staff.tab.sync") return go(Screen::StaffSync);
+  if (id == "staff.tab.sync") {
+    go(Screen::StaffSync);
+    selectedConflict.reset();
+    loadSyncScreen();
+    return;
+  }
   if (id == "staff.tab.settings") return go(Screen::StaffSettings);
 
   // Row actions: "<table>.<action>.<row id>".
@@ -114,16 +139,16 @@ void KioskApp::State::pressStaff(const std::string& id) {
     return Uuid::parse(std::string_view(id).substr(prefix.size()));
   };
   if (auto appt = rowAction("staff.today.check_in.")) {
-    auto r = store.checkIn(*appt, actor, now);
-    if (!r) setError(r.error());
-    else notice = tr.tr("staff.today.checked_in");
-    return changed();
+    return boardWrite("checking in from today's board", [id = *appt, actor, at = now](store::Store& st) -> Result<void> {
+      if (auto r = st.checkIn(id, actor, at); !r) return std::unexpected(r.error());
+      return {};
+    }, "staff.today.checked_in");
   }
   if (auto appt = rowAction("staff.today.no_show.")) {
-    auto r = store.setAppointmentStatus(*appt, AppointmentStatus::NoShow, actor, now);
-    if (!r) setError(r.error());
-    else notice = tr.tr("staff.today.marked_no_show");
-    return changed();
+    return boardWrite("marking a no-show", [id = *appt, actor, at = now](store::Store& st) -> Result<void> {
+      if (auto r = st.setAppointmentStatus(id, AppointmentStatus::NoShow, actor, at); !r) return std::unexpected(r.error());
+      return {};
+    }, "staff.today.marked_no_show");
   }
   if (auto entry = rowAction("staff.waitlist.view.")) {
     selectedRow = entry->toString();
@@ -178,12 +203,13 @@ void KioskApp::State::pressStaff(const std::string& id) {
     return changed();
   }
   if (id == "staff.slots.offer_confirm" && offerToConfirm) {
-    store::WaitlistService service = waitlistService();
-    auto sent = service.requestOffer(offerToConfirm->slotId, offerToConfirm->entryId, actor, now);
+    const OfferToConfirm offer = *offerToConfirm;
     offerToConfirm.reset();
-    if (!sent) setError(sent.error());
-    else notice = tr.tr("staff.slots.offer.sent");
-    return changed();
+    return boardWrite("sending an offer", [offer, actor, at = now, z = zone](store::Store& st) -> Result<void> {
+      store::WaitlistService service(st, [z](Instant t) { return z.offsetAt(t); });
+      if (auto sent = service.requestOffer(offer.slotId, offer.entryId, actor, at); !sent) return std::unexpected(sent.error());
+      return {};
+    }, "staff.slots.offer.sent");
   }
   if (id.starts_with("staff.waitlist.urgency.")) {
     if (!maySetUrgency(*staff)) {
@@ -195,43 +221,95 @@ void KioskApp::State::pressStaff(const std::string& id) {
     const auto dot = rest.find('.');
     const auto entryId = dot == std::string::npos ? std::nullopt : Uuid::parse(rest.substr(dot + 1));
     if (!entryId) return;
-    store::WaitlistService service = waitlistService();
-    if (auto r = service.setUrgency(*entryId, std::atoi(rest.substr(0, dot).c_str()), actor, now); !r) {
-      setError(r.error());
-    } else {
-      notice = tr.tr("staff.urgency.saved");
-    }
+    const int level = std::atoi(rest.substr(0, dot).c_str());
+    return boardWrite("setting urgency", [entry = *entryId, level, actor, at = now, z = zone](store::Store& st) -> Result<void> {
+      store::WaitlistService service(st, [z](Instant t) { return z.offsetAt(t); });
+      if (auto r = service.setUrgency(entry, level, actor, at); !r) return std::unexpected(r.error());
+      return {};
+    }, "staff.urgency.saved");
+  }
+  if (id.starts_with("staff.sync.view.")) {
+    const auto conflictId = std::atoll(id.substr(16).c_str());
+    const auto it = std::find_if(sync.conflicts.begin(), sync.conflicts.end(),
+                                 [&](const store::SyncConflict& c) { return c.conflictId == conflictId; });
+    if (it == sync.conflicts.end()) return;
+    selectedConflict = conflictId;
+    selectedRow = std::to_string(conflictId);
+    // What the device wrote and what the server keeps may be patient data: an audited view.
+    audit(it->entity, it->entityId, "view_conflict");
     return changed();
   }
   if (id.starts_with("staff.sync.resolve.")) {
     const auto conflictId = std::atoll(id.substr(19).c_str());
-    if (auto r = store.resolveConflict(conflictId, actor); !r) setError(r.error());
-    return changed();
+    if (selectedConflict == conflictId) selectedConflict.reset();
+    return boardWrite("marking a conflict reviewed", [conflictId, actor](store::Store& st) {
+      return st.resolveConflict(conflictId, actor);
+    }, "staff.sync.reviewed");
   }
   if (auto who = rowAction("staff.settings.clear_pin.")) {
     if (staff->role != StaffRole::Manager && staff->role != StaffRole::Admin) return;
     auto user = store.get<StaffUser>(*who);
     if (!user || !*user) return;
-    auto cleared = writeLockout(store, **user, Lockout{});
-    if (cleared) {
-      cleared = store.write(actor, now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", (*user)->staffId, "pin_throttle_cleared");
+    const StaffUser member = **user;
+    notice = tr.tr("common.saving");
+    postWrite("clearing a staff PIN wait", [member, actor, at = now](store::Store& st) -> Result<void> {
+      if (auto r = writeLockout(st, member, Lockout{}); !r) return r;
+      return st.write(actor, at, [&](store::WriteTx& tx) {
+        return tx.recordAccess("staff_user", member.staffId, "pin_throttle_cleared");
       });
-    }
-    if (!cleared) setErrorKey("error.store");
-    else notice = tr.tr("staff.settings.cleared", {{"name", (*user)->displayName}});
+    }, [this, name = member.displayName](const Result<void>& cleared) {
+      if (!onStaffBoard()) return;
+      notice.clear();
+      if (!cleared) setErrorKey("error.store");
+      else notice = tr.tr("staff.settings.cleared", {{"name", name}});
+      changed();
+    });
     return changed();
   }
   if (id.starts_with("staff.settings.idle.")) {
     const int secondsValue = std::atoi(id.substr(20).c_str());
     if (secondsValue >= 15 && secondsValue <= 600) {
       cfg.idleTimeout = seconds{secondsValue};
-      (void)store.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(secondsValue));
-      notice = tr.tr("staff.settings.saved");
+      return boardWrite("saving the idle timeout", [secondsValue](store::Store& st) {
+        return st.setSyncValue("kiosk.idle_timeout_seconds", std::to_string(secondsValue));
+      }, "staff.settings.saved");
     }
     return changed();
   }
 }
+
+namespace {
+
+// A PIN attempt's bookkeeping, on whichever connection runs it (the worker's): a wrong PIN
+// counts (failures, the next allowed try, an audit alert every staffAlertEvery-th); a right one
+// clears the count. `recorded` is false when a write failed: the screen then refuses.
+KioskApp::State::PinAttempt recordPinAttempt(store::Store& st, const KioskConfig& cfg, const StaffUser& candidate, bool ok,
+                                             Instant at) {
+  KioskApp::State::PinAttempt out;
+  out.ok = ok;
+  if (ok) {
+    (void)writeLockout(st, candidate, Lockout{});  // a count left behind only delays the next wrong one
+    return out;
+  }
+  Lockout lock = readLockout(st, candidate);
+  lock.failures += 1;
+  out.delay = throttleDelay(cfg, lock.failures);
+  lock.until = out.delay.count() > 0 ? std::optional<Instant>(at + out.delay) : std::nullopt;
+  auto recorded = writeLockout(st, candidate, lock);
+  if (recorded && lock.failures % cfg.staffAlertEvery == 0) {
+    recorded = st.write(store::Actor::staff(candidate.staffId), at, [&](store::WriteTx& tx) {
+      return tx.recordAccess("staff_user", candidate.staffId, "pin_failures_alert");
+    });
+  }
+  if (!recorded) {
+    std::fprintf(stderr, "anteroom-kiosk: recording a wrong staff PIN failed: %s (%s)\n", recorded.error().message.c_str(),
+                 recorded.error().code.c_str());
+    out.recorded = false;
+  }
+  return out;
+}
+
+}  // namespace
 
 void KioskApp::State::submitStaffPin() {
   if (!staffCandidate) return go(Screen::StaffSelect);
@@ -243,59 +321,123 @@ void KioskApp::State::submitStaffPin() {
     return changed();
   }
   if (checkingPin) return;
-  // Argon2id takes ~70 ms: it runs on the worker, and the frame keeps drawing "Checking".
+  // Argon2id takes ~70 ms and the attempt's bookkeeping may wait for the sync daemon's lock:
+  // both run on the worker (the bookkeeping on its connection), and the frame keeps drawing.
   std::string typed = pin;
   wipeString(pin);
   const StaffUser candidate = *staffCandidate;
-  const bool posted = worker.post([this, candidate, typed = std::move(typed)]() mutable -> Worker::Done {
-    const bool ok = store::verifyPin(candidate.pinHash, typed);
-    wipeString(typed);
-    return [this, ok, candidate] { finishStaffPin(ok, candidate); };
-  });
+  store::Store* own = workerStore;
+  const bool posted =
+      worker.post([this, candidate, own, at = now, c = cfg, typed = std::move(typed)]() mutable -> Worker::Done {
+        const bool ok = store::verifyPin(candidate.pinHash, typed);
+        wipeString(typed);
+        if (own == nullptr) {
+          // No connection of its own: the bookkeeping runs on the UI thread's, after.
+          return [this, ok, candidate, at] { finishStaffPin(recordPinAttempt(store, cfg, candidate, ok, at), candidate); };
+        }
+        const PinAttempt attempt = recordPinAttempt(*own, c, candidate, ok, at);
+        return [this, attempt, candidate] { finishStaffPin(attempt, candidate); };
+      });
   if (!posted) return setErrorKey("error.generic");
   checkingPin = true;
   changed();
 }
 
-void KioskApp::State::finishStaffPin(bool ok, const StaffUser& candidate) {
+void KioskApp::State::finishStaffPin(const PinAttempt& attempt, const StaffUser& candidate) {
   checkingPin = false;
   changed();
-  // A wrong PIN counts even if the screen moved on meanwhile; a right one unlocks only if the
+  // A wrong PIN counted even if the screen moved on meanwhile; a right one unlocks only if the
   // same person is still at their PIN screen.
-  Lockout lock = readLockout(store, candidate);
   const bool here = screen == Screen::StaffPin && staffCandidate && staffCandidate->staffId == candidate.staffId;
-  if (ok && !here) return;
-  if (!ok) {
-    lock.failures += 1;
-    const auto delay = throttleDelay(cfg, lock.failures);
-    lock.until = delay.count() > 0 ? std::optional<Instant>(now + delay) : std::nullopt;
-    const store::Actor actor = store::Actor::staff(candidate.staffId);
-    const bool alert = lock.failures % cfg.staffAlertEvery == 0;
-    auto recorded = writeLockout(store, candidate, lock);
-    if (recorded && alert) {
-      recorded = store.write(actor, now, [&](store::WriteTx& tx) {
-        return tx.recordAccess("staff_user", candidate.staffId, "pin_failures_alert");
-      });
-    }
-    if (!here) return;
-    if (!recorded) {
+  if (!here) return;
+  if (!attempt.ok) {
+    if (!attempt.recorded) {
       setErrorKey("error.store");
       return;
     }
-    error = delay.count() > 0 ? tr.tr("staff.pin.wrong_wait", {{"seconds", std::to_string(delay.count())}})
-                              : tr.tr("staff.pin.wrong");
+    error = attempt.delay.count() > 0
+                ? tr.tr("staff.pin.wrong_wait", {{"seconds", std::to_string(attempt.delay.count())}})
+                : tr.tr("staff.pin.wrong");
     return changed();
   }
-  (void)writeLockout(store, candidate, Lockout{});  // clearing may wait for the next success
   staff = staffCandidate;
   staffCandidate.reset();
   loadPractice();
-  (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
-    return tx.recordAccess("staff_user", staff->staffId, "unlock");
-  });
+  recordAccessLater(store::Actor::staff(staff->staffId), "staff_user", staff->staffId, "unlock");
   go(Screen::StaffToday);
-  (void)store.write(store::Actor::staff(staff->staffId), now, [&](store::WriteTx& tx) {
-    return tx.recordAccess("appointment", Uuid{}, "view_board");
+  loadToday();
+  recordAccessLater(store::Actor::staff(staff->staffId), "appointment", Uuid{}, "view_board");
+}
+
+void KioskApp::State::loadToday() {
+  const std::uint64_t generation = ++todayGeneration;
+  const auto day = localDay();
+  auto read = [day](store::Store& st) {
+    TodayBoard board;
+    board.loaded = true;
+    auto appts = st.appointmentsBetween(day.first, day.second);
+    if (!appts) {
+      board.unreadable = true;
+      return std::pair{std::move(board), std::optional<Error>(appts.error())};
+    }
+    board.appointments = std::move(*appts);
+    for (const auto& a : board.appointments) {
+      auto p = st.get<Patient>(a.patientId);
+      if (!p) {
+        board = TodayBoard{true, true, {}, {}};
+        return std::pair{std::move(board), std::optional<Error>(p.error())};
+      }
+      board.patients.push_back(std::move(*p));
+    }
+    return std::pair{std::move(board), std::optional<Error>()};
+  };
+  auto apply = [this, generation](std::pair<TodayBoard, std::optional<Error>> result) {
+    if (generation != todayGeneration) return;  // a newer load is on its way
+    if (result.second) {
+      logStoreError(*result.second, "reading today's board");
+      noteWorkerError(*result.second);
+    }
+    // Patient data lives only while staff are unlocked.
+    todayBoard = onStaffBoard() ? std::move(result.first) : TodayBoard{};
+    changed();
+  };
+  if (workerStore == nullptr) return apply(read(store));
+  const bool posted = worker.post([this, read, apply]() -> Worker::Done {
+    auto result = read(*workerStore);
+    return [apply, result = std::move(result)]() mutable { apply(std::move(result)); };
+  });
+  if (!posted) apply(read(store));
+}
+
+bool KioskApp::State::loadSyncScreen() {
+  const auto ids = [](const SyncScreen& s) {
+    std::vector<std::int64_t> out;
+    for (const auto& c : s.conflicts) out.push_back(c.conflictId);
+    return out;
+  };
+  const std::vector<std::int64_t> idsBefore = ids(sync);
+  SyncScreen next;
+  auto status = readDaemonStatus(store);
+  auto conflicts = status ? store.openConflicts(200) : Result<std::vector<store::SyncConflict>>(std::unexpected(status.error()));
+  if (!status || !conflicts) {
+    // Never "never synced" or "no conflicts" when the store could not be read.
+    logStoreError(status ? conflicts.error() : status.error(), "reading the sync status");
+    next.unreadable = true;
+  } else {
+    next.status = std::move(*status);
+    next.conflicts = std::move(*conflicts);
+  }
+  next.lines = syncLines(next);
+  const bool differs = next.lines != sync.lines || ids(next) != idsBefore;
+  sync = std::move(next);
+  if (differs) changed();
+  return differs;
+}
+
+std::vector<std::string> KioskApp::State::syncLines(const SyncScreen& screenData) const {
+  if (screenData.unreadable) return {tr.tr("staff.board.unreadable")};
+  return describeSyncStatus(screenData.status, now, tr, [this](Instant t) {
+    return zone.partsOf(t).date == zone.partsOf(now).date ? formatTime(t) : formatDay(t) + " " + formatTime(t);
   });
 }
 
@@ -340,27 +482,27 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       t.columns = {tr.tr("staff.col.time"), tr.tr("staff.col.patient"), tr.tr("staff.col.provider"),
                    tr.tr("staff.col.status"), tr.tr("staff.col.arrived")};
       t.empty = tr.tr("staff.today.empty");
-      const auto [from, to] = localDay();
-      auto appts = store.appointmentsBetween(from, to);
-      if (!appts) {
+      if (!todayBoard.loaded) {
+        t.empty = tr.tr("staff.board.loading");
+      } else if (todayBoard.unreadable) {
         // Never "No appointments today" when the store could not be read.
-        logStoreError(appts.error(), "reading today's board");
         t.empty = tr.tr("staff.board.unreadable");
       } else {
-        for (const auto& a : *appts) {
+        for (std::size_t i = 0; i < todayBoard.appointments.size(); ++i) {
+          const Appointment& a = todayBoard.appointments[i];
+          const std::optional<Patient>& p = todayBoard.patients[i];
           // The board starts now: what ended more than an hour ago is behind "Show earlier".
           const bool waiting = a.status == AppointmentStatus::CheckedIn;
           if (!showEarlierToday && !waiting && a.endTime < now - hours{1}) continue;
           TableVm::Row row;
           row.id = a.appointmentId.toString();
-          auto p = store.get<Patient>(a.patientId);
           std::string arrived;
           if (waiting) {
             // Checked in at the row's last change; how long they have waited so far.
             const auto waitedMin = std::max<std::int64_t>(0, duration_cast<minutes>(now - a.updatedAt).count());
             arrived = tr.tr("staff.today.arrived", {{"time", formatTime(a.updatedAt)}, {"n", std::to_string(waitedMin)}});
           }
-          row.cells = {formatTime(a.startTime), p && *p ? shortName(**p) : "?", providerName(a.providerId),
+          row.cells = {formatTime(a.startTime), p ? shortName(*p) : "?", providerName(a.providerId),
                        tr.tr(std::string("status.") + std::string(toString(a.status))), arrived};
           row.actions.push_back({"staff.today.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
           if (a.status == AppointmentStatus::Scheduled)
@@ -368,7 +510,7 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           if ((a.status == AppointmentStatus::Scheduled || a.status == AppointmentStatus::CheckedIn) && a.startTime < now)
             row.actions.push_back({"staff.today.no_show." + row.id, tr.tr("staff.today.no_show"), ButtonStyle::Danger, true, false});
           row.highlighted = selectedRow == row.id;
-          if (row.highlighted && p && *p) vm.detail = {(**p).firstName + " " + (**p).lastName, formatTime(a.startTime) + " " + providerName(a.providerId)};
+          if (row.highlighted && p) vm.detail = {p->firstName + " " + p->lastName, formatTime(a.startTime) + " " + providerName(a.providerId)};
           t.rows.push_back(std::move(row));
         }
       }
@@ -513,31 +655,32 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
     }
     case Screen::StaffSync: {
       vm.title = tr.tr("staff.sync.title");
-      auto lastPull = store.syncValue("last_pull_at");
-      auto lastPush = store.syncValue("last_push_at");
-      auto lastError = store.syncValue("last_error");
-      if (!(lastPull && *lastPull) && !(lastPush && *lastPush)) {
-        vm.body.push_back(tr.tr("staff.sync.never"));
-      } else {
-        if (lastPull && *lastPull) vm.body.push_back(tr.tr("staff.sync.last_pull", {{"when", **lastPull}}));
-        if (lastPush && *lastPush) vm.body.push_back(tr.tr("staff.sync.last_push", {{"when", **lastPush}}));
-      }
-      if (lastError && *lastError && !(*lastError)->empty())
-        vm.body.push_back(tr.tr("staff.sync.last_error", {{"error", **lastError}}));
-      if (auto pending = store.pendingOutboxCount())
-        vm.body.push_back(tr.tr("staff.sync.pending", {{"n", std::to_string(*pending)}}));
+      vm.body = syncLines(sync);
       TableVm t;
       t.id = "staff.sync";
       t.columns = {tr.tr("staff.col.when"), tr.tr("staff.col.record"), tr.tr("staff.col.reason")};
-      t.empty = tr.tr("staff.sync.no_conflicts");
-      if (auto conflicts = store.openConflicts(200)) {
-        for (const auto& c : *conflicts) {
-          TableVm::Row row;
-          row.id = std::to_string(c.conflictId);
-          row.cells = {c.createdAt.substr(0, 16), c.entity, c.reason};
-          row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
-          t.rows.push_back(std::move(row));
+      t.empty = sync.unreadable ? tr.tr("staff.board.unreadable") : tr.tr("staff.sync.no_conflicts");
+      for (const auto& c : sync.conflicts) {
+        TableVm::Row row;
+        row.id = std::to_string(c.conflictId);
+        const auto created = parseInstant(c.createdAt);
+        // The record's kind in words (the table's name when the kiosk has none for it).
+        const std::string kind = tr.has("en", "entity." + c.entity) ? tr.tr("entity." + c.entity) : c.entity;
+        const bool today = created && zone.partsOf(*created).date == zone.partsOf(now).date;
+        row.cells = {created ? (today ? formatTime(*created) : formatDay(*created) + " " + formatTime(*created)) : c.createdAt,
+                     kind, c.reason};
+        row.actions.push_back({"staff.sync.view." + row.id, tr.tr("staff.sync.view"), ButtonStyle::Secondary, true, false});
+        row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
+        row.highlighted = selectedConflict == c.conflictId;
+        if (row.highlighted) {
+          auto orNone = [&](const std::string& v) { return v.empty() || v == "{}" ? tr.tr("staff.sync.detail.none") : v; };
+          vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", c.reason}}),
+                       tr.tr("staff.sync.detail.record", {{"entity", kind}, {"id", c.entityId}}),
+                       tr.tr("staff.sync.detail.when", {{"when", row.cells.front()}}),
+                       tr.tr("staff.sync.detail.local", {{"value", orNone(c.localValue)}}),
+                       tr.tr("staff.sync.detail.server", {{"value", orNone(c.serverValue)}})};
         }
+        t.rows.push_back(std::move(row));
       }
       vm.table = std::move(t);
       return;

@@ -173,6 +173,7 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       else return;
       return go(Screen::WaitlistReview);
     case Screen::WaitlistReview:
+      if (saving) return;  // the sign-up is on its way; nothing else until it lands
       if (back) return go(Screen::WaitlistPrivacy);
       if (id == "waitlist.submit") return submitWaitlistStep();
       return;
@@ -317,40 +318,77 @@ void KioskApp::State::submitWaitlistStep() {
   entry.status = WaitlistEntryStatus::Waiting;
   entry.priorityScore = 0.0;  // the store scores the entry as it writes it
 
-  bool alreadyWaiting = false;
-  auto written = store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) -> Result<void> {
-    if (isNew) {
-      if (auto r = tx.insert(patient); !r) return r;
+  // The write and what the done screen needs (position, estimate, today's openings) run on the
+  // worker's connection when there is one: the write may wait for the sync daemon's lock.
+  WalkInWrite job{std::move(patient), isNew, std::move(entry), *list, now, localDay().second};
+  if (workerStore == nullptr) return finishWalkIn(writeWalkIn(store, zone, std::move(job)));
+  const bool posted = worker.post([this, job = std::move(job), z = zone]() mutable -> Worker::Done {
+    auto result = writeWalkIn(*workerStore, z, std::move(job));
+    return [this, result = std::move(result)]() mutable { finishWalkIn(std::move(result)); };
+  });
+  if (!posted) return setErrorKey("error.store");
+  saving = true;
+  error.clear();
+  changed();
+}
+
+KioskApp::State::WalkInResult KioskApp::State::writeWalkIn(store::Store& st, const PracticeZone& zone, WalkInWrite job) {
+  WalkInResult out;
+  out.job = std::move(job);
+  auto& w = out.job;
+  UuidGenerator ids;
+  out.written = st.write(store::Actor::kiosk(), w.at, [&](store::WriteTx& tx) -> Result<void> {
+    if (w.isNew) {
+      if (auto r = tx.insert(w.patient); !r) return r;
     } else {
-      if (auto r = tx.update(patient); !r) return r;
+      if (auto r = tx.update(w.patient); !r) return r;
     }
-    auto active = store.waitlistEntries(list->waitlistId, true);
+    auto active = st.waitlistEntries(w.list.waitlistId, true);
     if (!active) return std::unexpected(active.error());
     for (const auto& e : *active) {
-      if (e.patientId == patient.patientId) {
-        alreadyWaiting = true;
-        entry = e;
+      if (e.patientId == w.patient.patientId) {
+        out.alreadyWaiting = true;
+        w.entry = e;
         return {};
       }
     }
-    if (auto r = tx.insert(entry); !r) return r;
+    if (auto r = tx.insert(w.entry); !r) return r;
     Notification note;
-    note.notificationId = ids.v7(now);
-    note.recipientId = list->practiceId;
+    note.notificationId = ids.v7(w.at);
+    note.recipientId = w.list.practiceId;
     note.recipientType = RecipientType::FrontDesk;
     note.type = NotificationType::WaitlistJoined;
     note.content.templateKey = "waitlist_joined";
-    note.content.params = {{"entry_id", entry.entryId.toString()}, {"waitlist_id", list->waitlistId.toString()}};
+    note.content.params = {{"entry_id", w.entry.entryId.toString()}, {"waitlist_id", w.list.waitlistId.toString()}};
     return tx.insert(note);
   });
-  if (!written) return setError(written.error());
+  if (!out.written) return out;
+  // Position and an honest estimate from the list's recent fills (waitlist_engine.hpp); same day:
+  // today's open slots this patient could take, best first (the kiosk only offers to request one).
+  store::WaitlistService service(st, [z = zone](Instant t) { return z.offsetAt(t); });
+  if (auto estimate = service.estimateFor(w.entry.entryId, w.at)) out.estimate = *estimate;
+  if (auto slots = service.sameDaySlots(w.patient, w.entry.providerId, w.at + std::chrono::minutes{15}, w.dayEnd)) {
+    out.sameDay = std::move(*slots);
+    if (out.sameDay.size() > 2) out.sameDay.resize(2);  // a choice, not a timetable
+  }
+  return out;
+}
 
-  // Position and an honest estimate from the list's recent fills (waitlist_engine.hpp).
-  store::WaitlistService service = waitlistService();
-  resultEntryId = entry.entryId;
-  auto estimate = service.estimateFor(entry.entryId, now);
+void KioskApp::State::finishWalkIn(WalkInResult result) {
+  saving = false;
+  changed();
+  if (!result.written) noteWorkerError(result.written.error());
+  // A patient who walked away meanwhile (idle reset) is shown nothing; the entry stands or not.
+  if (screen != Screen::WaitlistReview) {
+    if (!result.written) logStoreError(result.written.error(), "joining the waitlist (the patient had left the screen)");
+    return;
+  }
+  if (!result.written) return setError(result.written.error());
+  const auto& w = result.job;
+  resultEntryId = w.entry.entryId;
+  const auto& estimate = result.estimate;
   resultPosition = estimate ? estimate->position : 0;
-  if (alreadyWaiting) {
+  if (result.alreadyWaiting) {
     resultEstimate = tr.tr("waitlist.done.already");
   } else if (estimate && estimate->hasEstimate && estimate->maxWeeks) {
     resultEstimate = tr.tr("waitlist.estimate.range", {{"low", std::to_string(estimate->minWeeks)},
@@ -360,16 +398,10 @@ void KioskApp::State::submitWaitlistStep() {
   } else {
     resultEstimate = tr.tr("waitlist.estimate.unknown");
   }
-  // Same day: today's open slots this patient could take, best first; the kiosk only offers
-  // to request one (the practice confirms).
-  const auto dayEnd = localDay().second;
-  if (auto slots = service.sameDaySlots(patient, entry.providerId, now + std::chrono::minutes{15}, dayEnd)) {
-    sameDaySlots = std::move(*slots);
-    if (sameDaySlots.size() > 2) sameDaySlots.resize(2);  // a choice, not a timetable
-  }
-  resultListName = list->name;
-  resultReference = checkInCodeFor(entry.entryId);
-  returningPatient = patient;
+  sameDaySlots = std::move(result.sameDay);
+  resultListName = w.list.name;
+  resultReference = checkInCodeFor(w.entry.entryId);
+  returningPatient = w.patient;
   draft.wipe();
   go(Screen::WaitlistDone);
 }
@@ -390,21 +422,37 @@ void KioskApp::State::requestSameDay(const Uuid& slotId) {
   request.appointmentSlotId = slot->slotId;
   request.status = RequestStatus::Pending;
   request.requestedTime = now;
-  auto written = store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) -> Result<void> {
-    if (auto r = tx.insert(request); !r) return r;
-    Notification note;
-    note.notificationId = ids.v7(now);
-    note.recipientId = practice ? practice->practiceId : slot->providerId;
-    note.recipientType = RecipientType::FrontDesk;
-    note.type = NotificationType::RequestReceived;
-    note.content.templateKey = "same_day_request";
-    note.content.params = {{"request_id", request.requestId.toString()}, {"slot_id", slot->slotId.toString()}};
-    return tx.insert(note);
-  });
-  if (!written) return setError(written.error());
-  sameDayText = tr.tr("waitlist.same_day.requested", {{"time", formatTime(slot->startTime)},
-                                                      {"provider", providerName(slot->providerId)}});
-  go(Screen::WaitlistSameDayDone);
+  if (saving) return;
+  Notification note;
+  note.notificationId = ids.v7(now);
+  note.recipientId = practice ? practice->practiceId : slot->providerId;
+  note.recipientType = RecipientType::FrontDesk;
+  note.type = NotificationType::RequestReceived;
+  note.content.templateKey = "same_day_request";
+  note.content.params = {{"request_id", request.requestId.toString()}, {"slot_id", slot->slotId.toString()}};
+  const std::string text = tr.tr("waitlist.same_day.requested", {{"time", formatTime(slot->startTime)},
+                                                                 {"provider", providerName(slot->providerId)}});
+  saving = true;
+  changed();
+  // On the worker, like the sign-up: the request may wait for the sync daemon's lock.
+  postWrite("asking for a same-day opening",
+            [request, note, at = now](store::Store& st) {
+              return st.write(store::Actor::kiosk(), at, [&](store::WriteTx& tx) -> Result<void> {
+                if (auto r = tx.insert(request); !r) return r;
+                return tx.insert(note);
+              });
+            },
+            [this, text](const Result<void>& written) {
+              saving = false;
+              changed();
+              if (screen != Screen::WaitlistDone) {
+                if (!written) logStoreError(written.error(), "asking for a same-day opening (the patient had left)");
+                return;
+              }
+              if (!written) return setError(written.error());
+              sameDayText = text;
+              go(Screen::WaitlistSameDayDone);
+            });
 }
 
 void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
@@ -571,7 +619,9 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
       }
       vm.body.push_back(tr.tr(draft.privacyAcknowledged.value_or(false) ? "waitlist.review.privacy_received"
                                                                          : "waitlist.review.privacy_paper"));
-      vm.actions = {backButton(tr), {"waitlist.submit", tr.tr("waitlist.submit"), ButtonStyle::Primary, true, false}};
+      if (saving) vm.body.push_back(tr.tr("common.saving"));
+      vm.actions = {backButton(tr), {"waitlist.submit", tr.tr("waitlist.submit"), ButtonStyle::Primary, !saving, false}};
+      if (saving) vm.actions.front().enabled = false;
       return;
     }
     case Screen::WaitlistDone:
@@ -585,10 +635,11 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
           vm.choices.push_back({"waitlist.same_day." + slot.slotId.toString(),
                                 tr.tr("waitlist.same_day.request", {{"time", formatTime(slot.startTime)},
                                                                      {"provider", providerName(slot.providerId)}}),
-                                ButtonStyle::Tile, true, false});
+                                ButtonStyle::Tile, !saving, false});
         }
+        if (saving) vm.body.push_back(tr.tr("common.saving"));
       }
-      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, true, false}};
+      vm.actions = {{"nav.done", tr.tr("nav.done"), ButtonStyle::Primary, !saving, false}};
       return;
     case Screen::WaitlistSameDayDone:
       vm.title = tr.tr("waitlist.same_day.requested_title");

@@ -122,6 +122,7 @@ void KioskApp::State::go(Screen next) {
   error.clear();
   notice.clear();
   selectedRow.reset();
+  selectedConflict.reset();
   offerToConfirm.reset();
   changed();
 }
@@ -137,6 +138,9 @@ void KioskApp::State::resetToWelcome() {
   sameDaySlots.clear();
   staff.reset();
   staffCandidate.reset();
+  sync = SyncScreen{};  // a conflict's values can be patient data: gone with the staff session
+  todayBoard = TodayBoard{};
+  ++todayGeneration;  // a load still on the worker is dropped when it lands
   resultPosition = 0;
   resultEstimate.clear();
   resultListName.clear();
@@ -381,9 +385,11 @@ Result<void> checkStoreForService(store::Store& store) { return store.checkInteg
 
 // [SECTION] KioskApp
 
-KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now)
+KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now,
+                   store::Store* workerStore)
     : m_state(std::make_unique<State>(store, std::move(translator), std::move(config))) {
   auto& s = *m_state;
+  s.workerStore = workerStore;
   s.now = now;
   s.lastInput = now;
   s.screenSince = now;
@@ -531,10 +537,11 @@ void KioskApp::apply(const Intent& intent, Instant now) {
 
 namespace {
 
-// How often the kiosk looks for commits by the sync daemon: often while staff watch a board,
-// rarely on patient screens (only the practice's name and settings show there).
+// How often the kiosk looks for commits by the sync daemon (PRAGMA data_version, no page read):
+// every second while staff watch a board, so rows the daemon pulls show up at once; rarely on
+// patient screens (only the practice's name and settings show there), so idle CPU stays zero.
 std::chrono::seconds pollInterval(Screen screen) {
-  return isStaffScreen(screen) ? std::chrono::seconds{2} : std::chrono::seconds{30};
+  return isStaffScreen(screen) ? std::chrono::seconds{1} : std::chrono::seconds{30};
 }
 
 }  // namespace
@@ -549,8 +556,11 @@ void KioskApp::tick(Instant now) {
     if (auto v = s.store.dataVersion(); v && *v != s.dataVersion) {
       s.dataVersion = *v;
       s.loadPractice();
-      s.changed();  // boards are rebuilt from the store on the next frame
+      if (s.screen == Screen::StaffToday) s.loadToday();  // read on the worker, shown when it lands
+      s.changed();  // the other boards are rebuilt from the store on the next frame
     }
+    // The daemon's words depend on the clock too (a heartbeat that stops ages into "not running").
+    if (s.screen == Screen::StaffSync) s.loadSyncScreen();
   }
   if (s.screen == Screen::RateLimited) {
     if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
@@ -605,8 +615,45 @@ std::optional<Instant> KioskApp::nextDeadline() const {
 }
 
 void KioskApp::finishPendingWork(Instant now) {
-  m_state->worker.waitIdle();
-  tick(now);
+  // A result can post more work (an unlock posts its audit rows): until nothing is left.
+  do {
+    m_state->worker.waitIdle();
+    tick(now);
+  } while (m_state->worker.busy());
+}
+
+std::optional<Error> KioskApp::workerDamage() const { return m_state->workerDamage; }
+
+void KioskApp::State::postWrite(std::string what, StoreWrite write, std::function<void(const Result<void>&)> done) {
+  auto finish = [this, what](const Result<void>& r, const std::function<void(const Result<void>&)>& then) {
+    if (!r) {
+      noteWorkerError(r.error());
+      if (!then) logStoreError(r.error(), what);
+    }
+    if (then) then(r);
+  };
+  if (workerStore != nullptr) {
+    auto job = [this, write, done, finish]() -> Worker::Done {
+      Result<void> r = write(*workerStore);
+      return [r = std::move(r), done, finish] { finish(r, done); };
+    };
+    if (worker.post(std::move(job))) return;
+  }
+  finish(write(store), done);
+}
+
+void KioskApp::State::recordAccessLater(const store::Actor& actor, std::string entity, const Uuid& id, std::string action) {
+  const std::string what = "recording a staff view (" + entity + ", " + action + ")";
+  postWrite(what, [actor, entity = std::move(entity), id, action = std::move(action), at = now](store::Store& st) {
+    return st.write(actor, at, [&](store::WriteTx& tx) { return tx.recordAccess(entity, id, action); });
+  });
+}
+
+bool KioskApp::State::onStaffBoard() const { return staff.has_value() && isStaffScreen(screen); }
+
+void KioskApp::State::noteWorkerError(const Error& e) {
+  if (!workerDamage && (e.code == "store.corrupt" || e.code == "store.wrong_key" || e.code == "store.damaged"))
+    workerDamage = e;
 }
 
 std::uint64_t KioskApp::revision() const { return m_state->revision; }

@@ -100,7 +100,12 @@ const ScreenInfo& screenInfo(Screen screen);
 
 class KioskApp {
  public:
-  KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now);
+  // workerStore: a second connection to the same store file, used only on the kiosk's worker
+  // thread, for the patient's writes that may wait for the sync daemon's write lock (check-in,
+  // joining the waitlist): the frame loop shows "Saving…" and never waits. Without one (tools,
+  // some tests) those writes run on the calling thread.
+  KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now,
+           store::Store* workerStore = nullptr);
   ~KioskApp();
   KioskApp(const KioskApp&) = delete;
   KioskApp& operator=(const KioskApp&) = delete;
@@ -109,7 +114,8 @@ class KioskApp {
   void applyAll(const Intents& intents, Instant now);
   // Timers: idle timeout, auto-lock, the end of a rate-limit pause, done screens.
   void tick(Instant now);
-  // Blocks until background work (the PIN check) is done, then applies it as tick() would.
+  // Blocks until background work (the PIN check, writes on the worker) is done, and applies it
+  // as tick() would, until nothing more is queued.
   // For tests and tools; the frame loop never calls it.
   void finishPendingWork(Instant now);
   // When tick() must run next, if any timer is pending.
@@ -121,6 +127,10 @@ class KioskApp {
   [[nodiscard]] std::uint64_t revision() const;
   [[nodiscard]] Screen screen() const;
   [[nodiscard]] const KioskConfig& config() const;
+
+  // Damage (store.corrupt, store.wrong_key) the worker's connection met, as its results came
+  // back: the shell takes the kiosk out of service on it, as on the UI connection's damage().
+  [[nodiscard]] std::optional<Error> workerDamage() const;
 
   // True while every patient input buffer is empty (tests check the idle wipe).
   [[nodiscard]] bool inputsEmpty() const;
