@@ -96,7 +96,7 @@ int Connection::onBusy(void* wait, int attempts) {
   const auto now = std::chrono::steady_clock::now();
   if (attempts == 0) busy->start = now;
   if (now - busy->start >= busy->timeout) return 0;
-  std::this_thread::sleep_for(std::chrono::microseconds(100 + busy->jitter() % 400));
+  std::this_thread::sleep_for(std::chrono::microseconds(50 + busy->jitter() % 200));
   return 1;
 }
 

@@ -67,7 +67,7 @@ class Connection {
   explicit Connection(DbHandle db) : m_db(std::move(db)) {}
 
   [[nodiscard]] sqlite3* raw() const { return m_db.get(); }
-  // Waits up to `timeout` for another connection's lock, polling every 0.1-0.5 ms (jittered).
+  // Waits up to `timeout` for another connection's lock, polling every 0.05-0.25 ms (jittered).
   // SQLite's own busy_timeout backs off to 100 ms sleeps, and a writer that commits back to back
   // leaves gaps of microseconds between its transactions: the backoff almost never meets one.
   void setBusyTimeout(std::chrono::milliseconds timeout);
