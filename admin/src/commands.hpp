@@ -13,5 +13,7 @@ int cmdCentral(const std::vector<std::string>& args);
 // anteroom-admin ca init, device enroll|revoke ... (admin/src/cmd_provision.cpp)
 int cmdCa(const std::vector<std::string>& args);
 int cmdDevice(const std::vector<std::string>& args);
+// anteroom-admin demo seed-central ... (the arguments after "seed-central")
+int cmdDemoSeedCentral(const std::vector<std::string>& args);
 
 }  // namespace anteroom::admin

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <random>
 
+#include "anteroom/model/row_json.hpp"
 #include "anteroom/model/validation.hpp"
 #include "anteroom/model/waitlist_engine.hpp"
 #include "anteroom/store/local_time.hpp"
@@ -71,7 +72,12 @@ WeeklyAvailability weekdays(bool telehealth) {
 
 Instant localMidnightToday(Instant now) { return store::localMidnight(now); }
 
-Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
+namespace {
+
+// Every record of the demo practice, parents first, handed to `apply` one at a time.
+template <class Apply>
+Result<SeedSummary> buildDemoPractice(const SeedOptions& options, const std::vector<std::string>& pinHashes,
+                                      Apply&& apply) {
   std::mt19937_64 rng(options.seed);
   // Ids come from the seeded generator at fixed instants, so a seed always names the same rows.
   UuidGenerator ids(options.seed);
@@ -82,20 +88,8 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
   const Instant now = options.now;
   const Instant midnight = options.localMidnight == Instant{} ? localMidnightToday(now) : options.localMidnight;
   SeedSummary summary;
-
-  std::vector<std::string> pinHashes;
-  for (const auto& s : kDemoStaff) {
-    auto h = store::hashPin(s.pin);
-    if (!h) return std::unexpected(h.error());
-    pinHashes.push_back(*h);
-  }
-
-  auto r = store.write(store::Actor::admin(), now, [&](store::WriteTx& tx) -> Result<void> {
-    auto apply = [&](const auto& record) -> Result<void> {
-      auto o = tx.applyRemote(record);
-      if (!o) return std::unexpected(o.error());
-      return {};
-    };
+  const std::string tag = options.emailTag;
+  {
     auto stamp = [&](auto& record, Instant created) {
       record.createdAt = created;
       record.updatedAt = created;
@@ -107,10 +101,12 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
     practice.name = "Harbor Light Counseling (demo)";
     practice.address = Address{"100 Example Way", "Suite 2", "Springfield", "OR", "97477", "US", {}};
     practice.phone = "+15415550100";
-    practice.email = "frontdesk@harborlight.example";
+    practice.email = "frontdesk" + tag + "@harborlight.example";
+    if (!options.timeZone.empty()) practice.settings.timeZone = options.timeZone;
     practice.settings.acceptedInsurance = {"Aetna", "Blue Cross", "Cigna", "Medicaid"};
     stamp(practice, now - days{400});
-    if (auto a = apply(practice); !a) return a;
+    summary.practiceId = practice.practiceId;
+    if (auto a = apply(practice); !a) return std::unexpected(a.error());
 
     for (std::size_t i = 0; i < std::size(kDemoStaff); ++i) {
       StaffUser staff;
@@ -120,7 +116,7 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
       staff.role = i == 0 ? StaffRole::FrontDesk : StaffRole::Manager;
       staff.pinHash = pinHashes[i];
       stamp(staff, now - days{300});
-      if (auto a = apply(staff); !a) return a;
+      if (auto a = apply(staff); !a) return std::unexpected(a.error());
       ++summary.staff;
     }
 
@@ -131,14 +127,14 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
       provider.practiceId = practice.practiceId;
       provider.firstName = p.first;
       provider.lastName = p.last;
-      provider.email = asciiSlug(p.first) + "." + asciiSlug(p.last) + "@harborlight.example";
+      provider.email = asciiSlug(p.first) + "." + asciiSlug(p.last) + tag + "@harborlight.example";
       provider.specialties = p.specialties;
       provider.modalities = p.modalities;
       provider.availability = weekdays(p.telehealth);
       provider.experience = p.experience;
       provider.telehealth = p.telehealth;
       stamp(provider, now - days{380});
-      if (auto a = apply(provider); !a) return a;
+      if (auto a = apply(provider); !a) return std::unexpected(a.error());
       providers.push_back(provider);
     }
     summary.providers = static_cast<int>(providers.size());
@@ -150,7 +146,7 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
       patient.patientId = nextId();
       patient.firstName = pick(rng, kFirstNames);
       patient.lastName = pick(rng, kLastNames);
-      patient.email = asciiSlug(patient.firstName) + "." + asciiSlug(patient.lastName) + "." + std::to_string(i) +
+      patient.email = asciiSlug(patient.firstName) + "." + asciiSlug(patient.lastName) + "." + std::to_string(i) + tag +
                       "@patients.example";
       patient.phone = "+1541555" + std::to_string(1000 + (i % 9000));
       patient.dateOfBirth = year_month_day{sys_days{1945y / January / 1} + days{between(rng, 0, 22500)}};
@@ -167,7 +163,7 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
       patient.preferences.contactConsent = between(rng, 0, 3) != 0;
       patient.preferences.language = between(rng, 0, 4) == 0 ? "es" : "en";
       stamp(patient, now - days{between(rng, 1, 700)});
-      if (auto a = apply(patient); !a) return a;
+      if (auto a = apply(patient); !a) return std::unexpected(a.error());
       patients.push_back(std::move(patient));
     }
     summary.patients = static_cast<int>(patients.size());
@@ -193,7 +189,7 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
           slot.endTime = end;
           slot.status = book ? SlotStatus::Booked : SlotStatus::Open;
           stamp(slot, now - days{30});
-          if (auto a = apply(slot); !a) return a;
+          if (auto a = apply(slot); !a) return std::unexpected(a.error());
           if (!book) {
             ++summary.openSlots;
             continue;
@@ -210,7 +206,7 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
                         : start < now ? AppointmentStatus::InSession
                                       : AppointmentStatus::Scheduled;
           stamp(appt, now - days{between(rng, 2, 40)});
-          if (auto a = apply(appt); !a) return a;
+          if (auto a = apply(appt); !a) return std::unexpected(a.error());
           ++summary.appointmentsToday;
         }
       }
@@ -228,7 +224,7 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
       list.description = std::string("Demo list: ") + name;
       list.criteria.specialties = specialties;
       stamp(list, now - days{365});
-      if (auto a = apply(list); !a) return a;
+      if (auto a = apply(list); !a) return std::unexpected(a.error());
       ++summary.waitlists;
 
       // About a fifth of the patients wait, on one list each.
@@ -249,14 +245,51 @@ Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
         }
         stamp(entry, now - days{waited});
         entry.priorityScore = computePriority(entry, patients[i], list.criteria, providers, now).score;
-        if (auto a = apply(entry); !a) return a;
+        if (auto a = apply(entry); !a) return std::unexpected(a.error());
         ++summary.waitlistEntries;
       }
     }
+  }
+  return summary;
+}
+
+Result<std::vector<std::string>> demoPinHashes() {
+  std::vector<std::string> pinHashes;
+  for (const auto& s : kDemoStaff) {
+    auto h = store::hashPin(s.pin);
+    if (!h) return std::unexpected(h.error());
+    pinHashes.push_back(*h);
+  }
+  return pinHashes;
+}
+
+}  // namespace
+
+Result<SeedSummary> seedDemo(store::Store& store, const SeedOptions& options) {
+  auto pinHashes = demoPinHashes();
+  if (!pinHashes) return std::unexpected(pinHashes.error());
+  SeedSummary summary;
+  auto r = store.write(store::Actor::admin(), options.now, [&](store::WriteTx& tx) -> Result<void> {
+    auto built = buildDemoPractice(options, *pinHashes, [&](const auto& record) -> Result<void> {
+      auto o = tx.applyRemote(record);
+      if (!o) return std::unexpected(o.error());
+      return {};
+    });
+    if (!built) return std::unexpected(built.error());
+    summary = *built;
     return {};
   });
   if (!r) return std::unexpected(r.error());
   return summary;
+}
+
+Result<SeedSummary> demoPracticeRows(const SeedOptions& options, const RowSink& sink) {
+  auto pinHashes = demoPinHashes();
+  if (!pinHashes) return std::unexpected(pinHashes.error());
+  return buildDemoPractice(options, *pinHashes, [&](const auto& record) -> Result<void> {
+    using T = std::decay_t<decltype(record)>;
+    return sink(Fields<T>::table, toRowJson(record));
+  });
 }
 
 }  // namespace anteroom::admin

@@ -34,6 +34,8 @@ constexpr const char* kTopHelp =
     "                                    remove synced rows outside the device's data window\n"
     "  demo seed    --db FILE --key-file FILE --patients N [--seed S]\n"
     "                                    fill a store with a synthetic demo practice\n"
+    "  demo seed-central --dsn DSN --pii-key-file F --hash-key-file F [--patients N] [--seed S]\n"
+    "                                    a synthetic practice in the central database; prints its id\n"
     "  waitlist rank  --db FILE --key-file FILE [--waitlist ID] [--json]\n"
     "                                    active entries in priority order, with the reasons\n"
     "  waitlist match --db FILE --key-file FILE --slot ID [--limit N] [--json]\n"
@@ -225,9 +227,13 @@ int cmdDemo(const std::vector<std::string>& rest) {
       "  Fills the store (created if missing) with a synthetic practice: providers with\n"
       "  specialties, modalities and weekly hours, N invented patients, today's appointments,\n"
       "  open slots, two waitlists with entries, and two demo staff users. The same seed\n"
-      "  gives the same practice.\n";
+      "  gives the same practice.\n"
+      "usage: anteroom-admin demo seed-central --dsn DSN --pii-key-file F --hash-key-file F [--patients N] [--seed S]\n"
+      "                                        [--time-zone ZONE]\n"
+      "  The same practice in the central PostgreSQL (PII encrypted as the hub writes it); prints its id last.\n";
   if (rest.empty()) return usageError("demo needs a subcommand", help);
   if (rest.front() == "--help" || rest.front() == "-h") return std::fputs(help, stdout), kExitOk;
+  if (rest.front() == "seed-central") return cmdDemoSeedCentral({rest.begin() + 1, rest.end()});
   if (rest.front() != "seed") return usageError("unknown demo subcommand '" + rest.front() + "'", help);
   const auto args = parseArgs({rest.begin() + 1, rest.end()}, {"--db", "--key-file", "--patients", "--seed"}, {});
   if (args.has("--help")) return std::fputs(help, stdout), kExitOk;

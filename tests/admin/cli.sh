@@ -37,12 +37,13 @@ one_line() {
 
 expect 0 'usage: anteroom-admin'            -- --help
 # The top-level help names every command group.
-for group in "keygen" "store init" "demo seed" "waitlist rank" "waitlist match" "central migrate" "central status"; do
+for group in "keygen" "store init" "demo seed" "waitlist rank" "waitlist match" "central migrate" "central status" \
+             "ca init" "device enroll" "device revoke" "demo seed-central"; do
   expect 0 "  $group"                       -- --help
 done
 expect 2 'no command given'                 --
 expect 2 "unknown command 'frobnicate'"     -- frobnicate
-for cmd in "keygen" "store" "demo" "waitlist" "central"; do
+for cmd in "keygen" "store" "demo" "waitlist" "central" "ca" "device" "demo seed-central"; do
   expect 0 'usage:'                         -- $cmd --help
 done
 expect 0 'usage:'                           -- store check --help
@@ -134,6 +135,22 @@ holder=$!
 sleep 1
 expect 0 'integrity: +ok'                      -- store check --db "$dir/d.db" --key-file "$dir/k"
 wait "$holder"
+
+# Provisioning without a database (tests/admin/test_provision.cpp runs it against PostgreSQL).
+expect 2 'ca needs a subcommand'               -- ca
+expect 2 "unknown ca subcommand 'make'"        -- ca make --dir "$dir/ca"
+expect 2 '--hub-host is required'           -- ca init --dir "$dir/ca"
+expect 0 'hub key pin'                         -- ca init --dir "$dir/ca" --hub-host 127.0.0.1
+expect 1 'already holds a CA'                  -- ca init --dir "$dir/ca" --hub-host 127.0.0.1
+one_line                                           ca init --dir "$dir/ca" --hub-host 127.0.0.1
+expect 2 'device needs a subcommand'           -- device
+expect 2 '--practice-id is required'        -- device enroll --ca-dir "$dir/ca" --dsn x --out "$dir/e"
+expect 2 '--practice-id must be a UUID'     -- device enroll --ca-dir "$dir/ca" --dsn x --out "$dir/e" --practice-id 12
+expect 1 'make it with .anteroom-admin ca init' -- device enroll --ca-dir "$dir/none" --dsn x --out "$dir/e" \
+                                                   --practice-id 01890000-0000-7000-8000-000000000000
+expect 2 '--device-id is required'          -- device revoke --dsn x
+expect 2 '--hash-key-file is required'      -- demo seed-central --dsn x --pii-key-file "$dir/k"
+[ -e "$dir/e" ] && { echo "FAIL: a refused enrollment left $dir/e behind"; failed=$((failed + 1)); }
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
