@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <random>
 
 #include "anteroom/model/hlc.hpp"
@@ -580,13 +579,26 @@ Result<void> precheckFile(const OpenOptions& options, bool& exists, std::vector<
   if (!options.allowDamaged) {
     if (auto what = integrity::readDamageMarker(options.path)) return std::unexpected(integrity::damagedStoreError(*what));
   }
-  std::ifstream in(options.path, std::ios::binary);
+  return {};
+}
+
+// A plaintext SQLite file is refused by its header, read through the connection's own file
+// handle. Never open and close the store file beside SQLite: closing any descriptor of a file
+// drops every POSIX lock this process holds on it, so a second connection in the process (the
+// kiosk's store worker) would silently release the first one's shared lock, and another process
+// closing the store would then believe it was the last, checkpoint and delete the write-ahead
+// log under us: later commits went into a deleted file.
+Result<void> refusePlaintext(sqlite3* db, const std::filesystem::path& path) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods == nullptr)
+    return {};
   char header[16] = {};
-  in.read(header, sizeof header);
-  if (in.gcount() == sizeof header && std::string_view(header, 15) == kPlainSqliteHeader) {
+  // SQLITE_IOERR_SHORT_READ for a file shorter than the header (a new store): nothing to refuse.
+  if (file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK) return {};
+  if (std::string_view(header, 15) == kPlainSqliteHeader) {
     return fail(ErrorDomain::Store, "store.plaintext",
-                options.path.string() +
-                    " is an unencrypted SQLite file, not an Anteroom store; refusing to use it");
+                path.string() + " is an unencrypted SQLite file, not an Anteroom store; refusing to use it");
   }
   return {};
 }
@@ -608,6 +620,7 @@ Result<Store> Store::open(const OpenOptions& options, const SecretKey& key) {
   int rc = sqlite3_open_v2(options.path.c_str(), &raw, flags, nullptr);
   sql::DbHandle handle(raw);
   if (rc != SQLITE_OK) return std::unexpected(sql::sqliteError(raw, rc, "opening " + options.path.string()));
+  if (auto r = refusePlaintext(raw, options.path); !r) return std::unexpected(r.error());
 
   auto impl = std::make_unique<Impl>();
   impl->conn = sql::Connection(std::move(handle));
@@ -1015,6 +1028,14 @@ Result<std::vector<OutboxMutation>> Store::pendingOutbox(std::size_t limit) {
 }
 
 Result<std::int64_t> Store::pendingOutboxCount() { return m_impl->countOutbox(); }
+
+Result<std::int64_t> Store::lastOutboxSeq() {
+  // AUTOINCREMENT keeps the highest rowid ever used in sqlite_sequence (no row before the first).
+  auto v = m_impl->conn.scalar("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)");
+  if (!v) return std::unexpected(v.error());
+  if (!*v || !std::holds_alternative<std::int64_t>(**v)) return std::int64_t{0};
+  return std::get<std::int64_t>(**v);
+}
 
 Result<std::vector<AuditEvent>> Store::auditTrail(std::size_t limit) {
   auto stmt = m_impl->conn.cached(

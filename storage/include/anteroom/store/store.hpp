@@ -237,6 +237,9 @@ class Store {
   // [SECTION] Outbox, audit, sync state
   Result<std::vector<OutboxMutation>> pendingOutbox(std::size_t limit);
   Result<std::int64_t> pendingOutboxCount();
+  // The highest device_seq ever queued (0 for none). It only grows: acknowledgements delete outbox
+  // rows but never lower it, so the sync daemon's watcher can tell a new local write from its own.
+  Result<std::int64_t> lastOutboxSeq();
   Result<std::vector<AuditEvent>> auditTrail(std::size_t limit);
   Result<std::optional<std::string>> syncValue(std::string_view key);
   // Commits on its own: for device settings. Sync state that must move with a page (the cursor)
