@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "anteroom/model/json.hpp"
 #include "anteroom/model/records.hpp"
 #include "central_migrations.hpp"
 #include "checker.hpp"
@@ -65,11 +66,11 @@ void Kiosk::rememberOutbox() {
   for (const auto& m : *pending) mutationsMade.insert(m.mutationId);
 }
 
-// [SECTION] Practice
+// [SECTION] The practice
 
-Practice::Practice() : Practice(Options{}) {}
+TestPractice::TestPractice() : TestPractice(Options{}) {}
 
-Practice::Practice(Options options) : m_options(options), m_dir("anteroom-e2e-") {
+TestPractice::TestPractice(Options options) : m_options(options), m_dir("anteroom-e2e-") {
   REQUIRE_MESSAGE(!m_dir.path().empty(), "cannot make a temp dir");
   for (const char* b : {"anteroom-hub", "anteroom-syncd", "anteroom-admin"})
     REQUIRE_MESSAGE(fs::exists(binary(b)), binary(b).string() << " is not built");
@@ -101,14 +102,14 @@ Practice::Practice(Options options) : m_options(options), m_dir("anteroom-e2e-")
   REQUIRE(m_hubPin.starts_with("sha256//"));
 }
 
-Practice::~Practice() {
+TestPractice::~TestPractice() {
   m_kiosks.clear();  // stores closed before the directory goes
 }
 
-std::string Practice::superDsn() const { return m_pg->dsn(m_db); }
-std::string Practice::hubDsn(bool tcp) const { return tcp ? m_pg->tcpDsn(m_db, "anteroom_hub") : m_pg->dsn(m_db, "anteroom_hub"); }
+std::string TestPractice::superDsn() const { return m_pg->dsn(m_db); }
+std::string TestPractice::hubDsn(bool tcp) const { return tcp ? m_pg->tcpDsn(m_db, "anteroom_hub") : m_pg->dsn(m_db, "anteroom_hub"); }
 
-SeededPractice Practice::seedPractice(std::string_view tagText) {
+SeededPractice TestPractice::seedPractice(std::string_view tagText) {
   SeededPractice sp;
   UuidGenerator ids(static_cast<std::uint64_t>(std::hash<std::string_view>{}(tagText)) ^
                     static_cast<std::uint64_t>(system_clock::now().time_since_epoch().count()));
@@ -173,7 +174,7 @@ SeededPractice Practice::seedPractice(std::string_view tagText) {
   return sp;
 }
 
-void Practice::centralExec(const Uuid& practice, const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+void TestPractice::centralExec(const Uuid& practice, const std::string& sql, const std::vector<std::optional<std::string>>& params) {
   pqxx::connection c(superDsn());
   pqxx::work tx(c);
   tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', 'system:ehr', true)",
@@ -182,7 +183,7 @@ void Practice::centralExec(const Uuid& practice, const std::string& sql, const s
   tx.commit();
 }
 
-std::optional<std::string> Practice::centralValue(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+std::optional<std::string> TestPractice::centralValue(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
   pqxx::connection c(superDsn());
   pqxx::work tx(c);
   auto r = exec(tx, sql, params);
@@ -191,24 +192,24 @@ std::optional<std::string> Practice::centralValue(const std::string& sql, const 
   return r[0][0].is_null() ? std::string() : std::string(r[0][0].c_str());
 }
 
-void Practice::stopPostgres() {
+void TestPractice::stopPostgres() {
   auto s = m_pg->stop();
   REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().message));
 }
 
-void Practice::startPostgres() {
+void TestPractice::startPostgres() {
   auto s = m_pg->startDataDir(m_pg->dataDir());
   REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().message));
 }
 
-void Practice::restartPostgres() {
+void TestPractice::restartPostgres() {
   stopPostgres();
   startPostgres();
 }
 
 // [SECTION] Certificates
 
-Enrolled Practice::enroll(const std::string& name, const Uuid& practice) {
+Enrolled TestPractice::enroll(const std::string& name, const Uuid& practice) {
   Enrolled e;
   e.name = name;
   e.dir = m_dir / ("device-" + name);
@@ -221,14 +222,14 @@ Enrolled Practice::enroll(const std::string& name, const Uuid& practice) {
   return e;
 }
 
-void Practice::revoke(const Uuid& deviceId) {
+void TestPractice::revoke(const Uuid& deviceId) {
   auto r = run({binary("anteroom-admin").string(), "device", "revoke", "--dsn", superDsn(), "--device-id", deviceId.toString()});
   REQUIRE_MESSAGE(r.exitCode == 0, "device revoke: " << r.err);
 }
 
 // [SECTION] Hubs
 
-fs::path Practice::writeHubConfig(const HubSpec& spec, const std::string& name) {
+fs::path TestPractice::writeHubConfig(const HubSpec& spec, const std::string& name) {
   const fs::path config = m_dir / (name + ".toml");
   std::string text = "# written by the end-to-end fixture\n";
   text += "listen = " + quoted("127.0.0.1:" + std::to_string(spec.port)) + "\n";
@@ -243,7 +244,7 @@ fs::path Practice::writeHubConfig(const HubSpec& spec, const std::string& name) 
   return config;
 }
 
-Hub Practice::startHub(const HubSpec& specIn) {
+Hub TestPractice::startHub(const HubSpec& specIn) {
   HubSpec spec = specIn;
   if (spec.port == 0) spec.port = freeLoopbackPort();
   Hub hub;
@@ -258,7 +259,7 @@ Hub Practice::startHub(const HubSpec& specIn) {
   return hub;
 }
 
-void Practice::restartHub(Hub& hub) {
+void TestPractice::restartHub(Hub& hub) {
   hub.process.kill();
   const std::size_t from = hub.process.output().size();
   const fs::path log = hub.process.outputPath();
@@ -271,7 +272,7 @@ void Practice::restartHub(Hub& hub) {
 
 // [SECTION] Kiosks and daemons
 
-Kiosk& Practice::addKiosk(const std::string& name, const Uuid& practice) {
+Kiosk& TestPractice::addKiosk(const std::string& name, const Uuid& practice) {
   auto k = std::make_unique<Kiosk>();
   k->name = name;
   k->device = enroll(name, practice);
@@ -291,7 +292,7 @@ Kiosk& Practice::addKiosk(const std::string& name, const Uuid& practice) {
   return *m_kiosks.back();
 }
 
-fs::path Practice::writeSyncdConfig(const Kiosk& k, int hubPort, const DaemonSpec& spec) {
+fs::path TestPractice::writeSyncdConfig(const Kiosk& k, int hubPort, const DaemonSpec& spec) {
   const std::string tmpl = readFile(k.device.dir / "syncd.toml");
   REQUIRE_MESSAGE(!tmpl.empty(), "device enroll wrote no syncd.toml template");
   std::string text;
@@ -303,6 +304,9 @@ fs::path Practice::writeSyncdConfig(const Kiosk& k, int hubPort, const DaemonSpe
     std::string line = tmpl.substr(pos, end - pos);
     pos = end + 1;
     // The three lines the template asks the operator to edit.
+    // A key the test gives itself (a wrong pin, say) replaces the template's line.
+    const std::string key = line.substr(0, line.find(' '));
+    if (!key.empty() && key[0] != '#' && spec.extra.contains(key)) continue;
     if (line.starts_with("db ")) line = "db = " + quoted(k.storePath), ++edited;
     else if (line.starts_with("key_file ")) line = "key_file = " + quoted(k.keyPath), ++edited;
     else if (line.starts_with("hub_url ")) line = "hub_url = " + quoted("https://127.0.0.1:" + std::to_string(hubPort)), ++edited;
@@ -319,19 +323,19 @@ fs::path Practice::writeSyncdConfig(const Kiosk& k, int hubPort, const DaemonSpe
   return config;
 }
 
-RunResult Practice::syncOnce(const Kiosk& k, int hubPort, milliseconds timeout, const DaemonSpec& spec) {
+RunResult TestPractice::syncOnce(const Kiosk& k, int hubPort, milliseconds timeout, const DaemonSpec& spec) {
   const fs::path config = writeSyncdConfig(k, hubPort, spec);
   return run({binary("anteroom-syncd").string(), "--config", config.string(), "--once"}, timeout);
 }
 
-Process Practice::startDaemon(const Kiosk& k, int hubPort, const DaemonSpec& spec) {
+Process TestPractice::startDaemon(const Kiosk& k, int hubPort, const DaemonSpec& spec) {
   const fs::path config = writeSyncdConfig(k, hubPort, spec);
   auto p = Process::spawn({{binary("anteroom-syncd").string(), "--config", config.string()}, {}, m_dir / (k.name + "-syncd.log"), {}});
   REQUIRE_MESSAGE(p.started(), p.error());
   return p;
 }
 
-std::optional<std::string> Practice::syncState(Kiosk& k, std::string_view key) {
+std::optional<std::string> TestPractice::syncState(Kiosk& k, std::string_view key) {
   auto v = k.store->syncValue(key);
   REQUIRE_MESSAGE(v.has_value(), k.name << ": cannot read sync_state");
   return *v;
@@ -339,7 +343,7 @@ std::optional<std::string> Practice::syncState(Kiosk& k, std::string_view key) {
 
 // [SECTION] The checker
 
-std::vector<std::string> Practice::check(int hubPort) {
+std::vector<std::string> TestPractice::check(int hubPort) {
   Kiosk& probe = addKiosk("probe-" + std::to_string(nextNumber()));
   auto first = syncOnce(probe, hubPort, 120s);
   if (first.exitCode != 0) return {"the probe's first sync failed: " + first.err};
@@ -357,9 +361,40 @@ std::vector<std::string> Practice::check(int hubPort) {
   return sim::checkInvariants(in);
 }
 
+// [SECTION] Raw HTTPS requests
+
+std::string HttpAnswer::errorCode() const {
+  auto j = Json::parse(body);
+  if (!j || !j->isObject()) return {};
+  const Json* c = j->find("code");
+  return c && c->isString() ? c->asString() : std::string();
+}
+
+HttpAnswer https(const TestPractice& practice, int port, const HttpRequest& request) {
+  std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20", "-o", "-", "-w", "\n%{http_code}",
+                                   "--cacert", (practice.caDir() / "ca.crt").string(), "-X", request.method};
+  if (request.device != nullptr) {
+    argv.insert(argv.end(), {"--cert", (request.device->dir / "device.crt").string(), "--key",
+                             (request.device->dir / "device.key").string()});
+  }
+  if (request.schemaHeader) argv.insert(argv.end(), {"-H", "Anteroom-Schema-Version: 2"});
+  for (const auto& h : request.headers) argv.insert(argv.end(), {"-H", h});
+  if (request.bodyFile) argv.insert(argv.end(), {"--data-binary", "@" + request.bodyFile->string()});
+  argv.insert(argv.end(), request.curlArgs.begin(), request.curlArgs.end());
+  argv.push_back("https://127.0.0.1:" + std::to_string(port) + request.path);
+  auto r = run(argv, 30s);
+  HttpAnswer a;
+  const auto nl = r.out.rfind('\n');
+  const std::string code = nl == std::string::npos ? r.out : r.out.substr(nl + 1);
+  a.body = nl == std::string::npos ? std::string() : r.out.substr(0, nl);
+  a.status = std::atoi(code.c_str());
+  if (r.exitCode != 0) a.curlError = "curl exit " + std::to_string(r.exitCode) + ": " + r.err;
+  return a;
+}
+
 // [SECTION] What a kiosk does
 
-Uuid walkIn(Practice& practice, Kiosk& k, const SeededPractice& where) {
+Uuid walkIn(TestPractice& practice, Kiosk& k, const SeededPractice& where) {
   const Instant now = nowUtc();
   UuidGenerator ids(static_cast<std::uint64_t>(now.time_since_epoch().count()) + static_cast<std::uint64_t>(practice.nextNumber()));
   const int n = practice.nextNumber();

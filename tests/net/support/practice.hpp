@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,16 +76,16 @@ struct DaemonSpec {
   std::map<std::string, std::string> extra;
 };
 
-class Practice {
+class TestPractice {
  public:
   struct Options {
     int maxConnections = 150;
   };
-  Practice();
-  explicit Practice(Options options);
-  ~Practice();
-  Practice(const Practice&) = delete;
-  Practice& operator=(const Practice&) = delete;
+  TestPractice();
+  explicit TestPractice(Options options);
+  ~TestPractice();
+  TestPractice(const TestPractice&) = delete;
+  TestPractice& operator=(const TestPractice&) = delete;
 
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir.path(); }
   testing::TempPostgres& pg() { return *m_pg; }
@@ -154,9 +155,28 @@ class Practice {
   int m_hubs = 0;
 };
 
+// [SECTION] Raw HTTPS requests (the curl program), for the security and bad-input tests
+struct HttpAnswer {
+  int status = 0;          // 0 when no HTTP answer came (TLS refused, connection reset)
+  std::string body;
+  std::string curlError;   // curl's stderr and exit code when it failed
+  // The "code" of an ErrorBody ("" when the body is not one).
+  [[nodiscard]] std::string errorCode() const;
+};
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path = "/v1/health";
+  std::optional<std::filesystem::path> bodyFile;
+  std::vector<std::string> headers;  // "Name: value"
+  const Enrolled* device = nullptr;  // the client certificate; nullptr = none
+  bool schemaHeader = true;          // Anteroom-Schema-Version: current
+  std::vector<std::string> curlArgs;  // more, e.g. --tls-max 1.1
+};
+HttpAnswer https(const TestPractice& practice, int port, const HttpRequest& request);
+
 // [SECTION] What a kiosk does (through the store API, as the kiosk binary would)
 // A walk-in: a new patient and a waitlist entry in one write. Returns the patient id.
-Uuid walkIn(Practice& practice, Kiosk& k, const SeededPractice& where);
+Uuid walkIn(TestPractice& practice, Kiosk& k, const SeededPractice& where);
 // Checks a seeded appointment in.
 void checkIn(Kiosk& k, const Uuid& appointmentId);
 // Waits until `pred` holds, polling every 20 ms; false after `timeout`.
