@@ -121,7 +121,8 @@ TEST_CASE("e2e: exactly once under real faults, then the checker holds") {
                                     practice.dir() / (k.name + "-once.log"),
                                     {}});
     REQUIRE(syncd.started());
-    const auto at = milliseconds(static_cast<long>(rng() % 400));
+    // syncd --once takes about 100 ms here: most kills land mid-session.
+    const auto at = milliseconds(static_cast<long>(rng() % 150));
     if (fault == Fault::KillSyncd || fault == Fault::Stall) {
       std::this_thread::sleep_for(fault == Fault::Stall ? at + 300ms : at);
       syncd.kill();

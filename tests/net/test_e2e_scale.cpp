@@ -4,6 +4,8 @@
 // PostgreSQL) passing the same scenario, long-poll wake-ups included.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "anteroom/model/records.hpp"
 #include "support/practice.hpp"
 #include "support/services.hpp"
@@ -80,7 +82,7 @@ TEST_CASE("e2e: two hubs behind HAProxy, one killed mid-run; the devices carry o
 
 TEST_CASE("e2e: the hub through PgBouncer in transaction mode, long-poll wake-ups included") {
   TestPractice practice;
-  PgBouncer bouncer(practice.pg().dir(), practice.pg().port(), practice.database(), {"anteroom_hub", "postgres"});
+  PgBouncer bouncer(practice.pgDir(), practice.pgPort(), practice.database(), {"anteroom_hub", "postgres"});
   HubSpec hs;
   hs.dsn = bouncer.dsn(practice.database(), "anteroom_hub");
   // LISTEN needs a session: straight to PostgreSQL.

@@ -106,6 +106,9 @@ TestPractice::~TestPractice() {
   m_kiosks.clear();  // stores closed before the directory goes
 }
 
+fs::path TestPractice::pgDir() const { return m_pg->dir(); }
+int TestPractice::pgPort() const { return m_pg->port(); }
+
 std::string TestPractice::superDsn() const { return m_pg->dsn(m_db); }
 std::string TestPractice::hubDsn(bool tcp) const { return tcp ? m_pg->tcpDsn(m_db, "anteroom_hub") : m_pg->dsn(m_db, "anteroom_hub"); }
 

@@ -89,6 +89,8 @@ class TestPractice {
 
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir.path(); }
   testing::TempPostgres& pg() { return *m_pg; }
+  [[nodiscard]] std::filesystem::path pgDir() const;  // the cluster's temp dir (owned by postgres)
+  [[nodiscard]] int pgPort() const;
   [[nodiscard]] std::string superDsn() const;
   // The anteroom_hub role: over the Unix socket, or TCP on 127.0.0.1.
   [[nodiscard]] std::string hubDsn(bool tcp = false) const;
