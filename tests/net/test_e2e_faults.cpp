@@ -119,6 +119,7 @@ TEST_CASE("e2e: exactly once under real faults, then the checker holds") {
     Process syncd = Process::spawn({{binary("anteroom-syncd").string(), "--config", config.string(), "--once"},
                                     {},
                                     practice.dir() / (k.name + "-once.log"),
+                                    {},
                                     {}});
     REQUIRE(syncd.started());
     // syncd --once takes about 100 ms here: most kills land mid-session.

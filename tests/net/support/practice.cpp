@@ -255,7 +255,7 @@ Hub TestPractice::startHub(const HubSpec& specIn) {
   const std::string name = "hub" + std::to_string(++m_hubs);
   hub.config = writeHubConfig(spec, name);
   hub.port = spec.port;
-  hub.process = Process::spawn({{binary("anteroom-hub").string(), "--config", hub.config.string()}, {}, m_dir / (name + ".log"), {}});
+  hub.process = Process::spawn({{binary("anteroom-hub").string(), "--config", hub.config.string()}, {}, m_dir / (name + ".log"), {}, {}});
   REQUIRE_MESSAGE(hub.process.started(), hub.process.error());
   auto line = hub.process.waitForLine("anteroom-hub: listening on", spec.startTimeout);
   REQUIRE_MESSAGE(line.has_value(), "the hub did not start:\n" << hub.process.output());
@@ -266,7 +266,7 @@ void TestPractice::restartHub(Hub& hub) {
   hub.process.kill();
   const std::size_t from = hub.process.output().size();
   const fs::path log = hub.process.outputPath();
-  hub.process = Process::spawn({{binary("anteroom-hub").string(), "--config", hub.config.string()}, {}, log, {}});
+  hub.process = Process::spawn({{binary("anteroom-hub").string(), "--config", hub.config.string()}, {}, log, {}, {}});
   REQUIRE_MESSAGE(hub.process.started(), hub.process.error());
   // The port may linger a moment after a kill; the hub says so and exits, so try again.
   auto line = hub.process.waitForLine("anteroom-hub: listening on", 30s, from);
@@ -333,7 +333,7 @@ RunResult TestPractice::syncOnce(const Kiosk& k, int hubPort, milliseconds timeo
 
 Process TestPractice::startDaemon(const Kiosk& k, int hubPort, const DaemonSpec& spec) {
   const fs::path config = writeSyncdConfig(k, hubPort, spec);
-  auto p = Process::spawn({{binary("anteroom-syncd").string(), "--config", config.string()}, {}, m_dir / (k.name + "-syncd.log"), {}});
+  auto p = Process::spawn({{binary("anteroom-syncd").string(), "--config", config.string()}, {}, m_dir / (k.name + "-syncd.log"), {}, {}});
   REQUIRE_MESSAGE(p.started(), p.error());
   return p;
 }

@@ -45,7 +45,7 @@ HaProxy::HaProxy(const fs::path& dir, const std::vector<int>& hubPorts) {
   }
   const fs::path path = dir / "haproxy.cfg";
   writeFile(path, cfg, 0600);
-  m_process = Process::spawn({{"haproxy", "-db", "-f", path.string()}, {}, dir / "haproxy.log", {}});
+  m_process = Process::spawn({{"haproxy", "-db", "-f", path.string()}, {}, dir / "haproxy.log", {}, {}});
   REQUIRE_MESSAGE(m_process.started(), m_process.error());
   const bool up = [&] {
     for (int i = 0; i < 500; ++i) {
@@ -81,10 +81,9 @@ PgBouncer::PgBouncer(const fs::path& pgDir, int pgPort, const std::string& datab
   for (const auto& f : {dir, dir / "userlist.txt", dir / "pgbouncer.ini"}) {
     if (root) REQUIRE(::chown(f.c_str(), pw->pw_uid, pw->pw_gid) == 0);
   }
-  std::vector<std::string> argv;
-  if (root) argv = {"runuser", "-u", "postgres", "--"};
-  argv.insert(argv.end(), {"pgbouncer", (dir / "pgbouncer.ini").string()});
-  m_process = Process::spawn({argv, {}, pgDir / "pgbouncer.log", {}});
+  SpawnOptions o{{"pgbouncer", (dir / "pgbouncer.ini").string()}, {}, pgDir / "pgbouncer.log", {}, {}};
+  if (root) o.user = "postgres";
+  m_process = Process::spawn(o);
   REQUIRE_MESSAGE(m_process.started(), m_process.error());
   const bool up = [&] {
     for (int i = 0; i < 500; ++i) {
