@@ -27,6 +27,18 @@ void raiseFileLimit() {
     std::fprintf(stderr, "<4>anteroom-hub: cannot raise the open-file limit; fewer long-polls fit\n");
 }
 
+// HubOptions::preparedStatements comes with the hub core's PgBouncer support; with a core that
+// has no such option only the default (named prepared statements) can be honoured.
+template <class Options>
+bool setPreparedStatements(Options& o, bool prepared) {
+  if constexpr (requires { o.preparedStatements = prepared; }) {
+    o.preparedStatements = prepared;
+    return true;
+  } else {
+    return prepared;
+  }
+}
+
 void wipe(std::string& s) {
   OPENSSL_cleanse(s.data(), s.size());
   s.clear();
@@ -48,6 +60,10 @@ int main(int argc, char** argv) {
   sync::HubOptions options;
   options.dsn = config->dsn;
   options.clock = [] { return nowUtc(); };
+  if (!setPreparedStatements(options, config->preparedStatements)) {
+    std::fprintf(stderr, "<3>anteroom-hub: prepared_statements = false is not supported by this build's hub core\n");
+    return 2;
+  }
   for (auto [path, key] : {std::pair{&config->piiKeyFile, &options.piiKey}, std::pair{&config->hashKeyFile, &options.hashKey}}) {
     if (auto r = hub::readHexKeyFile(*path, *key); !r) {
       std::fprintf(stderr, "<3>anteroom-hub: %s\n", r.error().message.c_str());

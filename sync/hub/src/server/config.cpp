@@ -61,7 +61,7 @@ std::optional<std::string> setInt(int& field, std::string_view v, int lo, int hi
   return std::nullopt;
 }
 
-enum class Kind { Text, Path, Integer };
+enum class Kind { Text, Path, Integer, Boolean };
 struct Key {
   const char* name;
   Kind kind;
@@ -95,6 +95,12 @@ const std::vector<Key>& keys() {
        [](HubConfig& c, std::string_view v) { return setInt(c.maxConnections, v, 1, 1000000); }},
       {"io_threads", Kind::Integer, false,
        [](HubConfig& c, std::string_view v) { return setInt(c.ioThreads, v, 1, 16); }},
+      {"prepared_statements", Kind::Boolean, false,
+       [](HubConfig& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "true" && v != "false") return "must be true or false";
+         c.preparedStatements = v == "true";
+         return std::nullopt;
+       }},
   };
   return table;
 }
@@ -122,12 +128,17 @@ Result<void> applyFile(HubConfig& c, const std::string& path, std::map<std::stri
     const std::string where = path + ":" + std::to_string(node.source().begin.line) + ": " + key + ": ";
     const Key* k = findKey(key);
     if (!k) return configError(where + "unknown key (known: listen, dsn, listen_dsn, tls_cert, tls_key, client_ca, "
-                                       "pii_key_file, hash_key_file, workers, max_connections, io_threads)");
+                                       "pii_key_file, hash_key_file, workers, max_connections, io_threads, "
+                                       "prepared_statements)");
     std::string value;
     if (k->kind == Kind::Integer) {
       const auto* n = node.as_integer();
       if (!n) return configError(where + "must be a whole number");
       value = std::to_string(n->get());
+    } else if (k->kind == Kind::Boolean) {
+      const auto* b = node.as_boolean();
+      if (!b) return configError(where + "must be true or false (no quotes)");
+      value = b->get() ? "true" : "false";
     } else {
       const auto* s = node.as_string();
       if (!s) return configError(where + "must be a string in quotes");
@@ -147,6 +158,7 @@ const char* hubUsage() noexcept {
   return "usage: anteroom-hub --config FILE [--listen HOST:PORT] [--dsn DSN] [--listen_dsn DSN]\n"
          "       [--tls_cert FILE] [--tls_key FILE] [--client_ca FILE] [--pii_key_file FILE]\n"
          "       [--hash_key_file FILE] [--workers N] [--max_connections N] [--io_threads N]\n"
+         "       [--prepared_statements true|false]\n"
          "The file is TOML with the same keys; flags override it. Keys come from files only.\n";
 }
 

@@ -23,6 +23,8 @@ struct HubConfig {
   int workers = 4;                // DB worker threads, each with its own HubCore
   int maxConnections = 10000;     // open client connections at once
   int ioThreads = 2;              // threads doing all socket work
+  // false through PgBouncer in transaction pooling mode (HubOptions::preparedStatements).
+  bool preparedStatements = true;
 };
 
 // Parses argv (without argv[0]). Errors: Validation "hub.config" with ONE line naming the

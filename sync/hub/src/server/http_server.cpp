@@ -2,7 +2,9 @@
 // workers and answered on the connection's strand, and long-polls parked until a NOTIFY.
 #include "http_server.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -28,17 +30,19 @@ using namespace std::chrono;
 
 // [SECTION] Shared state
 
+// Members are destroyed in reverse: the io_context last, after the parked pulls (which hold
+// its strands) and with the connection count still there for the sessions it destroys.
 struct HubServer::Shared {
   HubConfig config;
   sync::WireLimits wire;
   ServerLimits limits;
+  std::atomic<int> open{0};
   asio::io_context ioc;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   std::optional<tcp::acceptor> acceptor;
   ParkRegistry parks;
   std::unique_ptr<WorkerPool> pool;
   std::unique_ptr<ChangeListener> listener;
-  std::atomic<int> open{0};
   std::atomic<std::uint64_t> nextToken{1};
   std::vector<std::thread> ioThreads;
   std::mutex logMutex;
@@ -62,6 +66,9 @@ std::string_view routeName(std::string_view target) {
 // [SECTION] Session: one TLS connection
 
 class Session : public std::enable_shared_from_this<Session> {
+  // The body is shared: one woken page goes to every connection parked at the same position.
+  using Response = http::response<http::span_body<const char>>;
+
  public:
   Session(tcp::socket socket, HubServer::Shared& shared)
       : m_shared(shared), m_stream(std::move(socket), shared.tls), m_timer(m_stream.get_executor()) {
@@ -235,21 +242,37 @@ class Session : public std::enable_shared_from_this<Session> {
     m_token = m_shared.nextToken++;
     const std::string practice = m_parked->device.practiceId.toString();
     std::weak_ptr<Session> weak = shared_from_this();
-    const auto token = m_token;
     auto executor = m_stream.get_executor();
-    const bool parked = m_shared.parks.park(practice, m_parked->generation, token, [weak, token, executor] {
-      asio::post(executor, [weak, token] {
-        if (auto s = weak.lock()) s->onWake(token);
-      });
-    });
+    ParkedPull pull{m_token, *m_parked, m_acceptGzip, [weak, executor](std::uint64_t token, WokenPage page) {
+                      asio::post(executor, [weak, token, page = std::move(page)]() mutable {
+                        if (auto s = weak.lock()) s->onWoken(token, std::move(page));
+                      });
+                    }};
+    const bool parked = m_shared.parks.park(practice, m_parked->generation, std::move(pull));
     m_isParked = parked;
     if (!parked) rerun();  // a change came while the pull ran: run it again now
   }
 
-  void onWake(std::uint64_t token) {
-    if (!m_isParked || token != m_token) return;
+  // The pull of this connection's group ran after a NOTIFY (wakeGroups).
+  void onWoken(std::uint64_t token, WokenPage page) {
+    if (!m_isParked || token != m_token) return;  // answered meanwhile (the wait ended)
     m_isParked = false;
-    rerun();
+    if (!page.outcome) return answerParked();
+    const Outcome& o = *page.outcome;
+    if (o.park) {  // still nothing for this position (e.g. a change outside the window)
+      m_parked->page = o.park->page;
+      m_parked->generation = o.park->generation;
+      if (m_deadlinePassed || steady_clock::now() >= m_deadline) return answerParked();
+      return park();
+    }
+    Outcome meta;
+    meta.status = o.status;
+    meta.code = o.code;
+    meta.retryAfter = o.retryAfter;
+    meta.deviceId = m_parkedDevice;
+    const bool gz = m_acceptGzip && page.gzipBody;
+    meta.gzipped = gz;
+    writeShared(std::move(meta), gz ? page.gzipBody : page.plainBody);
   }
 
   void rerun() {
@@ -287,6 +310,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // [SECTION] Answering
   void write(Outcome out) {
+    if (!out.gzipped && m_acceptGzip && !out.body.empty()) {
+      out.body = gzip(out.body);
+      out.gzipped = true;
+    }
+    auto body = std::make_shared<const std::string>(std::move(out.body));
+    out.body.clear();
+    writeShared(std::move(out), std::move(body));
+  }
+
+  void writeShared(Outcome out, std::shared_ptr<const std::string> body) {
     if (m_timerArmed) {
       m_timer.cancel();
       m_timerArmed = false;
@@ -299,11 +332,7 @@ class Session : public std::enable_shared_from_this<Session> {
                    "device=" + (out.deviceId.empty() ? std::string("-") : out.deviceId) + " route=" + m_route +
                        " status=" + std::to_string(out.status) + " code=" + out.code);
     }
-    if (!out.gzipped && m_acceptGzip && !out.body.empty()) {
-      out.body = gzip(out.body);
-      out.gzipped = true;
-    }
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), m_version);
+    auto res = std::make_shared<Response>(static_cast<http::status>(out.status), m_version);
     res->set(http::field::server, "anteroom-hub");
     res->set(http::field::content_type, "application/json");
     res->set(http::field::cache_control, "no-store");
@@ -311,12 +340,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (out.gzipped) res->set(http::field::content_encoding, "gzip");
     if (out.retryAfter > 0) res->set(http::field::retry_after, std::to_string(out.retryAfter));
     if (!out.allow.empty()) res->set(http::field::allow, out.allow);
-    res->body() = std::move(out.body);
+    res->body() = Response::body_type::value_type(body->data(), body->size());
     const bool keepAlive = m_keepAlive && !out.close;
     res->keep_alive(keepAlive);
     res->prepare_payload();
     beast::get_lowest_layer(m_stream).expires_after(m_shared.limits.write);
-    http::async_write(m_stream, *res, [self = shared_from_this(), res, keepAlive](beast::error_code ec, std::size_t) {
+    http::async_write(m_stream, *res, [self = shared_from_this(), res, body, keepAlive](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       if (!keepAlive) return self->shutdown();
       self->readRequest(self->m_shared.limits.idle);
@@ -354,6 +383,40 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_timerArmed = false;
   bool m_deadlinePassed = false;
 };
+
+// [SECTION] Waking parked pulls
+
+// One NOTIFY wakes a practice's parked pulls; those at the same position (cursor, limit,
+// schema) get the same page, so each distinct pull runs once and its answer is shared.
+// HubCore's pull depends on the practice (the RLS scope), the request and the clock, not on
+// which of the practice's devices asks; grouping never crosses a practice.
+void wakeGroups(HubServer::Shared& shared, std::vector<ParkedPull>&& woken) {
+  std::map<std::string, std::vector<ParkedPull>> groups;
+  for (auto& pull : woken) {
+    const auto& r = pull.info.request;
+    std::string key = pull.info.device.practiceId.toString() + '|' + r.after + '|' + std::to_string(r.limit) + '|' +
+                      std::to_string(r.schemaVersion);
+    groups[std::move(key)].push_back(std::move(pull));
+  }
+  for (auto& [key, group] : groups) {
+    auto members = std::make_shared<std::vector<ParkedPull>>(std::move(group));
+    const bool queued = shared.pool->submit(WorkerPool::Lane::Wake, [members, &shared](Worker& w) {
+      const ParkInfo& first = members->front().info;
+      Outcome out = rerunPull(w, first, shared.parks.generation(first.device.practiceId.toString()));
+      WokenPage page;
+      if (!out.park) {
+        page.plainBody = std::make_shared<const std::string>(std::move(out.body));
+        out.body.clear();
+        if (std::any_of(members->begin(), members->end(), [](const ParkedPull& m) { return m.acceptGzip; }))
+          page.gzipBody = std::make_shared<const std::string>(gzip(*page.plainBody));
+      }
+      page.outcome = std::make_shared<const Outcome>(std::move(out));
+      for (auto& m : *members) m.deliver(m.token, page);
+    });
+    if (!queued)
+      for (auto& m : *members) m.deliver(m.token, WokenPage{});  // the devices ask again at once
+  }
+}
 
 // [SECTION] Accepting
 
@@ -402,6 +465,7 @@ Result<std::unique_ptr<HubServer>> HubServer::create(const HubConfig& config, sy
   }
   s->pool = std::make_unique<WorkerPool>(std::move(options), config.workers, kMaxQueuedPerLane);
   auto* parks = &s->parks;
+  s->parks.setWakeHandler([shared = s.get()](std::vector<ParkedPull>&& woken) { wakeGroups(*shared, std::move(woken)); });
   s->listener = std::make_unique<ChangeListener>(
       config.listenDsn, [parks](const std::string& practice) { parks->notify(practice); },
       [parks] { parks->notifyAll(); });

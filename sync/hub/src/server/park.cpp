@@ -1,8 +1,6 @@
 // The parked long-polls, keyed by practice id text (the NOTIFY payload).
 #include "park.hpp"
 
-#include <vector>
-
 namespace anteroom::hub {
 
 std::uint64_t ParkRegistry::generation(const std::string& practice) {
@@ -10,11 +8,12 @@ std::uint64_t ParkRegistry::generation(const std::string& practice) {
   return m_epoch + m_practices[practice].generation;
 }
 
-bool ParkRegistry::park(const std::string& practice, std::uint64_t seen, std::uint64_t token, Wake wake) {
+bool ParkRegistry::park(const std::string& practice, std::uint64_t seen, ParkedPull pull) {
   std::lock_guard lock(m_mutex);
   auto& p = m_practices[practice];
   if (m_epoch + p.generation != seen) return false;
-  if (p.parked.emplace(token, std::move(wake)).second) ++m_parked;
+  const auto token = pull.token;
+  if (p.parked.emplace(token, std::move(pull)).second) ++m_parked;
   return true;
 }
 
@@ -26,29 +25,31 @@ void ParkRegistry::unpark(const std::string& practice, std::uint64_t token) {
 }
 
 void ParkRegistry::notify(const std::string& practice) {
-  std::unordered_map<std::uint64_t, Wake> woken;
+  std::vector<ParkedPull> woken;
   {
     std::lock_guard lock(m_mutex);
     auto& p = m_practices[practice];
     ++p.generation;
-    woken.swap(p.parked);
+    woken.reserve(p.parked.size());
+    for (auto& [token, pull] : p.parked) woken.push_back(std::move(pull));
+    p.parked.clear();
     m_parked -= woken.size();
   }
-  for (auto& [token, wake] : woken) wake();
+  if (!woken.empty() && m_wake) m_wake(std::move(woken));
 }
 
 void ParkRegistry::notifyAll() {
-  std::vector<Wake> woken;
+  std::vector<ParkedPull> woken;
   {
     std::lock_guard lock(m_mutex);
     ++m_epoch;
     for (auto& [id, p] : m_practices) {
-      for (auto& [token, wake] : p.parked) woken.push_back(std::move(wake));
+      for (auto& [token, pull] : p.parked) woken.push_back(std::move(pull));
       p.parked.clear();
     }
     m_parked = 0;
   }
-  for (auto& wake : woken) wake();
+  if (!woken.empty() && m_wake) m_wake(std::move(woken));
 }
 
 }  // namespace anteroom::hub
