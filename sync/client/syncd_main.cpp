@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -122,7 +124,19 @@ int main(int argc, char** argv) {
   sync::SupervisorOptions options;
   options.waitSeconds = config->waitSeconds;
   options.log = &logLine;
-  options.watchdogPing = [&notifier] { notifier.send("WATCHDOG=1"); };
+  // WATCHDOG=1 at half of systemd's WatchdogSec (WATCHDOG_USEC), at most once a second.
+  std::chrono::microseconds pingEvery{std::chrono::seconds(5)};
+  if (const char* usec = std::getenv("WATCHDOG_USEC"); usec != nullptr) {
+    const long long v = std::atoll(usec);
+    if (v > 0) pingEvery = std::max<std::chrono::microseconds>(std::chrono::microseconds(v / 2), std::chrono::seconds(1));
+  }
+  auto lastPing = std::chrono::steady_clock::now() - pingEvery;
+  options.watchdogPing = [&notifier, &lastPing, pingEvery] {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lastPing < pingEvery) return;
+    lastPing = now;
+    notifier.send("WATCHDOG=1");
+  };
   sync::Supervisor supervisor(*store, *watchStore, **transport, options);
   g_supervisor.store(&supervisor);
 

@@ -30,6 +30,10 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+struct MultiDeleter {
+  void operator()(CURLM* m) const noexcept { curl_multi_cleanup(m); }
+};
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
 
 Result<void> globalInit() {
   static std::once_flag once;
@@ -197,6 +201,9 @@ Result<std::string> gzipCompress(std::string_view data) {
 // [SECTION] The handle and one request
 struct CurlTransport::Impl {
   CurlOptions options;
+  // The multi handle runs the one easy handle so that interruptLongPoll() can wake its wait at
+  // once (curl_multi_wakeup); it also owns the connection cache, so keep-alive survives.
+  MultiHandle multi;
   EasyHandle easy;
   std::string pinList;
   std::array<char, CURL_ERROR_SIZE> errorText{};
@@ -210,6 +217,11 @@ struct CurlTransport::Impl {
   std::atomic<bool> interrupt{false};
   std::atomic<bool> stopped{false};
   std::atomic<Clock::rep> activity{Clock::now().time_since_epoch().count()};
+  // Stall detection: when a byte last moved either way, and whether the answer has begun.
+  Clock::time_point lastMove{};
+  curl_off_t movedSoFar = 0;
+  bool answerStarted = false;
+  std::chrono::seconds stallBeforeAnswer{0};
   TransportStats stats;
   mutable std::mutex statsMutex;
 
@@ -223,6 +235,7 @@ struct CurlTransport::Impl {
       return 0;  // libcurl ends the transfer with CURLE_WRITE_ERROR
     }
     self->body.append(data, n);
+    self->lastMove = Clock::now();
     return n;
   }
 
@@ -230,21 +243,28 @@ struct CurlTransport::Impl {
     auto* self = static_cast<Impl*>(user);
     const size_t n = size * count;
     std::string_view line(data, n);
+    self->lastMove = Clock::now();
+    self->answerStarted = true;
     if (headerNameIs(line, "retry-after")) self->retryAfter = parseRetryAfter(line.substr(std::strlen("retry-after:")));
     return n;
   }
 
-  static int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  static int onProgress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
     auto* self = static_cast<Impl*>(user);
     self->touch();
+    if (dlnow + ulnow != self->movedSoFar) {
+      self->movedSoFar = dlnow + ulnow;
+      self->lastMove = Clock::now();
+    }
     if (self->stopped.load()) return 1;
     if (self->longPoll && self->interrupt.load()) return 1;
     return 0;
   }
 
   Result<void> prepare() {
+    multi.reset(curl_multi_init());
     easy.reset(curl_easy_init());
-    if (!easy) return fail(ErrorDomain::Internal, "sync.curl_init", "libcurl cannot create a handle");
+    if (!easy || !multi) return fail(ErrorDomain::Internal, "sync.curl_init", "libcurl cannot create a handle");
     CURL* h = easy.get();
     for (std::size_t i = 0; i < options.pins.size(); ++i) pinList += (i ? ";" : "") + options.pins[i];
     const std::string ca = options.caFile.string(), cert = options.certFile.string(), key = options.keyFile.string();
@@ -309,8 +329,13 @@ struct CurlTransport::Impl {
     if (!ok) return fail(ErrorDomain::Internal, "sync.memory", "out of memory building a request");
 
     const auto total = options.totalTimeout + std::chrono::seconds{std::max(waitSeconds, 0)};
-    // A parked long-poll moves no byte until the hub answers: allow the wait on top.
-    const auto stall = options.lowSpeedTime + std::chrono::seconds{std::max(waitSeconds, 0)};
+    // A parked long-poll moves no byte until the hub answers: allow the wait on top until the
+    // answer begins. libcurl's own low-speed check (a 5 s rolling average) is the backstop.
+    stallBeforeAnswer = options.lowSpeedTime + std::chrono::seconds{std::max(waitSeconds, 0)};
+    const auto stall = stallBeforeAnswer + std::chrono::seconds{6};
+    lastMove = Clock::now();
+    movedSoFar = 0;
+    answerStarted = false;
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::chrono::milliseconds(total).count()));
@@ -323,7 +348,7 @@ struct CurlTransport::Impl {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
 
-    const CURLcode rc = curl_easy_perform(h);
+    const CURLcode rc = run();
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     longPoll = false;
     countRequest(payload ? payload->size() : 0);
@@ -341,6 +366,45 @@ struct CurlTransport::Impl {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) return std::unexpected(httpError(status, body, options.limits));
     return std::move(body);
+  }
+
+  // curl_easy_perform, through the multi handle: its wait ends on curl_multi_wakeup (a local
+  // write) and every 250 ms to look at the stop flag (set from a signal handler, no wakeup).
+  CURLcode run() {
+    if (curl_multi_add_handle(multi.get(), easy.get()) != CURLM_OK) return CURLE_FAILED_INIT;
+    CURLcode result = CURLE_OK;
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+        result = CURLE_FAILED_INIT;
+        break;
+      }
+      int left = 0;
+      bool done = false;
+      while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
+        if (msg->msg == CURLMSG_DONE) {
+          result = msg->data.result;
+          done = true;
+        }
+      }
+      if (done) break;
+      touch();
+      if (stopped.load() || (longPoll && interrupt.load())) {
+        result = CURLE_ABORTED_BY_CALLBACK;
+        break;
+      }
+      if (Clock::now() - lastMove > (answerStarted ? options.lowSpeedTime : stallBeforeAnswer)) {
+        result = CURLE_OPERATION_TIMEDOUT;
+        break;
+      }
+      if (curl_multi_poll(multi.get(), nullptr, 0, 250, nullptr) != CURLM_OK) {
+        result = CURLE_FAILED_INIT;
+        break;
+      }
+    }
+    // Removing a handle mid-transfer closes that connection; a finished one stays cached.
+    curl_multi_remove_handle(multi.get(), easy.get());
+    return result;
   }
 
   void countRequest(std::size_t sent) {
@@ -416,7 +480,10 @@ Result<void> CurlTransport::health() {
 }
 
 std::optional<std::chrono::seconds> CurlTransport::lastRetryAfter() const { return m_impl->retryAfter; }
-void CurlTransport::interruptLongPoll() noexcept { m_impl->interrupt.store(true); }
+void CurlTransport::interruptLongPoll() noexcept {
+  m_impl->interrupt.store(true);
+  curl_multi_wakeup(m_impl->multi.get());
+}
 void CurlTransport::clearInterrupt() noexcept { m_impl->interrupt.store(false); }
 void CurlTransport::stop() noexcept { m_impl->stopped.store(true); }
 
