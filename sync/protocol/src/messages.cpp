@@ -97,7 +97,8 @@ Result<Cursor> decodeCursor(std::string_view text) {
   }
   if (k < parts.size()) {
     std::int64_t entity = 0;
-    if (!number(parts[k].substr(1), entity) || entity > 64) return bad();
+    // The snapshot part is "s<entity>": checked before substr, which throws on an empty part.
+    if (!parts[k].starts_with('s') || !number(parts[k].substr(1), entity) || entity > 64) return bad();
     c.snapshot = SnapshotPosition{static_cast<int>(entity), std::nullopt};
     ++k;
     if (k < parts.size()) {
@@ -422,6 +423,9 @@ Change loadChange(In& ar, std::size_t maxDepth) {
   require(entity, "entity");
   require(id, "id");
   require(op, "op");
+  // A purge or a leave has no row (saveChange writes none); one sent anyway is not kept, so a
+  // decoded change is what its encoding says.
+  if (c.op == ChangeOp::Purge || c.op == ChangeOp::Leave) c.row.clear();
   return c;
 }
 
