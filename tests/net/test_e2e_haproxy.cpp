@@ -46,7 +46,9 @@ TEST_CASE("e2e: two hubs behind HAProxy, one killed mid-run; the devices carry o
   TestPractice practice;
   Hub hub1 = practice.startHub();
   Hub hub2 = practice.startHub();
-  HaProxy lb(practice.dir(), {hub1.port, hub2.port});
+  // "first": every connection goes to hub 1 while it is up, so killing it takes down every
+  // connection the daemons hold, and what follows can only go through hub 2.
+  HaProxy lb(practice.dir(), {hub1.port, hub2.port}, "first");
   Kiosk& a = practice.addKiosk("kiosk-a");
   Kiosk& b = practice.addKiosk("kiosk-b");
   DaemonSpec spec;
@@ -55,13 +57,18 @@ TEST_CASE("e2e: two hubs behind HAProxy, one killed mid-run; the devices carry o
   Process db = practice.startDaemon(b, lb.port(), spec);
   REQUIRE(eventually([&] { return appointmentStatus(a, practice.practice().appointments[0]).has_value(); }, 30s));
   REQUIRE(eventually([&] { return appointmentStatus(b, practice.practice().appointments[0]).has_value(); }, 30s));
-
   for (int i = 0; i < 3; ++i) walkInReaches(practice, a, b, 20s, da, db);
-  // Both hubs served (round robin over new connections: the first syncs, the long-polls).
-  const auto served = [](Hub& h) { return h.process.output().find("<6>") != std::string::npos; };
-  CHECK(served(hub1));
 
+  // Mid-run: a write on A, and hub 1 killed while A's daemon is pushing it.
+  const Uuid inFlight = walkIn(practice, a, practice.practice());
+  std::this_thread::sleep_for(milliseconds(150));
+  const std::size_t before = db.output().size();
   hub1.process.kill();
+  // B's parked long-poll was on hub 1: its daemon saw the connection go.
+  CHECK_MESSAGE(eventually([&] { return db.output().find("<4>anteroom-syncd", before) != std::string::npos; }, 15s),
+                "B's daemon never noticed hub 1 going:\n" << db.output().substr(before));
+  CHECK(eventually([&] { return central(practice, inFlight); }, 30s));
+  CHECK(eventually([&] { return hasPatient(b, inFlight); }, 30s));
   // Writes on both kiosks while the first hub is gone.
   for (int i = 0; i < 3; ++i) {
     walkInReaches(practice, a, b, 30s, da, db);

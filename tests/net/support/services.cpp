@@ -30,7 +30,7 @@ bool accepts(int port) {
 
 }  // namespace
 
-HaProxy::HaProxy(const fs::path& dir, const std::vector<int>& hubPorts) {
+HaProxy::HaProxy(const fs::path& dir, const std::vector<int>& hubPorts, const std::string& balance) {
   m_port = freeLoopbackPort();
   std::string cfg =
       "global\n  maxconn 8192\n"
@@ -38,10 +38,10 @@ HaProxy::HaProxy(const fs::path& dir, const std::vector<int>& hubPorts) {
       "  retries 3\n  option redispatch\n"
       // TLS passthrough: HAProxy never terminates TLS, so mutual TLS stays end to end.
       "frontend hubs\n  bind 127.0.0.1:" + std::to_string(m_port) + "\n  default_backend hubs\n"
-      "backend hubs\n  balance roundrobin\n";
+      "backend hubs\n  balance " + balance + "\n";
   for (std::size_t i = 0; i < hubPorts.size(); ++i) {
     cfg += "  server hub" + std::to_string(i + 1) + " 127.0.0.1:" + std::to_string(hubPorts[i]) +
-           " check inter 300ms fall 1 rise 2\n";
+           " maxconn 1000 check inter 300ms fall 1 rise 2\n";
   }
   const fs::path path = dir / "haproxy.cfg";
   writeFile(path, cfg, 0600);

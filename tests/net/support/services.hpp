@@ -14,7 +14,8 @@ namespace anteroom::nettest {
 class HaProxy {
  public:
   // Listens on a free port and balances over the hub ports, health-checking them every 300 ms.
-  HaProxy(const std::filesystem::path& dir, const std::vector<int>& hubPorts);
+  // `balance`: HAProxy's algorithm; "first" sends everything to the first hub that is up.
+  HaProxy(const std::filesystem::path& dir, const std::vector<int>& hubPorts, const std::string& balance = "roundrobin");
   [[nodiscard]] int port() const { return m_port; }
   Process& process() { return m_process; }
 
