@@ -225,7 +225,7 @@ sync::Mutation arrivalMutation(const Uuid& provider, std::int64_t seq) {
 // [SECTION] push_mutations_per_s
 void benchPush(Bench& bench, bool quick) {
   constexpr int kPractices = 8, kDevicesEach = 2, kBatch = 100;
-  const int pushes = quick ? 2 : 8;
+  const int pushes = quick ? 2 : 4;
   struct Dev {
     Device device;
     BenchPractice practice;
@@ -367,7 +367,7 @@ void benchPropagation(Bench& bench, bool quick) {
                                         !b.store->syncValue("last_success_at").value_or(std::nullopt)))
     std::this_thread::sleep_for(milliseconds(50));
   std::this_thread::sleep_for(milliseconds(500));
-  const int samples = quick ? 8 : 40;
+  const int samples = quick ? 8 : 30;
   std::vector<double> ms, toCentral;
   pqxx::connection pg(bench.central().superDsn());
   std::mt19937_64 rng(7);

@@ -178,4 +178,13 @@ TEST_CASE("e2e: exactly once under real faults, then the checker holds") {
   const auto failures = practice.check(hub.port);
   for (const auto& f : failures) FAIL_CHECK(f);
   CHECK(failures.empty());
+  // Every error was logged without PHI: no synthetic name or e-mail in the hub's or any
+  // daemon's output, whatever failed.
+  std::vector<std::string> logs = {hub.process.output()};
+  for (Kiosk* k : kiosks) logs.push_back(readFile(practice.dir() / (k->name + "-once.log")));
+  for (const auto& log : logs) {
+    CHECK(!log.empty());
+    for (const char* phi : {"Avery", "Testwell", "Sampleton", "Mockridge", "walkin", "@mail.example", "+1541555"})
+      CHECK_MESSAGE(log.find(phi) == std::string::npos, "a log holds " << phi);
+  }
 }
