@@ -248,8 +248,10 @@ fs::path TestPractice::writeHubConfig(const HubSpec& spec, const std::string& na
 }
 
 Hub TestPractice::startHub(const HubSpec& specIn) {
+  // Port 0: the hub binds a free port itself and prints it (no race with other programs
+  // between choosing a port and binding it); the config is then rewritten with that port,
+  // so a restart comes back on the same one.
   HubSpec spec = specIn;
-  if (spec.port == 0) spec.port = freeLoopbackPort();
   Hub hub;
   hub.dsn = spec.dsn.empty() ? hubDsn() : spec.dsn;
   const std::string name = "hub" + std::to_string(++m_hubs);
@@ -259,6 +261,14 @@ Hub TestPractice::startHub(const HubSpec& specIn) {
   REQUIRE_MESSAGE(hub.process.started(), hub.process.error());
   auto line = hub.process.waitForLine("anteroom-hub: listening on", spec.startTimeout);
   REQUIRE_MESSAGE(line.has_value(), "the hub did not start:\n" << hub.process.output());
+  const auto colon = line->rfind(':');
+  REQUIRE(colon != std::string::npos);
+  hub.port = std::atoi(line->c_str() + colon + 1);
+  REQUIRE_MESSAGE(hub.port > 0, "no port in the hub's line: " << *line);
+  if (spec.port == 0) {
+    spec.port = hub.port;
+    hub.config = writeHubConfig(spec, name);
+  }
   return hub;
 }
 
