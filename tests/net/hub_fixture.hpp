@@ -87,7 +87,8 @@ class HubProcess {
   [[nodiscard]] bool running();
   // VmRSS in kB.
   [[nodiscard]] long rssKb() const;
-  void stop();
+  // SIGTERM, then SIGKILL after 5 s; the exit code (-1 when killed or already gone).
+  int stop();
 
  private:
   std::filesystem::path m_logPath;

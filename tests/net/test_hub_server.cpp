@@ -408,6 +408,8 @@ TEST_CASE("PostgreSQL stopped: 503 with Retry-After, the hub keeps running; rest
   CHECK(late->log().find("the central database cannot be reached yet") != std::string::npos);
   Client lc(late->port(), w.pki.caCert(), &w.deviceCert);
   CHECK(lc.get("/v1/health").status == 200);
+  CHECK(late->stop() == 0);
+  CHECK(late->log().find("Sanitizer") == std::string::npos);
 }
 
 TEST_CASE("bad configuration: one line naming the file, the line and the key; exit 2") {
@@ -464,4 +466,37 @@ TEST_CASE("bad configuration: one line naming the file, the line and the key; ex
   auto bad = runHubToExit({"--config", (dir / "hub.toml").string()}, dir);
   CHECK(bad.code == 2);
   CHECK(bad.stderrText.find("64 hex characters") != std::string::npos);
+}
+
+TEST_CASE("max_connections: a connection past the limit is closed at once; the hub serves again when one goes") {
+  auto& w = world();
+  HubProcess small(w.dir / "small-hub", hubConfig(w.pki, w.db.hubDsn(), w.dir / "small-hub"), {"--max_connections", "2"});
+  auto a = std::make_unique<Client>(small.port(), w.pki.caCert(), &w.deviceCert);
+  Client b(small.port(), w.pki.caCert(), &w.deviceCert);
+  REQUIRE(a->get("/v1/health").status == 200);  // both stay open (keep-alive)
+  REQUIRE(b.get("/v1/health").status == 200);
+  {
+    Client c(small.port(), w.pki.caCert(), &w.deviceCert);
+    auto r = c.get("/v1/health");
+    CHECK(r.curlCode != 0);
+    CHECK(r.status == 0);
+  }
+  CHECK(small.log().find("refusing a connection: 2 are open (max_connections)") != std::string::npos);
+  a.reset();  // closes its connection
+  std::this_thread::sleep_for(milliseconds{200});
+  Client d(small.port(), w.pki.caCert(), &w.deviceCert);
+  CHECK(d.get("/v1/health").status == 200);
+  CHECK(small.stop() == 0);
+}
+
+TEST_CASE("SIGTERM stops the hub cleanly: exit 0, and no sanitizer report in its log") {
+  auto& w = world();
+  REQUIRE(w.hub->running());
+  CHECK(w.hub->stop() == 0);
+  const std::string log = w.hub->log();
+  CHECK(log.find("<6>anteroom-hub: stopping") != std::string::npos);
+  const auto report = log.find("Sanitizer");
+  INFO((report == std::string::npos ? std::string() : log.substr(report > 300 ? report - 300 : 0, 4000)));
+  CHECK(report == std::string::npos);
+  CHECK(log.find("runtime error:") == std::string::npos);
 }

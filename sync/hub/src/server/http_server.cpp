@@ -157,6 +157,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // [SECTION] Routing
   void onRequest() {
     beast::get_lowest_layer(m_stream).expires_never();  // a parked pull has its own timer
+    // After a large push the read buffer would keep its megabytes for the connection's life.
+    if (m_buffer.size() == 0 && m_buffer.capacity() > 64 * 1024) m_buffer.shrink_to_fit();
     auto& req = m_parser->get();
     m_keepAlive = req.keep_alive();
     m_version = req.version();
@@ -232,7 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!m_timerArmed) {
       m_timerArmed = true;
       m_timer.expires_at(m_deadline);
-      m_timer.async_wait([self = shared_from_this()](beast::error_code ec) { self->onDeadline(ec); });
+      const auto armed = ++m_timerGeneration;
+      m_timer.async_wait([self = shared_from_this(), armed](beast::error_code ec) { self->onDeadline(ec, armed); });
     }
     park();
   }
@@ -290,7 +293,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void onDeadline(beast::error_code ec) {
+  void onDeadline(beast::error_code ec, std::uint64_t armed) {
+    if (armed != m_timerGeneration) return;  // a cancelled wait of an earlier request
     m_timerArmed = false;
     if (ec == asio::error::operation_aborted) return;
     m_deadlinePassed = true;
@@ -322,6 +326,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void writeShared(Outcome out, std::shared_ptr<const std::string> body) {
     if (m_timerArmed) {
       m_timer.cancel();
+      ++m_timerGeneration;
       m_timerArmed = false;
     }
     if (m_isParked && m_parked) m_shared.parks.unpark(m_parked->device.practiceId.toString(), m_token);
@@ -381,6 +386,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_isParked = false;
   bool m_inFlight = false;
   bool m_timerArmed = false;
+  std::uint64_t m_timerGeneration = 0;
   bool m_deadlinePassed = false;
 };
 
