@@ -61,8 +61,10 @@ class Notifier {
 };
 
 std::atomic<sync::Supervisor*> g_supervisor{nullptr};
+std::atomic<bool> g_stopRequested{false};  // a signal before the supervisor exists
 
 extern "C" void onSignal(int) {
+  g_stopRequested.store(true);
   sync::Supervisor* s = g_supervisor.load();
   if (s != nullptr) s->requestStop();
 }
@@ -139,14 +141,13 @@ int main(int argc, char** argv) {
   };
   sync::Supervisor supervisor(*store, *watchStore, **transport, options);
   g_supervisor.store(&supervisor);
+  if (g_stopRequested.load()) supervisor.requestStop();  // SIGTERM while the store was opening
 
   if (config->once) {
     auto r = supervisor.runOnce();
     g_supervisor.store(nullptr);
-    if (!r) return 1;  // the supervisor logged it, in words and with its code
-    std::fprintf(stderr, "<6>anteroom-syncd: synced once: pushed %zu, acknowledged %zu, refused %zu, received %zu changes in %zu pages\n",
-                 r->pushed, r->acknowledged, r->rejected, r->changes, r->pages);
-    return 0;
+    // The supervisor logged the outcome: "synced: ..." or "sync failed: CODE: words".
+    return r ? 0 : 1;
   }
   notifier.send("READY=1");
   supervisor.run();

@@ -3,10 +3,14 @@
 // the long-poll abort hook, the backoff table, the local-write watcher, and the config errors.
 #include <doctest/doctest.h>
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -30,9 +34,9 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 // [SECTION] Fixtures
-const TestPki& pki() {
+const CannedPki& pki() {
   static TempDir dir("anteroom-pki-");
-  static TestPki made = TestPki::make(dir.path());
+  static CannedPki made = CannedPki::make(dir.path());
   return made;
 }
 
@@ -769,4 +773,144 @@ TEST_CASE("anteroom-syncd exits 2 with one line for a bad config, and 1 when the
   CHECK(offline.exitCode == 1);
   CHECK_MESSAGE(offline.err.find("sync failed: sync.offline: the hub cannot be reached") != std::string::npos, offline.err);
   CHECK(offline.err.find("<4>anteroom-syncd: ") == 0);
+}
+
+TEST_CASE("no busy loop: without a long-poll the daemon pauses between rounds, and so it does for a hub that never parks") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));  // answers at once
+  REQUIRE(server.ok());
+  DaemonStores stores;
+  for (int wait : {0, 25}) {
+    CAPTURE(wait);
+    pulls = 0;
+    auto t = transportFor(server, {pki().hubPin});  // a stopped transport stays stopped
+    auto options = quietOptions();
+    options.waitSeconds = wait;
+    options.idlePoll = 500ms;
+    sync::Supervisor supervisor(stores.daemon, stores.watcher, *t, options);
+    std::thread runner([&] { supervisor.run(); });
+    std::this_thread::sleep_for(2200ms);
+    supervisor.requestStop();
+    runner.join();
+    // 500 ms (wait 0) or 1 s (a hub that answers a long-poll at once) between rounds.
+    CHECK(pulls.load() >= 2);
+    CHECK(pulls.load() <= (wait == 0 ? 6 : 4));
+    MESSAGE("rounds in 2.2 s with wait_s=" << wait << ": " << pulls.load());
+  }
+}
+
+TEST_CASE("netlink: a link up and running or a new address means the network may be back; anything else does not") {
+  auto message = [](std::uint16_t type, unsigned flags) {
+    std::string m(NLMSG_SPACE(sizeof(ifinfomsg)), '\0');
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<std::uint32_t>(NLMSG_LENGTH(sizeof(ifinfomsg)));
+    h.nlmsg_type = type;
+    ifinfomsg info{};
+    info.ifi_flags = flags;
+    std::memcpy(m.data(), &h, sizeof h);
+    std::memcpy(m.data() + NLMSG_HDRLEN, &info, sizeof info);
+    return m;
+  };
+  CHECK(sync::netlinkSaysUp(message(RTM_NEWLINK, IFF_UP | IFF_RUNNING)));
+  CHECK_FALSE(sync::netlinkSaysUp(message(RTM_NEWLINK, IFF_UP)));  // no carrier yet
+  CHECK_FALSE(sync::netlinkSaysUp(message(RTM_DELLINK, IFF_UP | IFF_RUNNING)));
+  CHECK(sync::netlinkSaysUp(message(RTM_NEWADDR, 0)));
+  CHECK_FALSE(sync::netlinkSaysUp(message(RTM_DELADDR, 0)));
+  // Several in one datagram: the second one counts.
+  CHECK(sync::netlinkSaysUp(message(RTM_DELADDR, 0) + message(RTM_NEWLINK, IFF_UP | IFF_RUNNING)));
+  // Truncated or garbage: read as far as it is whole, never past the end.
+  const std::string up = message(RTM_NEWLINK, IFF_UP | IFF_RUNNING);
+  CHECK_FALSE(sync::netlinkSaysUp(up.substr(0, 10)));
+  CHECK_FALSE(sync::netlinkSaysUp(up.substr(0, up.size() - 8)));
+  CHECK_FALSE(sync::netlinkSaysUp(std::string(64, '\xff')));
+  CHECK_FALSE(sync::netlinkSaysUp(""));
+  // The socket itself opens where netlink exists (not a failure where it does not).
+  sync::NetlinkWatch watch;
+  MESSAGE("netlink socket " << std::string(watch.fd() >= 0 ? "open" : "unavailable here"));
+  CHECK_FALSE(watch.drainCameUp());  // nothing queued yet is not "up"
+}
+
+TEST_CASE("wire bytes: 50 real check-ins (100 mutations) in one gzip'd push") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));
+  REQUIRE(server.ok());
+  auto t = transportFor(server, {pki().hubPin});
+  DaemonStores stores;
+  test::SampleData data;
+  data.applyAll(stores.kiosk);
+  std::vector<Uuid> appointments;
+  for (int i = 0; i < 50; ++i) {
+    Appointment a = data.appointment;
+    a.appointmentId = data.id();
+    a.startTime = nowUtc() + std::chrono::minutes{10 * i};
+    a.endTime = a.startTime + std::chrono::minutes{9};
+    REQUIRE(stores.kiosk.applyRemote(a, store::Actor::sync()).has_value());
+    appointments.push_back(a.appointmentId);
+  }
+  for (const auto& id : appointments) REQUIRE(stores.kiosk.checkIn(id, store::Actor::kiosk(), nowUtc()).has_value());
+  const auto pending = stores.kiosk.pendingOutboxCount().value_or(0);
+  sync::SessionOptions so;
+  so.pushBatch = 100;
+  sync::SyncSession session(stores.daemon, *t, so);
+  sync::SessionReport report;
+  REQUIRE(session.pushAll(report).has_value());
+  const auto seen = server.requests();
+  REQUIRE(seen.size() == 1);
+  const double perMutation = static_cast<double>(t->stats().requestBodyBytes) / static_cast<double>(report.pushed);
+  MESSAGE("wire_bytes_per_checkin: " << perMutation << " bytes (" << pending << " mutations, " << seen[0].decodedBody.size()
+                                     << " bytes of JSON, " << seen[0].body.size() << " gzip'd)");
+  CHECK(report.pushed == 100);
+  CHECK(report.acknowledged == 100);
+  CHECK(stores.kiosk.pendingOutboxCount().value_or(-1) == 0);
+  CHECK(seen[0].header("content-encoding") == "gzip");
+}
+
+TEST_CASE("Store::lastOutboxSeq: 0 for a new store, the newest device_seq after writes, and it never falls when acks delete rows") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));
+  REQUIRE(server.ok());
+  auto t = transportFor(server, {pki().hubPin});
+  DaemonStores stores;
+  CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 0);
+  test::SampleData data;
+  REQUIRE(stores.kiosk.insert(data.patient, store::Actor::kiosk()).has_value());
+  REQUIRE(stores.kiosk.insert(data.provider, store::Actor::kiosk()).has_value());
+  CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 2);
+  CHECK(stores.watcher.lastOutboxSeq().value_or(-1) == 2);  // another connection sees it
+  sync::SyncSession session(stores.daemon, *t);
+  sync::SessionReport report;
+  REQUIRE(session.pushAll(report).has_value());
+  CHECK(stores.kiosk.pendingOutboxCount().value_or(-1) == 0);
+  CHECK(stores.kiosk.lastOutboxSeq().value_or(-1) == 2);
+}
+
+TEST_CASE("the network coming back also restarts a parked long-poll on a fresh connection") {
+  REQUIRE(pki().error.empty());
+  std::atomic<int> pulls{0};
+  TlsTestServer server(hubOptions([&](const HttpRequest& r) {
+    CannedReply reply = cannedHub(r, pulls);
+    if (r.target.find("wait=25") != std::string::npos) reply.delay = 20s;
+    return reply;
+  }));
+  REQUIRE(server.ok());
+  auto t = transportFor(server, {pki().hubPin});
+  DaemonStores stores;
+  sync::Supervisor supervisor(stores.daemon, stores.watcher, *t, quietOptions());
+  std::thread runner([&] { supervisor.run(); });
+  REQUIRE(waitUntil([&] { return server.requests().size() >= 1; }, 5s));
+  std::this_thread::sleep_for(300ms);  // parked
+  const auto connectionsBefore = server.connections();
+  const auto event = SteadyClock::now();
+  supervisor.notifyNetworkUp();
+  const bool again = waitUntil([&] { return server.requests().size() >= 2; }, 3s);
+  const auto took = SteadyClock::now() - event;
+  supervisor.requestStop();
+  runner.join();
+  CHECK(again);
+  CHECK(took < 1s);
+  CHECK(server.connections() == connectionsBefore + 1);
+  CHECK(supervisor.stats().interruptedPolls == 1);
 }

@@ -182,7 +182,7 @@ bool headerNameIs(std::string_view line, std::string_view name) {
 Result<std::string> gzipCompress(std::string_view data) {
   z_stream zs{};
   // windowBits 15 + 16: a gzip wrapper instead of zlib's.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
     return fail(ErrorDomain::Internal, "sync.gzip", "cannot start gzip compression");
   std::string out;
   out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);

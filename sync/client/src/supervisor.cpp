@@ -60,6 +60,26 @@ NetlinkWatch::~NetlinkWatch() {
   if (m_fd >= 0) ::close(m_fd);
 }
 
+bool netlinkSaysUp(std::string_view messages) {
+  // NLMSG_OK/NLMSG_NEXT by hand: the macros' casts do not pass the project's warnings.
+  bool up = false;
+  std::size_t offset = 0;
+  const std::size_t total = messages.size();
+  while (offset + sizeof(nlmsghdr) <= total) {
+    nlmsghdr h{};
+    std::memcpy(&h, messages.data() + offset, sizeof h);
+    if (h.nlmsg_len < sizeof(nlmsghdr) || offset + h.nlmsg_len > total) break;
+    if (h.nlmsg_type == RTM_NEWADDR) up = true;
+    if (h.nlmsg_type == RTM_NEWLINK && h.nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))) {
+      ifinfomsg info{};
+      std::memcpy(&info, messages.data() + offset + NLMSG_HDRLEN, sizeof info);
+      if ((info.ifi_flags & IFF_UP) != 0 && (info.ifi_flags & IFF_RUNNING) != 0) up = true;
+    }
+    offset += NLMSG_ALIGN(h.nlmsg_len);
+  }
+  return up;
+}
+
 bool NetlinkWatch::drainCameUp() {
   if (m_fd < 0) return false;
   bool up = false;
@@ -67,21 +87,7 @@ bool NetlinkWatch::drainCameUp() {
   for (;;) {
     const ssize_t n = ::recv(m_fd, buffer.data(), buffer.size(), 0);
     if (n <= 0) break;
-    // NLMSG_OK/NLMSG_NEXT by hand: the macros' casts do not pass the project's warnings.
-    std::size_t offset = 0;
-    const auto total = static_cast<std::size_t>(n);
-    while (offset + sizeof(nlmsghdr) <= total) {
-      nlmsghdr h{};
-      std::memcpy(&h, buffer.data() + offset, sizeof h);
-      if (h.nlmsg_len < sizeof(nlmsghdr) || offset + h.nlmsg_len > total) break;
-      if (h.nlmsg_type == RTM_NEWADDR) up = true;
-      if (h.nlmsg_type == RTM_NEWLINK && h.nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))) {
-        ifinfomsg info{};
-        std::memcpy(&info, buffer.data() + offset + NLMSG_HDRLEN, sizeof info);
-        if ((info.ifi_flags & IFF_UP) != 0 && (info.ifi_flags & IFF_RUNNING) != 0) up = true;
-      }
-      offset += NLMSG_ALIGN(h.nlmsg_len);
-    }
+    if (netlinkSaysUp(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) up = true;
   }
   return up;
 }
@@ -129,6 +135,9 @@ void Supervisor::requestStop() noexcept {
 
 void Supervisor::notifyNetworkUp() {
   m_networkUp.store(true);
+  // A parked long-poll may sit on a connection the change killed (a new address, a NAT
+  // that forgot it); it would only time out after its wait. Start over on a fresh one.
+  m_transport.interruptLongPoll();
   {
     std::lock_guard lock(m_mutex);
   }
@@ -155,7 +164,7 @@ Result<SessionReport> Supervisor::session(int waitSeconds) {
   return report;
 }
 
-void Supervisor::recordSuccess(const SessionReport& report) {
+void Supervisor::recordSuccess(const SessionReport& report, bool quietWhenIdle) {
   const Instant at = now();
   auto written = m_store.syncWrite(at, [&](store::SyncTx& tx) -> Result<void> {
     if (auto r = tx.setValue(kLastSuccessKey, formatInstant(at)); !r) return r;
@@ -166,7 +175,7 @@ void Supervisor::recordSuccess(const SessionReport& report) {
   if (!written) log(LogPriority::Warning, "cannot record the sync status: " + written.error().code);
   if (m_failing) log(LogPriority::Info, "sync works again");
   m_failing = false;
-  if (report.pushed > 0 || report.changes > 0 || report.resynced) {
+  if (!quietWhenIdle || report.pushed > 0 || report.changes > 0 || report.resynced) {
     log(LogPriority::Info, "synced: pushed " + std::to_string(report.pushed) + ", acknowledged " +
                                std::to_string(report.acknowledged) + ", refused " + std::to_string(report.rejected) +
                                ", received " + std::to_string(report.changes) + " changes in " +
@@ -185,7 +194,7 @@ void Supervisor::recordFailure(const Error& error, std::optional<Instant> nextAt
     return tx.setValue(kNextAttemptKey, nextAttempt ? formatInstant(*nextAttempt) : "");
   });
   if (!written) log(LogPriority::Warning, "cannot record the sync status: " + written.error().code);
-  // One line per failure; the first of a run at its priority, repeats of the same code quieter.
+  // One line per failure: a warning when a retry may fix it, an error when it needs a person.
   const auto priority = error.isTransient() ? LogPriority::Warning : LogPriority::Error;
   log(priority, "sync failed: " + error.code + ": " + error.message);
   m_failing = true;
@@ -194,7 +203,7 @@ void Supervisor::recordFailure(const Error& error, std::optional<Instant> nextAt
 Result<SessionReport> Supervisor::runOnce() {
   auto r = session(0);
   if (r) {
-    recordSuccess(*r);
+    recordSuccess(*r, false);
   } else {
     recordFailure(r.error(), std::nullopt);
   }
@@ -218,6 +227,18 @@ bool Supervisor::waitBeforeRetry(std::chrono::milliseconds delay, std::optional<
   return false;
 }
 
+void Supervisor::waitIdle(std::chrono::milliseconds delay) {
+  const auto until = SteadyClock::now() + delay;
+  std::unique_lock lock(m_mutex);
+  while (!m_stop.load() && !m_localWrite.load()) {
+    if (m_networkUp.exchange(false)) return;
+    touch();
+    const auto now = SteadyClock::now();
+    if (now >= until) return;
+    m_wake.wait_for(lock, std::min<SteadyClock::duration>(until - now, 250ms));
+  }
+}
+
 void Supervisor::run() {
   log(LogPriority::Info, "device " + m_store.deviceId().toString() + " syncing");
   std::thread watcher([this] { watch(); });
@@ -225,13 +246,21 @@ void Supervisor::run() {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   while (!m_stop.load()) {
     touch();
-    m_networkUp.store(false);
+    const auto began = SteadyClock::now();
     auto r = session(m_options.waitSeconds);
     if (m_stop.load()) break;
     if (r) {
-      recordSuccess(*r);
+      recordSuccess(*r, true);
       attempt = 0;
-      continue;  // the long-poll was the wait
+      // The long-poll was the wait. Without one (wait_s = 0), or from a hub that answers an
+      // empty page at once, pause before the next round: a local write still ends it.
+      const bool idle = r->pushed == 0 && r->changes == 0;
+      if (m_options.waitSeconds == 0) {
+        waitIdle(m_options.idlePoll);
+      } else if (idle && SteadyClock::now() - began < 1s) {
+        waitIdle(1s);
+      }
+      continue;
     }
     if (r.error().code == "sync.interrupted") {
       std::lock_guard lock(m_statsMutex);

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -45,8 +46,8 @@ std::string slurp(const std::filesystem::path& p) {
 
 }  // namespace
 
-TestPki TestPki::make(const std::filesystem::path& dir) {
-  TestPki p;
+CannedPki CannedPki::make(const std::filesystem::path& dir) {
+  CannedPki p;
   const auto f = [&](const char* name) { return (dir / name).string(); };
   p.caCert = f("ca.crt");
   p.caKey = f("ca.key");
@@ -109,7 +110,7 @@ TestPki TestPki::make(const std::filesystem::path& dir) {
 }
 
 // [SECTION] gzip
-std::string gzipText(std::string_view text) {
+std::string cannedGzip(std::string_view text) {
   z_stream zs{};
   deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&zs, static_cast<uLong>(text.size())) + 32, '\0');
@@ -123,7 +124,7 @@ std::string gzipText(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> gunzipText(std::string_view gz) {
+std::optional<std::string> cannedGunzip(std::string_view gz) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) return std::nullopt;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
@@ -249,7 +250,7 @@ struct TlsTestServer::Connection {
     }
     r.body = inbox.substr(0, length);
     inbox.erase(0, length);
-    if (r.header("content-encoding") == "gzip") r.decodedBody = gunzipText(r.body).value_or("");
+    if (r.header("content-encoding") == "gzip") r.decodedBody = cannedGunzip(r.body).value_or("");
     else r.decodedBody = r.body;
     return r;
   }
@@ -257,6 +258,8 @@ struct TlsTestServer::Connection {
 
 // [SECTION] The server
 TlsTestServer::TlsTestServer(TlsServerOptions options) : m_options(std::move(options)) {
+  // Writing to a client that went away (the point of several tests) must not kill the test.
+  ::signal(SIGPIPE, SIG_IGN);
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   m_ctx = ctx;
   if (ctx == nullptr) {
@@ -366,7 +369,7 @@ void TlsTestServer::serve(int fd) {
       std::string body = reply.body;
       bool gz = false;
       if (reply.gzipWhenAccepted && request->header("accept-encoding").find("gzip") != std::string::npos) {
-        body = gzipText(body);
+        body = cannedGzip(body);
         gz = true;
       }
       std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " Canned\r\n";

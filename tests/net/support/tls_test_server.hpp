@@ -21,7 +21,7 @@
 namespace anteroom::nettest {
 
 // Certificates made with the openssl CLI in `dir` (EC P-256). `error` says what failed.
-struct TestPki {
+struct CannedPki {
   std::filesystem::path caCert, caKey;            // the practice CA
   std::filesystem::path hubCert, hubKey;          // the hub: SAN IP:127.0.0.1, DNS:localhost
   std::filesystem::path otherHubCert, otherHubKey;  // the same CA and names, another key
@@ -31,7 +31,7 @@ struct TestPki {
   std::string hubPin, otherHubPin, foreignHubPin;  // sha256//BASE64 of the keys' SPKI
   std::string error;                              // empty when everything was made
 
-  static TestPki make(const std::filesystem::path& dir);
+  static CannedPki make(const std::filesystem::path& dir);
 };
 
 struct HttpRequest {
@@ -103,7 +103,7 @@ class TlsTestServer {
 };
 
 // gzip and gunzip for the tests' checks ("" from gunzip when the input is not gzip).
-std::string gzipText(std::string_view text);
-std::optional<std::string> gunzipText(std::string_view gz);
+std::string cannedGzip(std::string_view text);
+std::optional<std::string> cannedGunzip(std::string_view gz);
 
 }  // namespace anteroom::nettest
