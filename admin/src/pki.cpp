@@ -503,10 +503,16 @@ Result<CaFolder> CaFolder::create(const std::filesystem::path& dir, std::string_
   const std::pair<const char*, std::string> files[] = {
       {"ca.key", ca->key.toPem()},        {"hub.key", hub->key.toPem()}, {"hub-backup.key", backup->toPem()},
       {"ca.crt", ca->cert.toPem()},       {"hub.crt", hub->cert.toPem()}};
+  std::vector<std::filesystem::path> written;
   for (const auto& [name, text] : files) {
     const bool secret = std::string_view(name).ends_with(".key");
     auto w = writeFileAtomic(dir / name, text, secret ? 0600 : 0644);
-    if (!w) return std::unexpected(w.error());
+    if (!w) {
+      // No half a CA: a second 'ca init' would refuse the folder, and enroll could not use it.
+      for (const auto& p : written) std::filesystem::remove(p, ec);
+      return std::unexpected(w.error());
+    }
+    written.push_back(dir / name);
   }
   return CaFolder{dir, std::move(*ca), std::move(*hub), std::move(*backup)};
 }
