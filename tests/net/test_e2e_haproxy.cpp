@@ -98,7 +98,9 @@ TEST_CASE("e2e: two hubs behind HAProxy, one killed mid-run; the devices carry o
   CHECK(hub2.process.running());
   CHECK(da.running());
   CHECK(db.running());
+  CHECK_MESSAGE(drained(a), "a's outbox never emptied:\n" << da.output());
   CHECK(da.stop(10s) == 0);
+  CHECK_MESSAGE(drained(b), "b's outbox never emptied:\n" << db.output());
   CHECK(db.stop(10s) == 0);
   const auto failures = practice.check(lb.port());
   for (const auto& f : failures) FAIL_CHECK(f);

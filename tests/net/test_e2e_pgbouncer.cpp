@@ -79,7 +79,9 @@ TEST_CASE("e2e: the hub through PgBouncer in transaction mode, long-poll wake-up
                     "-Atc", "SHOW POOLS"});
   MESSAGE("pgbouncer pools: " << pools.out);
   CHECK(pools.out.find("anteroom_hub") != std::string::npos);
+  CHECK_MESSAGE(drained(a), "a's outbox never emptied:\n" << da.output());
   CHECK(da.stop(10s) == 0);
+  CHECK_MESSAGE(drained(b), "b's outbox never emptied:\n" << db.output());
   CHECK(db.stop(10s) == 0);
   const auto failures = practice.check(hub.port);
   for (const auto& f : failures) FAIL_CHECK(f);

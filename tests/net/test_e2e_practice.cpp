@@ -62,7 +62,9 @@ TEST_CASE("e2e: a walk-in on kiosk A appears centrally and on kiosk B") {
   CHECK(practice.syncState(a, "daemon_heartbeat_at").value_or("") != "");
 
   // SIGTERM: the daemons stop cleanly.
+  CHECK_MESSAGE(drained(a), "a's outbox never emptied:\n" << da.output());
   CHECK(da.stop(10s) == 0);
+  CHECK_MESSAGE(drained(b), "b's outbox never emptied:\n" << db.output());
   CHECK(db.stop(10s) == 0);
   const auto failures = practice.check(hub.port);
   for (const auto& f : failures) FAIL_CHECK(f);
@@ -105,7 +107,9 @@ TEST_CASE("e2e: a check-in made while the network refuses reaches central when i
   CHECK_MESSAGE(eventually([&] { return appointmentStatus(b, appt) == AppointmentStatus::CheckedIn; }, 20s),
                 "B never saw the check-in:\n" << db.output());
   CHECK(eventually([&] { return practice.syncState(a, "last_error").value_or("x") == ""; }, 20s));
+  CHECK_MESSAGE(drained(a), "a's outbox never emptied:\n" << da.output());
   CHECK(da.stop(10s) == 0);
+  CHECK_MESSAGE(drained(b), "b's outbox never emptied:\n" << db.output());
   CHECK(db.stop(10s) == 0);
   const auto failures = practice.check(hub.port);
   for (const auto& f : failures) FAIL_CHECK(f);

@@ -60,6 +60,10 @@ bool eventually(const std::function<bool()>& pred, milliseconds timeout) {
   }
 }
 
+bool drained(Kiosk& k, milliseconds timeout) {
+  return eventually([&] { return k.store->pendingOutboxCount().value_or(-1) == 0; }, timeout);
+}
+
 void Kiosk::rememberOutbox() {
   auto pending = store->pendingOutbox(1000000);
   REQUIRE_MESSAGE(pending.has_value(), name << ": cannot read the outbox");

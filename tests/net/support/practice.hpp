@@ -181,6 +181,8 @@ HttpAnswer https(const TestPractice& practice, int port, const HttpRequest& requ
 Uuid walkIn(TestPractice& practice, Kiosk& k, const SeededPractice& where);
 // Checks a seeded appointment in.
 void checkIn(Kiosk& k, const Uuid& appointmentId);
+// Waits until the kiosk's outbox is empty (its daemon pushed and recorded every answer).
+bool drained(Kiosk& k, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 // Waits until `pred` holds, polling every 20 ms; false after `timeout`.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
