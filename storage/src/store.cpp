@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <random>
 
+#include "anteroom/model/data_window.hpp"
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/json.hpp"
 #include "anteroom/model/record_rules.hpp"
@@ -1099,13 +1100,11 @@ Result<void> Store::resolveConflict(std::int64_t conflictId, const Actor& actor)
 // [SECTION] Purge
 
 Result<PurgeReport> Store::purgeOutsideWindow(Instant now, int daysAhead) {
-  using namespace std::chrono;
-  // Day boundaries in UTC with a day's margin either side, so "yesterday" in any practice
-  // time zone stays on the device.
-  const Instant today = floor<days>(now);
-  const std::string from = formatInstant(today - days{2});
-  const std::string to = formatInstant(today + days{daysAhead + 2});
-  const std::string notificationCutoff = formatInstant(now - days{7});
+  // The model's window, the one the hub sends by.
+  const DataWindow window = dataWindowAt(now, daysAhead);
+  const std::string from = formatInstant(window.from);
+  const std::string to = formatInstant(window.to);
+  const std::string notificationCutoff = formatInstant(window.notificationsFrom);
   auto noPending = [](std::string_view table, std::string_view idCol) {
     return " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = '" + std::string(table) +
            "' AND o.entity_id = " + std::string(table) + "." + std::string(idCol) + ")";

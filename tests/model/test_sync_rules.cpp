@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "anteroom/model/row_json.hpp"
+#include "anteroom/model/data_window.hpp"
 #include "anteroom/model/sync_rules.hpp"
 #include "sample_records.hpp"
 
@@ -618,4 +619,18 @@ TEST_CASE("two requests for one slot: the first confirms, the second is rejected
   const auto stale = decideRequest(second, in.slot, live, std::nullopt, in.now, kNew);
   REQUIRE(std::holds_alternative<RequestRejection>(stale));
   CHECK(std::get<RequestRejection>(stale).code == "request.overlap");
+}
+
+TEST_CASE("the data window both sides use: two UTC days back to daysAhead + 2 ahead, notifications for 7 days") {
+  using namespace std::chrono;
+  const Instant now = Instant{sys_days{2026y / March / 2}} + hours{23} + minutes{59};
+  const DataWindow w = dataWindowAt(now, 3);
+  CHECK(w.from == Instant{sys_days{2026y / February / 28}});
+  CHECK(w.to == Instant{sys_days{2026y / March / 7}});
+  CHECK(w.notificationsFrom == now - days{7});
+  // Just after midnight UTC the window has moved by a whole day, not by a minute.
+  const DataWindow later = dataWindowAt(now + minutes{2}, 3);
+  CHECK(later.from == w.from + days{1});
+  CHECK(later.to == w.to + days{1});
+  CHECK(dataWindowAt(now, 0).to == Instant{sys_days{2026y / March / 4}});
 }

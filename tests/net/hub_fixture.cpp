@@ -371,6 +371,8 @@ Client::Client(int port, const fs::path& ca, const CertPair* cert) : m_port(port
 
 Client::~Client() { curl_easy_cleanup(static_cast<CURL*>(m_curl)); }
 
+void Client::setTimeoutSeconds(long seconds) { curl_easy_setopt(static_cast<CURL*>(m_curl), CURLOPT_TIMEOUT, seconds); }
+
 Response Client::get(const std::string& path, std::vector<std::string> headers) { return perform(path, nullptr, headers); }
 Response Client::post(const std::string& path, const std::string& body, std::vector<std::string> headers) {
   return perform(path, &body, headers);

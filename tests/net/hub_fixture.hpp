@@ -121,6 +121,7 @@ class Client {
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
+  void setTimeoutSeconds(long seconds);
   Response get(const std::string& path, std::vector<std::string> headers = {"Anteroom-Schema-Version: 2"});
   Response post(const std::string& path, const std::string& body,
                 std::vector<std::string> headers = {"Anteroom-Schema-Version: 2"});

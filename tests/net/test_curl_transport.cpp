@@ -793,9 +793,10 @@ TEST_CASE("no busy loop: without a long-poll the daemon pauses between rounds, a
     std::this_thread::sleep_for(2200ms);
     supervisor.requestStop();
     runner.join();
-    // 500 ms (wait 0) or 1 s (a hub that answers a long-poll at once) between rounds.
+    // 500 ms (wait 0) between rounds; against a hub that answers a long-poll at once, three
+    // quick empty rounds and then 1 s between rounds. Hundreds would be a busy loop.
     CHECK(pulls.load() >= 2);
-    CHECK(pulls.load() <= (wait == 0 ? 6 : 4));
+    CHECK(pulls.load() <= 6);
     MESSAGE("rounds in 2.2 s with wait_s=" << wait << ": " << pulls.load());
   }
 }

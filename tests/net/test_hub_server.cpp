@@ -486,6 +486,18 @@ TEST_CASE("max_connections: a connection past the limit is closed at once; the h
   std::this_thread::sleep_for(milliseconds{200});
   Client d(small.port(), w.pki.caCert(), &w.deviceCert);
   CHECK(d.get("/v1/health").status == 200);
+
+  // A parked pull whose device gives up (its own timeout closes the connection) frees its
+  // connection at once, not when its 30 s wait ends.
+  b.setTimeoutSeconds(1);
+  const std::string cursor = quiescentCursor(b);
+  auto gaveUp = b.get("/v1/pull?wait=30&after=" + cursor);
+  CHECK(gaveUp.curlCode != 0);  // curl's timeout, the pull was parked
+  b.setTimeoutSeconds(60);
+  std::this_thread::sleep_for(milliseconds{300});
+  auto again = b.get("/v1/health");  // a new connection: refused if the parked one still counted
+  CAPTURE(small.log());
+  CHECK(again.status == 200);
   CHECK(small.stop() == 0);
 }
 

@@ -268,3 +268,141 @@ TEST_CASE("another practice's device sees none of this practice's rows") {
   CHECK(res->results[0].status == ResultStatus::Rejected);
   CHECK(a.value("SELECT status FROM appointment WHERE appointment_id = $1::uuid", a.appointment.toString()) == "scheduled");
 }
+
+// A push of several new notifications goes to PostgreSQL as one multi-row INSERT; one that the
+// database refuses sends the batch back through the one-by-one path. Either way each mutation
+// gets its own answer, and the change log and audit trail hold one row per applied record, the
+// change log in push order with consecutive seqs (commit order per practice).
+TEST_CASE("a run of new records: one refused among them, the others applied in push order") {
+  HubPractice p;
+  auto arrival = [&](const Uuid& id) {
+    Notification n;
+    n.notificationId = id;
+    n.recipientId = p.provider;
+    n.recipientType = RecipientType::Provider;
+    n.type = NotificationType::PatientArrived;
+    n.content.templateKey = "patient_arrived";
+    n.createdAt = kNow;
+    n.updatedAt = kNow;
+    return p.mutation("notification", id, MutationKind::Insert, toRowJson(n));
+  };
+  auto seqsOf = [&](const std::vector<Uuid>& rows) {
+    std::vector<std::int64_t> seqs;
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    for (const auto& id : rows) {
+      auto r = tx.exec_params("SELECT seq FROM change_log WHERE practice_id = $1::uuid AND entity_id = $2::uuid",
+                              p.practice.toString(), id.toString());
+      REQUIRE(r.size() == 1);
+      seqs.push_back(r[0][0].as<std::int64_t>());
+    }
+    return seqs;
+  };
+
+  // All plain: one statement.
+  std::vector<Uuid> clean;
+  PushRequest first;
+  for (int i = 0; i < 5; ++i) {
+    clean.push_back(newId());
+    first.mutations.push_back(arrival(clean.back()));
+  }
+  auto res = p.hub->applyPush(p.ctx, first);
+  REQUIRE(res.has_value());
+  REQUIRE(res->results.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(res->results[i].mutationId == first.mutations[i].mutationId);
+    CHECK(res->results[i].status == ResultStatus::Applied);
+    CHECK(res->results[i].rowVersion == 1);
+    REQUIRE(res->results[i].row.has_value());
+    CHECK(res->results[i].row->id == clean[i]);
+    CHECK(res->results[i].row->row.at("recipient_id") == Json(p.provider.toString()));
+  }
+  auto seqs = seqsOf(clean);
+  for (std::size_t i = 1; i < seqs.size(); ++i) CHECK(seqs[i] == seqs[i - 1] + 1);
+  CHECK(p.value("SELECT count(*) FROM audit_event WHERE table_name = 'notification' AND operation = 'INSERT'"
+                " AND actor = 'device:' || $1",
+                p.device.toString()) == "5");
+  CHECK(p.value("SELECT last_device_seq::text FROM device WHERE device_id = $1::uuid", p.device.toString()) == "5");
+
+  // The third reuses an id that exists centrally: refused with the rule's words, its
+  // neighbours applied, nothing of it logged twice.
+  std::vector<Uuid> second = {newId(), newId(), clean[0], newId(), newId()};
+  PushRequest push;
+  for (const auto& id : second) push.mutations.push_back(arrival(id));
+  res = p.hub->applyPush(p.ctx, push);
+  REQUIRE(res.has_value());
+  REQUIRE(res->results.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(res->results[i].deviceSeq == push.mutations[i].deviceSeq);
+    if (i == 2) {
+      CHECK(res->results[i].status == ResultStatus::Rejected);
+      CHECK(res->results[i].code == "sync.constraint");
+      CHECK(res->results[i].message == "a record with this id already exists centrally");
+    } else {
+      CHECK(res->results[i].status == ResultStatus::Applied);
+      CHECK(res->results[i].rowVersion == 1);
+    }
+  }
+  seqs = seqsOf({second[0], second[1], second[3], second[4]});
+  for (std::size_t i = 1; i < seqs.size(); ++i) CHECK(seqs[i] > seqs[i - 1]);
+  CHECK(p.value("SELECT count(*) FROM change_log WHERE entity_id = $1::uuid", clean[0].toString()) == "1");
+  CHECK(p.value("SELECT count(*) FROM idempotency_record WHERE device_id = $1::uuid", p.device.toString()) == "10");
+  CHECK(p.value("SELECT last_device_seq::text FROM device WHERE device_id = $1::uuid", p.device.toString()) == "10");
+
+  // A repeat of the whole push: the stored answers, nothing new.
+  auto again = p.hub->applyPush(p.ctx, push);
+  REQUIRE(again.has_value());
+  for (std::size_t i = 0; i < 5; ++i) CHECK(again->results[i].status == res->results[i].status);
+  CHECK(p.value("SELECT count(*) FROM notification WHERE recipient_id = $1::uuid", p.provider.toString()) == "9");
+}
+
+// Another system can write a row the model does not accept (here a notification whose template
+// key is a number). It must not fail every device's pages: it is left out and reported, by
+// entity and id, never its values; a later change to it is not taken for the row leaving.
+TEST_CASE("a central row the model cannot decode is left out of pages and reported without values") {
+  HubPractice p;
+  const Uuid bad = newId(), good = newId();
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status, created_at)"
+                   " VALUES ($1::uuid, $3::uuid, 'provider', 'patient_arrived', '{\"template_key\": 5, \"params\": {\"x\": \"Zebedee\"}}',"
+                   " 'pending', $4::timestamp), ($2::uuid, $3::uuid, 'provider', 'patient_arrived', '{\"template_key\": \"patient_arrived\"}',"
+                   " 'pending', $4::timestamp)",
+                   bad.toString(), good.toString(), p.provider.toString(), formatInstant(kNow - hours{1}));
+    tx.commit();
+  }
+  std::vector<std::string> lines;
+  HubOptions o{central().hubDsn(), sim::kPiiKey, sim::kHashKey, {}, [] { return kNow; }, 100};
+  o.log = [&](const std::string& line) { lines.push_back(line); };
+  auto hub = HubCore::connect(std::move(o));
+  REQUIRE(hub.has_value());
+  auto has = [](const PullResponse& page, const Uuid& id) {
+    return std::ranges::any_of(page.changes, [&](const Change& c) { return c.id == id; });
+  };
+  auto first = (*hub)->pull(p.ctx, PullRequest{});
+  REQUIRE_MESSAGE(first.has_value(), first.error().message);
+  CHECK(has(*first, good));
+  CHECK_FALSE(has(*first, bad));
+  CHECK_FALSE(first->more);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("sync.undecodable_row") != std::string::npos);
+  CHECK(lines[0].find(bad.toString()) != std::string::npos);
+  CHECK(lines[0].find("Zebedee") == std::string::npos);
+
+  // Both change centrally: the good one comes as an upsert, the bad one not at all (not a leave).
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("UPDATE notification SET status = 'sent' WHERE notification_id IN ($1::uuid, $2::uuid)", bad.toString(),
+                   good.toString());
+    tx.commit();
+  }
+  PullRequest next;
+  next.after = first->cursor;
+  auto later = (*hub)->pull(p.ctx, next);
+  REQUIRE(later.has_value());
+  CHECK(has(*later, good));
+  CHECK_FALSE(has(*later, bad));
+  CHECK(lines.size() == 2);
+}

@@ -36,10 +36,41 @@ TEST_CASE("a push request is one clean JSON object: no wrapper, enums as strings
         R"({"schema_version":2,"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":7,)"
         R"("entity":"appointment","id":"0190f5a0-0000-7000-8000-0000000000aa","kind":"update",)"
         R"("changes":{"status":"checked_in"},"prior":{"status":"scheduled"},"base_version":3,)"
-        R"("hlc":"0001764061200000-0000000000-dev","schema_version":2}]})");
+        R"("hlc":"0001764061200000-0000000000-dev"}]})");
   auto back = decodePushRequest(body);
   REQUIRE(back.has_value());
   CHECK(*back == req);
+}
+
+TEST_CASE("what the hub can infer stays off the wire and decodes to the same mutation") {
+  PushRequest req;
+  Mutation insert = checkInMutation();
+  insert.kind = MutationKind::Insert;
+  insert.prior = {};
+  insert.baseVersion = 0;
+  Mutation old = checkInMutation();
+  old.deviceSeq = 8;
+  old.schemaVersion = kOldestAcceptedSchemaVersion;  // queued before an upgrade
+  req.mutations = {insert, old};
+  const std::string body = encode(req);
+  CHECK(body.find(R"("prior")") == body.rfind(R"("prior")"));  // only the update's
+  CHECK(body.find(R"("base_version")") == body.rfind(R"("base_version")"));
+  if (kOldestAcceptedSchemaVersion != kSchemaVersion) {
+    CHECK(body.find(R"("schema_version":)" + std::to_string(kOldestAcceptedSchemaVersion)) != std::string::npos);
+  }
+  auto back = decodePushRequest(body);
+  REQUIRE(back.has_value());
+  CHECK(*back == req);
+  // A mutation's own schema_version rules; without one it is the request's, wherever the
+  // request's key stands in the object.
+  auto late = decodePushRequest(
+      R"({"mutations":[{"mutation_id":"0190f5a0-0000-7000-8000-000000000001","device_seq":1,)"
+      R"("entity":"notification","id":"0190f5a0-0000-7000-8000-0000000000ab","kind":"insert",)"
+      R"("changes":{"body":"x"},"hlc":"h"}],"schema_version":1})");
+  REQUIRE(late.has_value());
+  CHECK(late->mutations.at(0).schemaVersion == 1);
+  CHECK(late->mutations.at(0).prior.empty());
+  CHECK(late->mutations.at(0).baseVersion == 0);
 }
 
 TEST_CASE("free-form row values keep their JSON types through a round trip") {

@@ -355,7 +355,7 @@ struct CurlTransport::Impl {
 
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
       if (stopped.load()) return fail(ErrorDomain::Network, "sync.stopped", "the sync daemon is stopping", true);
-      return fail(ErrorDomain::Network, "sync.interrupted", "the long-poll was cut short for a local change", true);
+      return fail(ErrorDomain::Network, "sync.interrupted", "the long-poll was cut short (a local change to push, or the network changed)", true);
     }
     if (rc == CURLE_WRITE_ERROR && bodyTooLarge)
       return fail(ErrorDomain::Protocol, "protocol.too_large", "the hub's answer is larger than the ceiling of " +

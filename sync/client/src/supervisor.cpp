@@ -243,6 +243,7 @@ void Supervisor::run() {
   log(LogPriority::Info, "device " + m_store.deviceId().toString() + " syncing");
   std::thread watcher([this] { watch(); });
   unsigned attempt = 0;
+  unsigned quickIdleRounds = 0;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   while (!m_stop.load()) {
     touch();
@@ -252,12 +253,15 @@ void Supervisor::run() {
     if (r) {
       recordSuccess(*r, true);
       attempt = 0;
-      // The long-poll was the wait. Without one (wait_s = 0), or from a hub that answers an
-      // empty page at once, pause before the next round: a local write still ends it.
-      const bool idle = r->pushed == 0 && r->changes == 0;
+      // The long-poll was the wait. Without one (wait_s = 0), pause before the next round. A
+      // woken poll may find nothing for this device now and then (a change outside its window);
+      // several quick empty rounds in a row mean a hub that does not park: pause 1 s then. A
+      // local write ends either pause.
+      const bool quickAndIdle = r->pushed == 0 && r->changes == 0 && SteadyClock::now() - began < 1s;
+      quickIdleRounds = quickAndIdle ? quickIdleRounds + 1 : 0;
       if (m_options.waitSeconds == 0) {
         waitIdle(m_options.idlePoll);
-      } else if (idle && SteadyClock::now() - began < 1s) {
+      } else if (quickIdleRounds >= 3) {
         waitIdle(1s);
       }
       continue;

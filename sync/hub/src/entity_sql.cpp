@@ -119,17 +119,31 @@ const EntitySpec* entitySpec(std::string_view table) {
 
 const std::vector<const EntitySpec*>& allEntities() { return registry().ordered; }
 
-std::string selectRowsSql(const EntitySpec& spec) {
+namespace {
+std::string columnList(const EntitySpec& spec) {
   // json_build_object takes at most 100 arguments: 50 columns, more than any entity has.
-  std::string sql = "SELECT t." + spec.idColumn + "::text, t.row_version, t.deleted, json_build_object(";
+  std::string sql = "t." + spec.idColumn + "::text, t.row_version, t.deleted, json_build_object(";
   bool first = true;
   for (const auto& c : spec.columns) {
     if (!first) sql += ", ";
     first = false;
     sql += "'" + c.name + "', " + readExpression(spec, c);
   }
-  sql += ")::text FROM " + spec.table + " t";
-  return sql;
+  return sql + ")::text";
+}
+std::string selectColumns(const EntitySpec& spec) { return "SELECT " + columnList(spec); }
+}  // namespace
+
+std::string rowColumnsSql(const EntitySpec& spec) { return columnList(spec); }
+
+std::string selectRowsSql(const EntitySpec& spec) { return selectColumns(spec) + " FROM " + spec.table + " t"; }
+
+std::string selectRowsSql(const EntitySpec& spec, const std::string& extra) {
+  return selectColumns(spec) + ", (" + extra + ") FROM " + spec.table + " t";
+}
+
+std::string selectRowsFromSql(const EntitySpec& spec, const std::string& source) {
+  return selectColumns(spec) + " FROM (" + source + ") t";
 }
 
 int firstFreeParam(const EntitySpec& spec) { return spec.hasPii ? 2 : 1; }

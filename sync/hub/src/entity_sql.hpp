@@ -36,6 +36,14 @@ const std::vector<const EntitySpec*>& allEntities();  // parents before children
 // the PII key when the entity has PII (its decrypt calls use it), so callers number their own
 // parameters from $2 on in that case (firstFreeParam()).
 std::string selectRowsSql(const EntitySpec& spec);
+// The four columns alone (on alias t), for INSERT ... AS t ... RETURNING.
+std::string rowColumnsSql(const EntitySpec& spec);
+// The same with a fifth column, `extra` (an SQL expression on alias t), e.g. a window test.
+std::string selectRowsSql(const EntitySpec& spec, const std::string& extra);
+// The same columns read from `source`, a query over the entity's table that returns its columns
+// (e.g. "SELECT * FROM notification t WHERE ... ORDER BY ... LIMIT n"), as alias t: the row JSON
+// is then built only for the rows the source keeps, not for every row before a sort and limit.
+std::string selectRowsFromSql(const EntitySpec& spec, const std::string& source);
 int firstFreeParam(const EntitySpec& spec);
 
 // A column value as a statement parameter (nullopt = SQL NULL) and the SQL expression that

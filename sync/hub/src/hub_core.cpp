@@ -3,12 +3,14 @@
 #include "anteroom/sync/hub_core.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include <pqxx/pqxx>
 
+#include "anteroom/model/data_window.hpp"
 #include "anteroom/model/hlc.hpp"
 #include "anteroom/model/record_rules.hpp"
 #include "anteroom/model/row_json.hpp"
@@ -34,6 +36,10 @@ struct Refusal {
 };
 
 [[noreturn]] void refuse(std::string code, std::string message) { throw Refusal{std::move(code), std::move(message)}; }
+
+// Thrown when the database refuses a multi-row insert of a batch: the batch is rolled back and
+// applied again one mutation at a time. Never leaves this file.
+struct RunRefused {};
 
 std::int64_t unixMs(Instant t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -111,16 +117,33 @@ Result<Json::Object> canonical(Entity entity, const Json::Object& row) {
 bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 
 // A result row of hub::selectRowsSql (id, row_version, deleted, row JSON) as a CentralRow in
-// the model's canonical form; nullopt for JSON the server should never produce.
-std::optional<CentralRow> rowFrom(const pqxx::row& r, Entity entity) {
+// the model's canonical form; nullopt for a row the model cannot decode (written centrally by
+// another system in a shape the model does not accept): sending it would fail the device's
+// whole page, so callers leave it out and report it (Impl::decode).
+// Form::Canonical rewrites the row as the model writes it (what comparisons with a device's
+// values need); Form::Decodable only checks that the model decodes it and keeps PostgreSQL's
+// JSON, which decodes to the same record on the device (a pull page: half the CPU).
+enum class Form { Canonical, Decodable };
+
+bool decodable(Entity entity, const Json::Object& row) {
+  return visitEntity(entity, [&](auto type) { return fromRowJson<decltype(type)>(row).has_value(); });
+}
+
+std::optional<CentralRow> rowFrom(const pqxx::row& r, Entity entity, Form form = Form::Canonical) {
   auto parsed = Json::parse(r[3].c_str());
   if (!parsed || !parsed->isObject()) return std::nullopt;
   CentralRow row;
+  if (form == Form::Canonical) {
+    auto canon = canonical(entity, parsed->asObject());
+    if (!canon) return std::nullopt;
+    row.row = std::move(*canon);
+  } else {
+    if (!decodable(entity, parsed->asObject())) return std::nullopt;
+    row.row = std::move(parsed->asObject());
+  }
   row.id = *Uuid::parse(r[0].c_str());
   row.rowVersion = r[1].as<std::int64_t>();
   row.deleted = r[2].as<bool>();
-  auto canon = canonical(entity, parsed->asObject());
-  row.row = canon ? std::move(*canon) : std::move(parsed->asObject());
   return row;
 }
 
@@ -147,14 +170,18 @@ struct HubCore::Impl {
   // Statements are generated per entity and column set, so each distinct text is prepared once
   // on this connection (planned once, not per mutation). Cleared when the connection is new.
   std::map<std::string, std::string, std::less<>> prepared;
+  // Without prepared statements (a transaction-pooling PgBouncer in front of PostgreSQL, where a
+  // statement prepared on one server connection is unknown on the next) the same text goes out
+  // as an unnamed parameterised statement, planned each time.
   pqxx::result exec(pqxx::dbtransaction& tx, const std::string& sql, const Params& params) {
+    const auto ptrs = params.pointers();
+    if (!options.preparedStatements) return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
     auto it = prepared.find(sql);
     if (it == prepared.end()) {
       const std::string name = "q" + std::to_string(prepared.size() + 1);
       conn->prepare(name, sql);
       it = prepared.emplace(sql, name).first;
     }
-    const auto ptrs = params.pointers();
     return tx.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(ptrs));
   }
 
@@ -190,6 +217,21 @@ struct HubCore::Impl {
     }
   }
 
+  // One line for an operator: a dotted code and ids, never row values.
+  void warn(const std::string& line) const {
+    if (options.log) options.log(line);
+    else std::fprintf(stderr, "<4>anteroom-hub: %s\n", line.c_str());
+  }
+
+  // rowFrom, reporting a row the model cannot decode (by entity and id only).
+  std::optional<CentralRow> decode(const pqxx::row& r, const EntitySpec& spec, Form form = Form::Canonical) {
+    auto row = rowFrom(r, *entityFromTable(spec.table), form);
+    if (!row)
+      warn("sync.undecodable_row: central " + spec.table + " " + r[0].c_str() +
+           " does not fit the model; it is left out of device pages and push answers");
+    return row;
+  }
+
   static void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
     tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
                    device.practiceId.toString(), "device:" + device.deviceId.toString());
@@ -197,7 +239,7 @@ struct HubCore::Impl {
 
   // [SECTION] Rows
   std::vector<CentralRow> readRows(pqxx::dbtransaction& tx, const EntitySpec& spec, const std::vector<Uuid>& ids,
-                                   bool forUpdate) {
+                                   bool forUpdate, Form form = Form::Canonical) {
     std::vector<CentralRow> out;
     if (ids.empty()) return out;
     Params p;
@@ -208,9 +250,8 @@ struct HubCore::Impl {
     const int n = p.add(array);
     std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
     if (forUpdate) sql += " FOR UPDATE";
-    const auto entity = entityFromTable(spec.table);
     for (const auto& r : exec(tx, sql, p))
-      if (auto row = rowFrom(r, *entity)) out.push_back(std::move(*row));
+      if (auto row = decode(r, spec, form)) out.push_back(std::move(*row));
     return out;
   }
 
@@ -305,18 +346,30 @@ struct HubCore::Impl {
     return array + "}";
   }
 
-  BatchIds loadBatchIds(pqxx::dbtransaction& tx, std::span<const Mutation> batch) {
+  // What a batch needs to know up front, in one statement: the results recorded earlier for its
+  // mutation ids (`stored`), and its ids' aliases and open reviews (BatchIds).
+  BatchIds loadBatchIds(pqxx::dbtransaction& tx, const std::string& deviceId, std::span<const Mutation> batch,
+                        std::map<Uuid, std::string>& stored) {
+    std::string mutationIds = "{";
+    for (const auto& m : batch) mutationIds += (mutationIds.size() > 1 ? "," : "") + m.mutationId.toString();
     BatchIds b;
     Params p;
+    p.add(deviceId);
+    p.add(mutationIds + "}");
     p.add(idsOf(batch));
-    for (const auto& r :
-         exec(tx, "SELECT entity, local_id::text, central_id::text FROM id_alias WHERE local_id = ANY($1::uuid[])", p))
-      b.aliases[{r[0].c_str(), *Uuid::parse(r[1].c_str())}] = *Uuid::parse(r[2].c_str());
     for (const auto& r : exec(tx,
-                              "SELECT local_patient_id::text, review_id::text FROM walkin_review"
-                              " WHERE local_patient_id = ANY($1::uuid[]) AND status = 'open'",
-                              p))
-      b.reviews[*Uuid::parse(r[0].c_str())] = *Uuid::parse(r[1].c_str());
+                              "SELECT 'stored', mutation_id::text, result::text, NULL FROM idempotency_record"
+                              " WHERE device_id = $1::uuid AND mutation_id = ANY($2::uuid[])"
+                              " UNION ALL SELECT 'alias', entity, local_id::text, central_id::text FROM id_alias"
+                              " WHERE local_id = ANY($3::uuid[])"
+                              " UNION ALL SELECT 'review', local_patient_id::text, review_id::text, NULL FROM walkin_review"
+                              " WHERE local_patient_id = ANY($3::uuid[]) AND status = 'open'",
+                              p)) {
+      const std::string_view kind = r[0].c_str();
+      if (kind == "stored") stored[*Uuid::parse(r[1].c_str())] = r[2].c_str();
+      else if (kind == "alias") b.aliases[{r[1].c_str(), *Uuid::parse(r[2].c_str())}] = *Uuid::parse(r[3].c_str());
+      else b.reviews[*Uuid::parse(r[1].c_str())] = *Uuid::parse(r[2].c_str());
+    }
     return b;
   }
 
@@ -389,6 +442,15 @@ struct HubCore::Impl {
     });
   }
 
+  // created_at is the device's, clamped to receipt: a fast clock cannot date a row ahead.
+  Json createdAt(const Mutation& m) const {
+    const Instant received = now();
+    auto created = m.changes.find("created_at");
+    std::optional<Instant> at;
+    if (created != m.changes.end() && created->second.isString()) at = parseInstant(created->second.asString());
+    return Json(formatInstant(at && *at < received ? *at : received));
+  }
+
   void insertOne(pqxx::dbtransaction& tx, const DeviceContext& device, const EntitySpec& spec, Entity entity,
                  const Mutation& m, Applied& out) {
     MergePlan plan = planInsert(entity, m.changes);
@@ -400,14 +462,7 @@ struct HubCore::Impl {
       if (insertWalkin(tx, device, spec, m, values, out)) return;
     }
     if (entity == Entity::WaitlistEntry) values["priority_score"] = Json(0.0);  // scored below
-    if (spec.column("created_at")) {
-      // created_at is the device's, clamped to receipt: a fast clock cannot date a row ahead.
-      const Instant received = now();
-      auto created = m.changes.find("created_at");
-      std::optional<Instant> at;
-      if (created != m.changes.end() && created->second.isString()) at = parseInstant(created->second.asString());
-      values["created_at"] = Json(formatInstant(at && *at < received ? *at : received));
-    }
+    if (spec.column("created_at")) values["created_at"] = createdAt(m);
     writeRow(tx, spec, m.id, values, true);
     if (entity == Entity::WaitlistEntry) rescore(tx, m.id);
     if (entity == Entity::AppointmentRequest) confirmRequest(tx, m.id, out);
@@ -492,6 +547,113 @@ struct HubCore::Impl {
   static std::string resultRecord(const MutationResult& r);
   MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
   static std::string constraintWords(const pqxx::sql_error& e);
+
+  // [SECTION] Push: runs of plain new records
+  // A new record with nothing for the hub to do beside writing it: no walk-in match, no score,
+  // no booking, no PII, no id or reference that a walk-in link or review changes. Its plan and
+  // validation are the ones insertOne makes; nullopt when it is not such a record or they refuse
+  // it (the one-by-one path then gives the refusal).
+  std::optional<Json::Object> plainInsert(const Mutation& m) {
+    if (m.kind != MutationKind::Insert) return std::nullopt;
+    const EntitySpec* spec = hub::entitySpec(m.entity);
+    const auto entity = entityFromTable(m.entity);
+    if (!spec || !entity || spec->hasPii) return std::nullopt;
+    if (*entity == Entity::Patient || *entity == Entity::WaitlistEntry || *entity == Entity::AppointmentRequest)
+      return std::nullopt;
+    if (!deviceMay(*entity, anteroom::MutationKind::Insert)) return std::nullopt;
+    if (batchIds) {
+      if (batchIds->aliases.contains({m.entity, m.id})) return std::nullopt;
+      for (const auto& [col, value] : m.changes) {
+        const ColumnSpec* c = spec->column(col);
+        if (!c || !isReferenceColumn(*c) || !value.isString()) continue;
+        auto local = Uuid::parse(value.asString());
+        if (local && (batchIds->aliases.contains({"patient", *local}) || batchIds->reviews.contains(*local)))
+          return std::nullopt;
+      }
+    }
+    MergePlan plan = planInsert(*entity, m.changes);
+    if (plan.rejection || validateNew(*entity, m.changes)) return std::nullopt;
+    Json::Object values = std::move(plan.toWrite);
+    if (spec->column("created_at")) values["created_at"] = createdAt(m);
+    return values;
+  }
+
+  // The run of plain inserts of one entity starting at `from`, as the values each writes:
+  // new mutations (not repeats, above the high-water mark) with distinct row ids.
+  std::vector<Json::Object> runOf(std::span<const Mutation> batch, std::size_t from,
+                                  const std::map<Uuid, std::string>& stored, std::int64_t highWater) {
+    std::vector<Json::Object> run;
+    std::set<Uuid> rowIds;
+    for (std::size_t at = from; at < batch.size(); ++at) {
+      const Mutation& m = batch[at];
+      if (m.entity != batch[from].entity || stored.contains(m.mutationId) || m.deviceSeq <= highWater ||
+          !rowIds.insert(m.id).second)
+        break;
+      auto values = plainInsert(m);
+      if (!values) break;
+      run.push_back(std::move(*values));
+      highWater = m.deviceSeq;
+    }
+    return run;
+  }
+
+  // Inserts a run in one statement and answers each mutation with the row the database returned
+  // (the same results and rows the one-by-one path gives; the row triggers fire in the run's
+  // order, so the change log keeps the push's order). No savepoint of its own: when the database
+  // refuses the statement it throws RunRefused, the batch's transaction is rolled back and the
+  // batch applied again one mutation at a time (runsOff), which finds the mutation at fault.
+  // Sent unprepared: its text varies with the run.
+  bool runsOff = false;
+  void insertRun(pqxx::dbtransaction& tx, std::span<const Mutation> run, const std::vector<Json::Object>& rows,
+                 std::vector<Applied>& out) {
+    const EntitySpec& spec = *hub::entitySpec(run.front().entity);
+    std::vector<const ColumnSpec*> cols;  // every column any row writes, in the spec's order
+    for (const auto& c : spec.columns) {
+      if (c.name == spec.idColumn) continue;
+      for (const auto& r : rows)
+        if (r.contains(c.name)) {
+          cols.push_back(&c);
+          break;
+        }
+    }
+    Params p;
+    std::string sql = "INSERT INTO " + spec.table + " AS t (" + spec.idColumn;
+    for (const auto* c : cols) sql += ", " + c->name;
+    sql += ") VALUES ";
+    for (std::size_t k = 0; k < run.size(); ++k) {
+      sql += (k ? ", ($" : "($") + std::to_string(p.add(run[k].id.toString())) + "::uuid";
+      for (const auto* c : cols) {
+        auto v = rows[k].find(c->name);
+        sql += ", " + (v == rows[k].end() ? std::string("DEFAULT") : hub::writeExpression(spec, *c, p.add(hub::paramText(v->second)), 0));
+      }
+      sql += ")";
+    }
+    sql += " RETURNING " + hub::rowColumnsSql(spec);
+    pqxx::result returned;
+    try {
+      const auto ptrs = p.pointers();
+      returned = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+    } catch (const pqxx::transaction_rollback&) {
+      throw;  // the whole batch is retried
+    } catch (const pqxx::insufficient_resources&) {
+      throw;
+    } catch (const pqxx::sql_error&) {
+      throw RunRefused{};
+    }
+    std::map<Uuid, CentralRow> byId;
+    for (const auto& r : returned)
+      if (auto row = decode(r, spec)) byId.emplace(row->id, std::move(*row));
+    for (const Mutation& m : run) {
+      Applied a;
+      a.result.mutationId = m.mutationId;
+      a.result.deviceSeq = m.deviceSeq;
+      if (auto it = byId.find(m.id); it != byId.end()) {
+        a.result.row = toChange(spec, it->second);
+        a.result.rowVersion = it->second.rowVersion;
+      }
+      out.push_back(std::move(a));
+    }
+  }
 
   // [SECTION] Push: batches
   Result<PushResponse> push(const DeviceContext& device, const PushRequest& req);
@@ -641,12 +803,17 @@ Result<PushResponse> HubCore::Impl::push(const DeviceContext& device, const Push
   for (std::size_t at = 0; at < all.size(); at += options.batchSize) {
     const auto batch = all.subspan(at, std::min(options.batchSize, all.size() - at));
     // A serialization failure or deadlock undoes the whole batch: retry it a few times.
+    runsOff = false;
     for (int attempt = 0;; ++attempt) {
       if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
       try {
         auto results = pushBatch(device, batch);
+        runsOff = false;
         res.results.insert(res.results.end(), results.begin(), results.end());
         break;
+      } catch (const RunRefused&) {
+        runsOff = true;  // nothing of the batch was kept: again, one mutation at a time
+        continue;
       } catch (const Refusal& whole) {
         return fail(ErrorDomain::Conflict, whole.code, whole.message);
       } catch (const pqxx::transaction_rollback&) {
@@ -677,19 +844,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
   // What this batch needs to know up front, in three statements rather than three a mutation.
   std::map<Uuid, std::string> stored;  // mutation id -> result recorded earlier
-  {
-    std::string ids = "{";
-    for (const auto& m : batch) ids += (ids.size() > 1 ? "," : "") + m.mutationId.toString();
-    Params p;
-    p.add(deviceId);
-    p.add(ids + "}");
-    for (const auto& r : exec(tx,
-                              "SELECT mutation_id::text, result::text FROM idempotency_record"
-                              " WHERE device_id = $1::uuid AND mutation_id = ANY($2::uuid[])",
-                              p))
-      stored[*Uuid::parse(r[0].c_str())] = r[1].c_str();
-  }
-  BatchIds known = loadBatchIds(tx, batch);
+  BatchIds known = loadBatchIds(tx, deviceId, batch, stored);
   batchIds = &known;
   struct Unset {
     BatchIds*& ptr;
@@ -698,7 +853,27 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
   std::vector<MutationResult> results;
   Json::Array records;  // the idempotency rows, written in one statement at the end
-  for (const Mutation& m : batch) {
+  // Runs of plain new records go in one multi-row INSERT (see insertRun).
+  std::vector<Applied> fromRun;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Mutation& m = batch[i];
+    if (!runsOff) {
+      const std::vector<Json::Object> run = runOf(batch, i, stored, highWater);
+      if (run.size() >= 2) {
+        fromRun.clear();
+        insertRun(tx, batch.subspan(i, run.size()), run, fromRun);
+        for (std::size_t k = 0; k < fromRun.size(); ++k) {
+          const Mutation& rm = batch[i + k];
+          records.push_back(Json::Object{{"m", Json(rm.mutationId.toString())},
+                                         {"s", Json(rm.deviceSeq)},
+                                         {"r", *Json::parse(resultRecord(fromRun[k].result))}});
+          highWater = rm.deviceSeq;
+          results.push_back(std::move(fromRun[k].result));
+        }
+        i += run.size() - 1;
+        continue;
+      }
+    }
     if (auto it = stored.find(m.mutationId); it != stored.end()) {
       results.push_back(storedResult(tx, m, it->second));
       continue;
@@ -770,19 +945,17 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
     highWater = m.deviceSeq;
     results.push_back(std::move(applied.result));
   }
-  if (!records.empty()) {
-    Params p;
-    p.add(deviceId);
-    p.add(device.practiceId.toString());
-    p.add(Json(std::move(records)).dump());
-    exec(tx,
-         "INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
-         " SELECT $1::uuid, (e->>'m')::uuid, $2::uuid, (e->>'s')::bigint, e->'r' FROM jsonb_array_elements($3::jsonb) e",
-         p);
-  }
-  tx.exec_params(
-      "UPDATE device SET last_device_seq = $1, last_seen_at = now() AT TIME ZONE 'UTC' WHERE device_id = $2::uuid",
-      highWater, deviceId);
+  // The idempotency records and the device's high-water mark in one statement.
+  Params p;
+  p.add(deviceId);
+  p.add(device.practiceId.toString());
+  p.add(Json(std::move(records)).dump());
+  p.add(std::to_string(highWater));
+  exec(tx,
+       "WITH recorded AS (INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
+       " SELECT $1::uuid, (e->>'m')::uuid, $2::uuid, (e->>'s')::bigint, e->'r' FROM jsonb_array_elements($3::jsonb) e)"
+       " UPDATE device SET last_device_seq = $4::bigint, last_seen_at = now() AT TIME ZONE 'UTC' WHERE device_id = $1::uuid",
+       p);
   tx.commit();
   return results;
 }
@@ -850,22 +1023,14 @@ std::string HubCore::Impl::constraintWords(const pqxx::sql_error& e) {
 
 namespace {
 
-// The device's data window (DESIGN 3), in UTC days with a day's margin either side, the same
-// bounds as the store's purge so the hub never sends what the device would purge at once.
-struct Window {
-  Instant from{};
-  Instant to{};
-  Instant notificationsFrom{};
-  Date throughDay{};  // the window's last day, for the cursor
+// The device's data window (the model's dataWindowAt, which the store's purge uses too), with
+// its last day for the cursor.
+struct Window : DataWindow {
+  Date throughDay{};
 };
 
 Window windowAt(Instant now, int daysAhead) {
-  using namespace std::chrono;
-  const Instant today = floor<days>(now);
-  Window w;
-  w.from = today - days{2};
-  w.to = today + days{daysAhead + 2};
-  w.notificationsFrom = now - days{7};
+  Window w{dataWindowAt(now, daysAhead), {}};
   w.throughDay = toDate(w.to);
   return w;
 }
@@ -916,9 +1081,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
   try {
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
     scope(tx, device);
+    // The practice's window setting and the tombstone horizon in one round trip.
     auto settings = tx.exec(
-        "SELECT coalesce((settings->>'data_window_days_ahead')::int, 3) FROM practice WHERE practice_id = current_practice_id()");
-    const int daysAhead = settings.empty() ? 3 : std::clamp(settings[0][0].as<int>(), 0, 60);
+        "SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
+        " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon()");
+    const int daysAhead = std::clamp(settings[0][0].as<int>(), 0, 60);
     const Window window = windowAt(now(), daysAhead);
 
     PullResponse page;
@@ -930,7 +1097,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       next.snapshot = SnapshotPosition{};
       next.windowThrough = window.throughDay;
     } else if (!cursor->snapshot) {
-      const auto horizon = tx.exec("SELECT sync_pull_horizon()")[0][0].as<std::int64_t>();
+      const auto horizon = settings[0][1].as<std::int64_t>();
       if (cursor->seq < horizon)
         return fail(ErrorDomain::Conflict, "sync.resync",
                     "this kiosk was offline longer than the hub keeps changes; it must sync again from the start");
@@ -954,25 +1121,29 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       c.rowVersion = version;
       put(spec, std::move(c));
     };
-    // Rows of `spec` among `ids` that the device keeps (its window), read from this snapshot.
-    auto keptRows = [&](const EntitySpec& spec, const std::vector<Uuid>& ids) {
-      std::set<Uuid> kept;
+    // Rows of `spec` among `ids`, read from this snapshot in one statement, each with whether
+    // the device keeps it (its window). A row the model cannot decode is left out (reported);
+    // the device keeps what it has of it rather than being told it left.
+    std::set<Uuid> undecodable;
+    auto readKept = [&](const EntitySpec& spec, const std::vector<Uuid>& ids) {
+      std::vector<std::pair<CentralRow, bool>> rows;
+      if (ids.empty()) return rows;
       const std::string cond = windowCondition(spec.table);
-      if (ids.empty()) return kept;
-      if (cond.empty()) {
-        kept.insert(ids.begin(), ids.end());
-        return kept;
-      }
       Params p;
+      if (spec.hasPii) p.add(options.piiKey);
       std::string array = "{";
       for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i].toString();
       array += "}";
       const int n = p.add(array);
-      const std::string sql = bindWindow("SELECT t." + spec.idColumn + "::text FROM " + spec.table + " t WHERE t." +
-                                             spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[]) AND " + cond,
-                                         window, p);
-      for (const auto& r : exec(tx, sql, p)) kept.insert(*Uuid::parse(r[0].c_str()));
-      return kept;
+      const std::string sql =
+          bindWindow(hub::selectRowsSql(spec, cond.empty() ? "true" : cond) + " WHERE t." + spec.idColumn + " = ANY($" +
+                         std::to_string(n) + "::uuid[])",
+                     window, p);
+      for (const auto& r : exec(tx, sql, p)) {
+        if (auto row = decode(r, spec, Form::Decodable)) rows.emplace_back(std::move(*row), r[4].as<bool>());
+        else undecodable.insert(*Uuid::parse(r[0].c_str()));
+      }
+      return rows;
     };
     // The patients (and a request's slot) a kept row references, so the device has them.
     std::map<std::string, std::set<Uuid>> referenced;
@@ -992,17 +1163,16 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         const EntitySpec& spec = *entities[static_cast<std::size_t>(next.snapshot->entity)];
         Params p;
         if (spec.hasPii) p.add(options.piiKey);
-        std::string sql = hub::selectRowsSql(spec) + " WHERE NOT t.deleted";
-        if (const std::string cond = windowCondition(spec.table); !cond.empty()) sql += " AND " + cond;
-        if (next.snapshot->after) sql += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
-        sql += " ORDER BY t." + spec.idColumn + " LIMIT " + std::to_string(budget);
-        sql = bindWindow(sql, window, p);
+        // Keyset paging on the primary key; the row JSON is built for the page's rows only.
+        std::string source = "SELECT * FROM " + spec.table + " t WHERE NOT t.deleted";
+        if (const std::string cond = windowCondition(spec.table); !cond.empty()) source += " AND " + cond;
+        if (next.snapshot->after) source += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
+        source += " ORDER BY t." + spec.idColumn + " LIMIT $" + std::to_string(p.add(std::to_string(budget))) + "::bigint";
+        const std::string sql = bindWindow(hub::selectRowsFromSql(spec, source) + " ORDER BY t." + spec.idColumn, window, p);
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
-          auto row = rowFrom(r, *entityFromTable(spec.table));
-          if (!row) continue;
-          put(spec, toChange(spec, *row));
-          next.snapshot->after = row->id;
+          next.snapshot->after = *Uuid::parse(r[0].c_str());  // past a row left out, too
+          if (auto row = decode(r, spec, Form::Decodable)) put(spec, toChange(spec, *row));
         }
         const std::size_t asked = budget;
         budget -= rows.size();
@@ -1034,12 +1204,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           else if (opv.first == "leave") leave(*spec, id, ChangeOp::Leave, opv.second);
           else live.push_back(id);
         }
-        const auto kept = keptRows(*spec, live);
         std::set<Uuid> found;
-        for (auto& row : readRows(tx, *spec, live, false)) {
+        for (auto& [row, kept] : readKept(*spec, live)) {
           found.insert(row.id);
           // A tombstone is sent as one wherever it is; a live row outside the window leaves.
-          if (!row.deleted && !kept.contains(row.id)) {
+          if (!row.deleted && !kept) {
             leave(*spec, row.id, ChangeOp::Leave, row.rowVersion);
             continue;
           }
@@ -1047,7 +1216,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           put(*spec, toChange(*spec, row));
         }
         for (const auto& id : live)
-          if (!found.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
+          if (!found.contains(id) && !undecodable.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
       }
     }
 
@@ -1066,7 +1235,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
                                      std::to_string(b) + "::timestamp";
         // selectRowsSql numbers no parameters of its own for these entities.
         for (const auto& r : exec(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
-          auto row = rowFrom(r, *entityFromTable(spec.table));
+          auto row = decode(r, spec, Form::Decodable);
           if (!row) continue;
           noteReferences(spec, row->row);
           put(spec, toChange(spec, *row));
@@ -1082,7 +1251,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       std::vector<Uuid> missing;
       for (const auto& id : ids)
         if (!out.contains({indexOf(table), id})) missing.push_back(id);
-      for (const auto& row : readRows(tx, spec, missing, false)) put(spec, toChange(spec, row));
+      for (const auto& row : readRows(tx, spec, missing, false, Form::Decodable)) put(spec, toChange(spec, row));
     }
 
     page.changes.reserve(out.size());

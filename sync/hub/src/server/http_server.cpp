@@ -2,6 +2,8 @@
 // workers and answered on the connection's strand, and long-polls parked until a NOTIFY.
 #include "http_server.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -253,7 +255,49 @@ class Session : public std::enable_shared_from_this<Session> {
                     }};
     const bool parked = m_shared.parks.park(practice, m_parked->generation, std::move(pull));
     m_isParked = parked;
-    if (!parked) rerun();  // a change came while the pull ran: run it again now
+    if (!parked) return rerun();  // a change came while the pull ran: run it again now
+    watchPeer();
+  }
+
+  // While parked nothing reads the connection; wait for it to become readable so that a
+  // device that went away (a FIN: killed, or closed after its own timeout) frees its
+  // connection now rather than when the wait ends. Nothing is read: a pipelined request's
+  // bytes stay for the parser.
+  void watchPeer() {
+    if (m_watching) return;
+    m_watching = true;
+    beast::get_lowest_layer(m_stream).socket().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) { self->onPeerReadable(ec); });
+  }
+
+  void onPeerReadable(beast::error_code ec) {
+    m_watching = false;
+    if (ec || !m_isParked) return;
+    if (peerHungUp()) return dropParked();
+    // Bytes but no hang-up yet: a TLS close_notify comes just before the FIN. Look once more
+    // shortly; still no hang-up means a pipelined request, left for the parser.
+    auto recheck = std::make_shared<asio::steady_timer>(m_stream.get_executor(), milliseconds{200});
+    recheck->async_wait([self = shared_from_this(), recheck](beast::error_code tec) {
+      if (!tec && self->m_isParked && self->peerHungUp()) self->dropParked();
+    });
+  }
+
+  bool peerHungUp() {
+    pollfd p{beast::get_lowest_layer(m_stream).socket().native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
+  // The device went away while parked: leave the registry, drop the wait and the connection.
+  void dropParked() {
+    m_shared.parks.unpark(m_parked->device.practiceId.toString(), m_token);
+    m_isParked = false;
+    if (m_timerArmed) {
+      m_timer.cancel();
+      ++m_timerGeneration;
+      m_timerArmed = false;
+    }
+    m_parked.reset();
+    close();
   }
 
   // The pull of this connection's group ran after a NOTIFY (wakeGroups).
@@ -324,6 +368,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void writeShared(Outcome out, std::shared_ptr<const std::string> body) {
+    if (m_watching) {  // only the readability wait is outstanding here: cancel it before writing
+      beast::error_code ignored;
+      beast::get_lowest_layer(m_stream).socket().cancel(ignored);
+    }
     if (m_timerArmed) {
       m_timer.cancel();
       ++m_timerGeneration;
@@ -387,6 +435,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool m_inFlight = false;
   bool m_timerArmed = false;
   std::uint64_t m_timerGeneration = 0;
+  bool m_watching = false;  // a readability wait on the socket is outstanding (parked only)
   bool m_deadlinePassed = false;
 };
 

@@ -25,6 +25,15 @@ struct HubOptions {
   std::function<Instant()> clock;
   // Rows of a push applied per transaction (a SAVEPOINT each, one commit per batch).
   std::size_t batchSize = 100;
+  // Named prepared statements, planned once per connection. false: the same SQL as unnamed
+  // parameterised statements, so the hub works through PgBouncer in transaction pooling mode
+  // (which keeps no session for a client between transactions). Nothing else the core does
+  // needs a session: every setting it makes is local to its transaction.
+  bool preparedStatements = true;
+  // Where the core reports what an operator should know of (one line: a dotted code and ids,
+  // never row values), e.g. a central row the model cannot decode, which is left out of pages.
+  // Unset: stderr with the journald warning prefix "<4>anteroom-hub: ".
+  std::function<void(const std::string&)> log = {};
 };
 
 // The device a request comes from, once its certificate has been matched to an enrolled,
