@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -347,7 +348,8 @@ TEST_CASE("process: waits for a line, kills the whole group, reports exit codes"
     auto p = Process::spawn({{"sh", "-c", "sleep 60 & echo $! > " + pidFile.string() + "; echo '<6>ready on 1234' >&2; wait"},
                              {},
                              dir / "out.log",
-                             std::nullopt});
+                             {},
+                             {}});
     REQUIRE(p.started());
     auto line = p.waitForLine("ready on", 5s);
     REQUIRE(line.has_value());
@@ -363,13 +365,38 @@ TEST_CASE("process: waits for a line, kills the whole group, reports exit codes"
   }
   CHECK(gone);
 
-  auto quick = Process::spawn({{"sh", "-c", "exit 3"}, {}, dir / "quick.log", std::nullopt});
+  auto quick = Process::spawn({{"sh", "-c", "exit 3"}, {}, dir / "quick.log", {}, {}});
   CHECK(quick.wait(5s) == 3);
-  auto term = Process::spawn({{"sleep", "60"}, {}, dir / "term.log", std::nullopt});
+  auto term = Process::spawn({{"sleep", "60"}, {}, dir / "term.log", {}, {}});
   CHECK(term.stop(5s) == 128 + SIGTERM);
-  auto missing = Process::spawn({{"/nonexistent/program"}, {}, dir / "missing.log", std::nullopt});
+  auto missing = Process::spawn({{"/nonexistent/program"}, {}, dir / "missing.log", {}, {}});
   CHECK(missing.wait(5s) == 127);
   CHECK(missing.output().find("exec failed") != std::string::npos);
+}
+
+TEST_CASE("process: children die with a test program that exits without unwinding") {
+  TempDir dir;
+  const auto pidFile = dir / "orphan.pid";
+  const pid_t test = ::fork();
+  REQUIRE(test >= 0);
+  if (test == 0) {
+    // A test program that dies without running any destructor.
+    auto p = Process::spawn({{"sleep", "60"}, {}, dir / "orphan.log", {}, {}});
+    writeFile(pidFile, std::to_string(p.pid()));
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(test, &status, 0) == test);
+  const auto orphan = static_cast<pid_t>(std::stol(readFile(pidFile)));
+  REQUIRE(orphan > 0);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    // Gone, or a zombie waiting for init to reap it.
+    const std::string stat = readFile("/proc/" + std::to_string(orphan) + "/stat");
+    gone = stat.empty() || stat.find(") Z") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(gone);
 }
 
 TEST_CASE("run: stdout, stderr, exit code, last line and the timeout") {

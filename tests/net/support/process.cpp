@@ -6,6 +6,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -94,8 +97,19 @@ std::vector<std::string> childEnvironment(const std::map<std::string, std::strin
 }
 
 // In the child after fork: only async-signal-safe calls until exec.
-[[noreturn]] void execChild(std::vector<char*>& argv, std::vector<char*>& envp, int outFd, int errFd, const char* cwd) {
+struct Identity {
+  bool change = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+[[noreturn]] void execChild(std::vector<char*>& argv, std::vector<char*>& envp, int outFd, int errFd, const char* cwd,
+                            const Identity& who, pid_t parent) {
   ::setpgid(0, 0);
+  if (who.change && (::setgroups(0, nullptr) != 0 || ::setgid(who.gid) != 0 || ::setuid(who.uid) != 0)) _exit(126);
+  // After any change of user (which clears it): the child dies with the test program.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) _exit(125);
   // The parent's handlers (doctest catches SIGTERM) must not run in the child: every signal
   // back to its default while all are blocked, then unblocked (a pending one acts now).
   for (int sig = 1; sig < NSIG; ++sig) {
@@ -116,7 +130,17 @@ std::vector<std::string> childEnvironment(const std::map<std::string, std::strin
 }
 
 pid_t forkExec(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, int outFd,
-               int errFd, const std::optional<fs::path>& cwd) {
+               int errFd, const std::optional<fs::path>& cwd, const std::optional<std::string>& user = std::nullopt) {
+  Identity who;
+  if (user) {
+    const passwd* pw = ::getpwnam(user->c_str());
+    if (pw == nullptr) {
+      errno = ENOENT;
+      return -1;
+    }
+    who = {true, pw->pw_uid, pw->pw_gid};
+  }
+  const pid_t parent = ::getpid();
   std::vector<std::string> argStore = args;
   std::vector<std::string> envStore = childEnvironment(env);
   std::vector<char*> argv, envp;
@@ -129,7 +153,7 @@ pid_t forkExec(const std::vector<std::string>& args, const std::map<std::string,
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   const pid_t pid = ::fork();
-  if (pid == 0) execChild(argv, envp, outFd, errFd, cwd ? cwdText.c_str() : nullptr);
+  if (pid == 0) execChild(argv, envp, outFd, errFd, cwd ? cwdText.c_str() : nullptr, who, parent);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   // Both sides set the group, so a signal sent right after fork reaches the child's group.
   if (pid > 0) ::setpgid(pid, pid);
@@ -150,7 +174,7 @@ Process Process::spawn(const SpawnOptions& options) {
     p.m_error = "cannot open " + options.output.string() + ": " + std::strerror(errno);
     return p;
   }
-  const pid_t pid = forkExec(options.argv, options.env, fd, fd, options.cwd);
+  const pid_t pid = forkExec(options.argv, options.env, fd, fd, options.cwd, options.user);
   ::close(fd);
   if (pid < 0) {
     p.m_error = std::string("fork failed: ") + std::strerror(errno);

@@ -1,6 +1,8 @@
 // Child processes for the network tests: spawn a binary in its own process group with its
 // output in a file, wait for a line with a deadline, signal, reap. A Process that goes out of
 // scope (a failed REQUIRE included) SIGKILLs its whole group and reaps it: no test leaks one.
+// A test program that dies without unwinding (a signal, abort) takes its children with it:
+// each child has PR_SET_PDEATHSIG = SIGKILL.
 #pragma once
 
 #include <sys/types.h>
@@ -37,6 +39,8 @@ struct SpawnOptions {
   std::map<std::string, std::string> env;     // added to (or replacing in) the test's environment
   std::filesystem::path output;               // stdout and stderr appended here (required)
   std::optional<std::filesystem::path> cwd;
+  // Run as this user (root only): for servers that refuse root, such as PgBouncer.
+  std::optional<std::string> user;
 };
 
 class Process {
