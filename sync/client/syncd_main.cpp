@@ -11,8 +11,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "anteroom/store/secret_key.hpp"
 #include "anteroom/store/store.hpp"
@@ -61,6 +65,22 @@ class Notifier {
 };
 
 std::atomic<sync::Supervisor*> g_supervisor{nullptr};
+
+// The enrolled device id: `device enroll` puts it in the certificate's common name. Empty when
+// the file cannot be read (the transport then says what is wrong with it).
+std::string certificateCommonName(const std::filesystem::path& certFile) {
+  std::FILE* f = std::fopen(certFile.c_str(), "rb");
+  if (f == nullptr) return {};
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (cert == nullptr) return {};
+  std::string cn(256, '\0');
+  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
+                                          static_cast<int>(cn.size()));
+  X509_free(cert);
+  cn.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return cn;
+}
 std::atomic<bool> g_stopRequested{false};  // a signal before the supervisor exists
 
 extern "C" void onSignal(int) {
@@ -124,6 +144,7 @@ int main(int argc, char** argv) {
 
   Notifier notifier;
   sync::SupervisorOptions options;
+  options.deviceLabel = certificateCommonName(config->curl.certFile);
   options.waitSeconds = config->waitSeconds;
   options.log = &logLine;
   // WATCHDOG=1 at half of systemd's WatchdogSec (WATCHDOG_USEC), at most once a second.

@@ -68,6 +68,8 @@ TEST_CASE("e2e: a walk-in on kiosk A appears centrally and on kiosk B") {
   CHECK(db.stop(10s) == 0);
   const auto failures = practice.check(hub.port);
   for (const auto& f : failures) FAIL_CHECK(f);
+  // The daemon names itself by the id `device enroll` printed, so an operator can match it.
+  CHECK_MESSAGE(da.output().find("device " + a.device.deviceId.toString()) != std::string::npos, da.output());
   // No PHI in the logs: the walk-in's and the seeded patients' names never appear.
   for (const char* name : {"Testwell", "Sampleton", "Mockridge", "walkin"}) {
     CHECK_MESSAGE(hub.process.output().find(name) == std::string::npos, "hub log holds " << name);

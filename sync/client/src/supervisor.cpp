@@ -240,7 +240,9 @@ void Supervisor::waitIdle(std::chrono::milliseconds delay) {
 }
 
 void Supervisor::run() {
-  log(LogPriority::Info, "device " + m_store.deviceId().toString() + " syncing");
+  log(LogPriority::Info, m_options.deviceLabel.empty()
+                             ? "device (store " + m_store.deviceId().toString() + ") syncing"
+                             : "device " + m_options.deviceLabel + " (store " + m_store.deviceId().toString() + ") syncing");
   std::thread watcher([this] { watch(); });
   unsigned attempt = 0;
   unsigned quickIdleRounds = 0;

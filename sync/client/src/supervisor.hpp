@@ -62,6 +62,9 @@ struct SupervisorOptions {
   bool watchNetwork = true;  // a netlink socket: link or address up resets the backoff
   std::uint64_t seed = 0;    // 0: seeded from the OS
   LogSink log;
+  // How the operator knows this device: the enrolled id (the certificate's common name, what
+  // `anteroom-admin device enroll` printed). Empty: the store's own id is logged.
+  std::string deviceLabel;
   std::function<void()> watchdogPing;  // WATCHDOG=1 when NOTIFY_SOCKET is set
   std::function<Instant()> clock;
 };
