@@ -9,6 +9,7 @@
 
 #include "anteroom/model/records.hpp"
 #include "support/practice.hpp"
+#include "support/scenario.hpp"
 #include "support/services.hpp"
 
 using namespace anteroom;
@@ -17,17 +18,6 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool hasPatient(Kiosk& k, const Uuid& id) {
-  auto got = k.store->get<Patient>(id);
-  return got && got->has_value();
-}
-
-std::optional<AppointmentStatus> appointmentStatus(Kiosk& k, const Uuid& id) {
-  auto got = k.store->get<Appointment>(id);
-  if (!got || !got->has_value()) return std::nullopt;
-  return (*got)->status;
-}
 
 // TCP connections established to 127.0.0.1:port (the server side, from /proc/net/tcp).
 int establishedTo(int port) {
@@ -44,20 +34,6 @@ int establishedTo(int port) {
     if (state == "01" && local.ends_with(want)) ++n;
   }
   return n;
-}
-
-bool central(TestPractice& p, const Uuid& patient) {
-  return p.centralValue("SELECT count(*) FROM patient WHERE patient_id = $1::uuid", {patient.toString()}) == "1";
-}
-
-// A walk-in on A seen centrally and on B within `within`; returns how long B took.
-milliseconds walkInReaches(TestPractice& practice, Kiosk& a, Kiosk& b, milliseconds within, Process& da, Process& db) {
-  const auto t0 = steady_clock::now();
-  const Uuid patient = walkIn(practice, a, practice.practice());
-  CHECK_MESSAGE(eventually([&] { return central(practice, patient); }, within), "the walk-in never reached central:\n"
-                                                                                    << da.output());
-  CHECK_MESSAGE(eventually([&] { return hasPatient(b, patient); }, within), "the walk-in never reached B:\n" << db.output());
-  return duration_cast<milliseconds>(steady_clock::now() - t0);
 }
 
 }  // namespace
@@ -86,7 +62,7 @@ TEST_CASE("e2e: two hubs behind HAProxy, one killed mid-run; the devices carry o
   CHECK(establishedTo(hub1.port) >= 2);
   CHECK(establishedTo(hub2.port) == 0);
   hub1.process.kill();
-  CHECK(eventually([&] { return central(practice, inFlight); }, 30s));
+  CHECK(eventually([&] { return centralHasPatient(practice, inFlight); }, 30s));
   CHECK(eventually([&] { return hasPatient(b, inFlight); }, 30s));
   // Writes on both kiosks while the first hub is gone.
   for (int i = 0; i < 3; ++i) {

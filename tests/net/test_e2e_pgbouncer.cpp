@@ -6,41 +6,13 @@
 
 #include "anteroom/model/records.hpp"
 #include "support/practice.hpp"
+#include "support/scenario.hpp"
 #include "support/services.hpp"
 
 using namespace anteroom;
 using namespace anteroom::nettest;
 using namespace std::chrono;
 using namespace std::chrono_literals;
-
-namespace {
-
-bool hasPatient(Kiosk& k, const Uuid& id) {
-  auto got = k.store->get<Patient>(id);
-  return got && got->has_value();
-}
-
-std::optional<AppointmentStatus> appointmentStatus(Kiosk& k, const Uuid& id) {
-  auto got = k.store->get<Appointment>(id);
-  if (!got || !got->has_value()) return std::nullopt;
-  return (*got)->status;
-}
-
-bool central(TestPractice& p, const Uuid& patient) {
-  return p.centralValue("SELECT count(*) FROM patient WHERE patient_id = $1::uuid", {patient.toString()}) == "1";
-}
-
-// A walk-in on A seen centrally and on B within `within`; returns how long B took.
-milliseconds walkInReaches(TestPractice& practice, Kiosk& a, Kiosk& b, milliseconds within, Process& da, Process& db) {
-  const auto t0 = steady_clock::now();
-  const Uuid patient = walkIn(practice, a, practice.practice());
-  CHECK_MESSAGE(eventually([&] { return central(practice, patient); }, within), "the walk-in never reached central:\n"
-                                                                                    << da.output());
-  CHECK_MESSAGE(eventually([&] { return hasPatient(b, patient); }, within), "the walk-in never reached B:\n" << db.output());
-  return duration_cast<milliseconds>(steady_clock::now() - t0);
-}
-
-}  // namespace
 
 TEST_CASE("e2e: the hub through PgBouncer in transaction mode, long-poll wake-ups included") {
   TestPractice practice;

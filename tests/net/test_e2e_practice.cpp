@@ -6,23 +6,13 @@
 #include "anteroom/model/records.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/practice.hpp"
+#include "support/scenario.hpp"
 
 using namespace anteroom;
 using namespace anteroom::nettest;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool hasPatient(Kiosk& k, const Uuid& id) {
-  auto got = k.store->get<Patient>(id);
-  return got && got->has_value();
-}
-
-std::optional<AppointmentStatus> appointmentStatus(Kiosk& k, const Uuid& id) {
-  auto got = k.store->get<Appointment>(id);
-  if (!got || !got->has_value()) return std::nullopt;
-  return (*got)->status;
-}
 
 std::unique_ptr<FaultProxy> proxyTo(int port) {
   std::string error;
