@@ -19,4 +19,17 @@ inline Result<std::unique_ptr<pqxx::connection>> connectCentral(const std::strin
   }
 }
 
+// The role must bypass row-level security to find a practice, a device or a review by its id
+// alone: anything else sees no practice until one is chosen.
+inline Result<void> requireSuperuser(pqxx::transaction_base& tx) {
+  const auto row = tx.exec1("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user");
+  if (!row[1].as<bool>()) {
+    return fail(ErrorDomain::Validation, "central.not_superuser",
+                "the role " + row[0].as<std::string>() +
+                    " cannot see every practice's records (row-level security); connect as the superuser that "
+                    "ran 'anteroom-admin central migrate'");
+  }
+  return {};
+}
+
 }  // namespace anteroom::admin::central

@@ -10,18 +10,6 @@ namespace anteroom::admin::central {
 
 namespace {
 
-// The role must bypass row-level security to find a practice or a device by its id alone.
-Result<void> requireSuperuser(pqxx::transaction_base& tx) {
-  const auto row = tx.exec1("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user");
-  if (!row[1].as<bool>()) {
-    return fail(ErrorDomain::Validation, "central.not_superuser",
-                "the role " + row[0].as<std::string>() +
-                    " cannot see every practice's devices (row-level security); connect as the superuser that "
-                    "ran 'anteroom-admin central migrate'");
-  }
-  return {};
-}
-
 void actAs(pqxx::transaction_base& tx, const std::string& practiceId) {
   tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', 'admin:anteroom-admin', true)",
                  practiceId);

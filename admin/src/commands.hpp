@@ -13,6 +13,8 @@ int cmdCentral(const std::vector<std::string>& args);
 // anteroom-admin ca init, device enroll|revoke ... (admin/src/cmd_provision.cpp)
 int cmdCa(const std::vector<std::string>& args);
 int cmdDevice(const std::vector<std::string>& args);
+// anteroom-admin review list|resolve ... (admin/src/cmd_review.cpp)
+int cmdReview(const std::vector<std::string>& args);
 // anteroom-admin demo seed-central ... (the arguments after "seed-central")
 int cmdDemoSeedCentral(const std::vector<std::string>& args);
 

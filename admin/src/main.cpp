@@ -47,6 +47,10 @@ constexpr const char* kTopHelp =
     "                                    certificate, key and syncd.toml for a new kiosk; registers it centrally\n"
     "  device revoke --dsn DSN --device-id ID\n"
     "                                    the hub refuses the device from its next request\n"
+    "  review list    --dsn DSN --practice-id ID [--pii-key-file F --hash-key-file F]\n"
+    "                                    walk-ins held because their email is another patient's\n"
+    "  review resolve --dsn DSN --review-id ID --as existing|new --pii-key-file F --hash-key-file F\n"
+    "                                    decide who the walk-in is; its held changes are applied\n"
     "\n"
     "Run 'anteroom-admin <command> --help' for details. Keys are read from files only.\n";
 
@@ -282,5 +286,6 @@ int main(int argc, char** argv) {
   if (command == "central") return cmdCentral(rest);
   if (command == "ca") return cmdCa(rest);
   if (command == "device") return cmdDevice(rest);
+  if (command == "review") return cmdReview(rest);
   return usageError("unknown command '" + command + "'", kTopHelp);
 }

@@ -192,6 +192,15 @@ struct OutboxRow {
   std::string kind;
 };
 
+// What the acknowledgement of one mutation works on.
+struct AckedChange {
+  std::string entity;
+  std::string entityId;
+  std::string changes;  // JSON: what the device wrote
+  std::string kind;     // "insert" | "update" | "delete"; empty when only a review conflict tells
+  bool fromOutbox = false;
+};
+
 Result<std::optional<OutboxRow>> outboxRow(Store::Impl& impl, const std::string& mutationId) {
   auto stmt = internal::connection(impl).cached("SELECT entity, entity_id, changes, kind FROM outbox WHERE mutation_id = ?");
   if (!stmt) return std::unexpected(stmt.error());
@@ -255,6 +264,44 @@ Result<void> remap(Store::Impl& impl, const Table& entity, const Uuid& localId, 
   return internal::appendAudit(impl, "remap", table, centralId.toString(), "was " + localId.toString(), now);
 }
 
+// A sync_conflict row for staff: the server's words, what the device wrote and the server's row.
+Result<void> fileConflict(Store::Impl& impl, const MutationAck& ack, const AckedChange& change, Instant now) {
+  sql::Value serverValue = std::monostate{};
+  if (ack.row) serverValue = Json(ack.row->row).dump();
+  // Staff must always read something they can act on, even when the server gave no words.
+  const std::string reason = !ack.message.empty()             ? ack.message
+                             : ack.status == AckStatus::Held ? "the server is holding this change for review by staff"
+                                                             : "the server refused this change without giving a reason";
+  return run(impl,
+             "INSERT INTO sync_conflict (mutation_id, entity, entity_id, reason, code, local_value,"
+             " server_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             {ack.mutationId, change.entity, change.entityId, reason, ack.code, change.changes, serverValue,
+              formatInstant(now)},
+             "recording a conflict for staff");
+}
+
+// An acknowledged mutation: its outbox row, or, for the answer about a mutation held for staff
+// review that the device asked about again (its outbox row went with the held result), what its
+// open review conflict says.
+Result<std::optional<AckedChange>> ackedChange(Store::Impl& impl, const MutationAck& ack) {
+  auto queued = outboxRow(impl, ack.mutationId);
+  if (!queued) return std::unexpected(queued.error());
+  if (*queued) return std::optional<AckedChange>(AckedChange{(*queued)->entity, (*queued)->entityId, (*queued)->changes, (*queued)->kind, true});
+  // Still held, or a record the hub no longer has (past its horizon): nothing learned yet.
+  if (ack.status == AckStatus::Held || ack.code == "sync.already_applied") return std::optional<AckedChange>();
+  auto stmt = internal::connection(impl).cached(
+      "SELECT entity, entity_id, local_value FROM sync_conflict WHERE mutation_id = ? AND code = ? AND resolved_at IS NULL"
+      " ORDER BY conflict_id LIMIT 1");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->bindText(1, ack.mutationId);
+  (*stmt)->bindText(2, std::string(kWalkinReviewCode));
+  const int rc = (*stmt)->step();
+  if (rc == SQLITE_ROW)
+    return std::optional<AckedChange>(AckedChange{(*stmt)->getText(0), (*stmt)->getText(1), (*stmt)->getText(2), "", false});
+  if (rc == SQLITE_DONE) return std::optional<AckedChange>();  // a repeated result: only its row counts
+  return std::unexpected(sql::sqliteError(internal::connection(impl).raw(), rc, "reading the changes held for review"));
+}
+
 }  // namespace
 
 // [SECTION] SyncTx
@@ -301,59 +348,60 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
       if (auto e = entityNamed(ack.row->entity); !e) return std::unexpected(e.error());
     }
   }
+  // What each acknowledged mutation was: its outbox row, or (asked about again) its held review.
+  std::vector<std::optional<AckedChange>> acked;
+  acked.reserve(acks.size());
   for (const auto& ack : acks) {
-    if (ack.status != AckStatus::Remapped) continue;
-    auto queued = outboxRow(m_impl, ack.mutationId);
-    if (!queued) return std::unexpected(queued.error());
-    if (!*queued) continue;  // a repeated result: remapped already
-    auto entity = entityNamed((*queued)->entity);
-    auto localId = Uuid::parse((*queued)->entityId);
+    auto change = ackedChange(m_impl, ack);
+    if (!change) return std::unexpected(change.error());
+    acked.push_back(std::move(*change));
+  }
+  for (std::size_t i = 0; i < acks.size(); ++i) {
+    if (acks[i].status != AckStatus::Remapped || !acked[i]) continue;  // not ours, or remapped already
+    auto entity = entityNamed(acked[i]->entity);
+    auto localId = Uuid::parse(acked[i]->entityId);
     if (!entity || !localId)
       return fail(ErrorDomain::Store, "store.bad_row", "the outbox holds a change this program cannot read");
-    if (*localId == *ack.centralId) continue;
-    if (auto r = remap(m_impl, **entity, *localId, *ack.centralId, m_now); !r) return r;
+    if (*localId == *acks[i].centralId) continue;
+    if (auto r = remap(m_impl, **entity, *localId, *acks[i].centralId, m_now); !r) return r;
+    acked[i]->entityId = acks[i].centralId->toString();
   }
-  std::set<std::pair<std::string, std::string>> acked;  // (entity, id) of the acknowledged rows
+  std::set<std::pair<std::string, std::string>> own;  // (entity, id) of the acknowledged rows
   std::size_t removed = 0;
-  for (const auto& ack : acks) {
-    auto queued = outboxRow(m_impl, ack.mutationId);
-    if (!queued) return std::unexpected(queued.error());
-    if (!*queued) continue;
-    acked.emplace((*queued)->entity, (*queued)->entityId);
+  for (std::size_t i = 0; i < acks.size(); ++i) {
+    const MutationAck& ack = acks[i];
+    if (!acked[i]) continue;
+    const AckedChange& change = *acked[i];
+    if (change.fromOutbox) {
+      own.emplace(change.entity, change.entityId);
+      if (auto r = run(m_impl, "DELETE FROM outbox WHERE mutation_id = ?", {ack.mutationId}, "clearing a sent change");
+          !r)
+        return r;
+      ++removed;
+    } else if (auto r = run(m_impl,
+                            "UPDATE sync_conflict SET resolved_at = ?, resolved_by = 'sync' WHERE mutation_id = ? AND"
+                            " code = ? AND resolved_at IS NULL",
+                            {formatInstant(m_now), ack.mutationId, std::string(kWalkinReviewCode)},
+                            "closing a review staff resolved");
+               !r) {
+      return r;  // staff resolved the review centrally: the hold is over, its outcome follows
+    }
     // A merge that kept a central value in place of the device's (an identity edit on both
     // sides) carries a code too: staff see both values, as for a refusal.
     const bool mergedWithConflict = ack.status == AckStatus::Merged && !ack.code.empty();
     if (ack.status == AckStatus::Rejected || ack.status == AckStatus::Held || mergedWithConflict) {
-      sql::Value serverValue = std::monostate{};
-      if (ack.row) serverValue = Json(ack.row->row).dump();
-      // Staff must always read something they can act on, even when the server gave no words.
-      const std::string reason = !ack.message.empty() ? ack.message
-                                 : ack.status == AckStatus::Held
-                                     ? "the server is holding this change for review by staff"
-                                     : "the server refused this change without giving a reason";
-      if (auto r = run(m_impl,
-                       "INSERT INTO sync_conflict (mutation_id, entity, entity_id, reason, code, local_value,"
-                       " server_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       {ack.mutationId, (*queued)->entity, (*queued)->entityId, reason, ack.code, (*queued)->changes,
-                        serverValue, formatInstant(m_now)},
-                       "recording a conflict for staff");
-          !r)
-        return r;
+      if (auto r = fileConflict(m_impl, ack, change, m_now); !r) return r;
     }
-    if (auto r = run(m_impl, "DELETE FROM outbox WHERE mutation_id = ?", {ack.mutationId}, "clearing a sent change");
-        !r)
-      return r;
-    ++removed;
     // A new record the hub refused exists nowhere else: it leaves the device (staff still see
     // it in the conflict, with what was typed), unless later changes to it still wait.
-    if (ack.status == AckStatus::Rejected && (*queued)->kind == "insert" && !ack.row) {
-      auto entity = entityNamed((*queued)->entity);
+    if (ack.status == AckStatus::Rejected && change.kind == "insert" && !ack.row) {
+      auto entity = entityNamed(change.entity);
       if (!entity) return std::unexpected(entity.error());
       const std::string table((*entity)->table), idColumn((*entity)->idColumn);
       if (auto r = run(m_impl,
                        "DELETE FROM " + table + " WHERE " + idColumn + " = ? AND row_version = 0 AND NOT EXISTS"
                        " (SELECT 1 FROM outbox o WHERE o.entity = ? AND o.entity_id = ?)",
-                       {(*queued)->entityId, (*queued)->entity, (*queued)->entityId}, "removing a refused new record");
+                       {change.entityId, change.entity, change.entityId}, "removing a refused new record");
           !r)
         return r;
     }
@@ -361,7 +409,7 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
   internal::outboxChanged(m_impl);
   for (const auto& ack : acks) {
     if (!ack.row) continue;
-    const bool ownRow = acked.contains({ack.row->entity, ack.row->id.toString()});
+    const bool ownRow = own.contains({ack.row->entity, ack.row->id.toString()});
     if (auto r = applyChange(*ack.row, ownRow); !r) return std::unexpected(r.error());
   }
   if (auto r = releaseHeld(); !r) return r;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "anteroom/model/validation.hpp"
 #include "anteroom/store/sync_store.hpp"
 #include "world.hpp"
 
@@ -193,6 +194,93 @@ TEST_CASE("a walk-in whose email exists centrally is linked or queued for review
     CHECK(conflicts->front().code == "sync.walkin_review");
     CHECK(*f.store(1).pendingOutboxCount() == 0);  // the outbox does not stall behind it
   }
+}
+
+TEST_CASE("a walk-in held for review is resolved by staff: the existing patient, or a new one without the email") {
+  Fixture f;
+  const std::string known = "p0." + tagOf(f.world) + "@mail.example";  // seeded: Avery Testwell, 1970-01-10
+  const Uuid local = newId();
+  WaitlistEntry e;
+  e.entryId = newId();
+  e.waitlistId = f.world.waitlistId();
+  e.patientId = local;
+  requireOk(f.store(0).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
+    if (auto i = tx.insert(walkIn(local, "Avery", "Testwell-Marsh", 1970y / January / 10, known)); !i) return i;
+    return tx.insert(e);
+  }));
+  f.sync(0);
+  const auto review = Uuid::parse(f.centralText("SELECT review_id::text FROM walkin_review WHERE local_patient_id = $1::uuid",
+                                                {local.toString()}));
+  REQUIRE(review.has_value());
+  CHECK(f.centralText("SELECT count(*) FROM walkin_review_held WHERE review_id = $1::uuid", {review->toString()}) == "2");
+  CHECK(f.centralText("SELECT count(*) FROM waitlist_entry WHERE entry_id = $1::uuid", {e.entryId.toString()}) == "0");
+  CHECK(f.store(0).openConflicts(10)->size() == 2);  // the walk-in and its entry, both held
+  const auto entryCentrally = [&] {
+    return f.centralText("SELECT patient_id::text || ' ' || status FROM waitlist_entry WHERE entry_id = $1::uuid",
+                         {e.entryId.toString()});
+  };
+  const auto resolveAgain = [&](sync::ReviewOutcome as) {
+    auto again = f.world.resolveReview(*review, as);
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code == "review.resolved");
+    CHECK(again.error().message.find("already resolved") != std::string::npos);
+  };
+
+  SUBCASE("the same person (a new last name): linked, the device's id remapped") {
+    auto released = f.world.resolveReview(*review, sync::ReviewOutcome::Existing);
+    if (!released) FAIL(released.error().code << ": " << released.error().message);
+    const Uuid centralId = f.world.seededPatients().front();
+    CHECK(released->patientId == centralId);
+    CHECK(released->released == 2);
+    CHECK(released->refused == 0);
+    CHECK(entryCentrally() == centralId.toString() + " waiting");
+    CHECK(f.centralText("SELECT status || ' ' || existing_patient_id || ' ' || resolved_by FROM walkin_review"
+                        " WHERE review_id = $1::uuid", {review->toString()}) ==
+          "linked " + centralId.toString() + " admin:front-desk");
+    CHECK(f.centralText("SELECT central_id::text FROM id_alias WHERE entity = 'patient' AND local_id = $1::uuid",
+                        {local.toString()}) == centralId.toString());
+    CHECK(f.centralText("SELECT count(*) FROM patient WHERE patient_id = $1::uuid", {local.toString()}) == "0");
+    CHECK(f.centralText("SELECT count(*) FROM audit_event WHERE table_name = 'walkin_review' AND row_id = $1"
+                        " AND operation = 'UPDATE' AND actor = 'admin:front-desk'", {review->toString()}) == "1");
+    resolveAgain(sync::ReviewOutcome::New);
+
+    f.sync(0);  // the device asks about its held changes again and learns the outcome
+    CHECK_FALSE(f.store(0).get<Patient>(local)->has_value());
+    CHECK((*f.store(0).get<Patient>(centralId))->lastName == "Testwell");  // the central record stands
+    CHECK((*f.store(0).get<WaitlistEntry>(e.entryId))->patientId == centralId);
+    CHECK((*f.store(0).get<WaitlistEntry>(e.entryId))->sync.rowVersion >= 1);
+    CHECK(f.store(0).openConflicts(10)->empty());
+  }
+  SUBCASE("someone else: a second patient, without the email that is the other's") {
+    auto released = f.world.resolveReview(*review, sync::ReviewOutcome::New);
+    if (!released) FAIL(released.error().code << ": " << released.error().message);
+    CHECK(released->patientId == local);
+    CHECK(released->emailDropped);
+    CHECK(released->released == 2);
+    CHECK(entryCentrally() == local.toString() + " waiting");
+    CHECK(f.centralText("SELECT count(*) FROM patient WHERE email_hash = pii_lookup_hash($1, $2)", {known, kHashKey}) == "1");
+    CHECK(f.centralText("SELECT pii_decrypt(last_name, $2) || ' ' || pii_decrypt(email, $2) FROM patient"
+                        " WHERE patient_id = $1::uuid", {local.toString(), kPiiKey}) ==
+          "Testwell-Marsh " + noEmailAddressFor(local));
+    CHECK(f.centralText("SELECT status FROM walkin_review WHERE review_id = $1::uuid", {review->toString()}) == "created");
+    resolveAgain(sync::ReviewOutcome::New);
+
+    f.sync(0);
+    const auto mine = f.store(0).get<Patient>(local);
+    REQUIRE(mine->has_value());
+    CHECK((*mine)->sync.rowVersion >= 1);
+    CHECK(isNoEmailAddress((*mine)->email));
+    auto conflicts = f.store(0).openConflicts(10);
+    REQUIRE(conflicts->size() == 1);  // the held ones closed; staff told the email was not kept
+    CHECK(conflicts->front().code == "sync.walkin_new_patient");
+    CHECK(conflicts->front().entityId == local.toString());
+  }
+  // Every device equal to central, each change applied once, every refusal in front of staff.
+  requireOk(f.world.heal());
+  const auto failures = f.world.check();
+  for (const auto& line : failures) MESSAGE(line);
+  CHECK(failures.empty());
+  CHECK(*f.store(1).get<WaitlistEntry>(e.entryId));  // device B has the entry too
 }
 
 TEST_CASE("two offline devices offering the same slot end with one booking and one rejected request") {

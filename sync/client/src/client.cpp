@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "anteroom/store/sync_store.hpp"
+
 namespace anteroom::sync {
 
 namespace {
@@ -138,6 +140,37 @@ Result<void> SyncSession::pushAll(SessionReport& report) {
   return fail(ErrorDomain::Internal, "sync.too_many_rounds", "the outbox did not empty within one session");
 }
 
+void SyncSession::askAboutHeld(SessionReport& report) {
+  auto open = m_store.openConflicts(m_options.maxHeldAsks);
+  if (!open) return;
+  PushRequest request;
+  for (const auto& c : *open) {
+    auto id = Uuid::parse(c.mutationId);
+    auto rowId = Uuid::parse(c.entityId);
+    if (c.code != store::kWalkinReviewCode || !id || !rowId) continue;
+    // The hub answers a mutation it has a result for by its id, before any sequence check;
+    // its outbox row (with its device_seq and values) went when the hold was acknowledged.
+    Mutation m;
+    m.mutationId = *id;
+    m.deviceSeq = 1;
+    m.entity = c.entity;
+    m.id = *rowId;
+    m.kind = MutationKind::Update;
+    m.schemaVersion = kSchemaVersion;
+    request.mutations.push_back(std::move(m));
+  }
+  if (request.mutations.empty()) return;
+  auto response = m_transport.push(request);
+  if (!response || response->results.size() != request.mutations.size()) return;
+  std::vector<store::MutationAck> acks;
+  for (std::size_t i = 0; i < response->results.size(); ++i) {
+    if (response->results[i].mutationId != request.mutations[i].mutationId) return;
+    acks.push_back(toAck(response->results[i]));
+  }
+  auto acked = m_store.syncWrite(now(), [&](store::SyncTx& tx) { return tx.acknowledge(acks); });
+  if (acked) report.acknowledged += acks.size();
+}
+
 Result<void> SyncSession::pullAll(SessionReport& report) {
   for (std::size_t round = 0; round < m_options.maxRounds; ++round) {
     auto cursor = m_store.syncValue(kPullCursorKey);
@@ -186,6 +219,7 @@ Result<SessionReport> SyncSession::run() {
     return report;
   };
   if (auto p = pushAll(report); !p) return finish(p);
+  askAboutHeld(report);
   if (auto p = pullAll(report); !p) return finish(p);
   // A pull can bring rejections of nothing we hold; it never adds outbox rows. Clear the error.
   (void)m_store.setSyncValue(kLastErrorKey, "");

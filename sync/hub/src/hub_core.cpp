@@ -15,6 +15,7 @@
 #include "anteroom/model/record_rules.hpp"
 #include "anteroom/model/row_json.hpp"
 #include "anteroom/model/sync_rules.hpp"
+#include "anteroom/model/validation.hpp"
 #include "anteroom/model/waitlist_engine.hpp"
 #include "entity_sql.hpp"
 
@@ -545,6 +546,7 @@ struct HubCore::Impl {
 
   // [SECTION] Push: results kept for repeats
   static std::string resultRecord(const MutationResult& r);
+  static Json idempotencyEntry(const Mutation& m, const MutationResult& r);
   MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
   static std::string constraintWords(const pqxx::sql_error& e);
 
@@ -658,6 +660,12 @@ struct HubCore::Impl {
   // [SECTION] Push: batches
   Result<PushResponse> push(const DeviceContext& device, const PushRequest& req);
   std::vector<MutationResult> pushBatch(const DeviceContext& device, std::span<const Mutation> batch);
+  Applied applyGuarded(pqxx::dbtransaction& tx, const DeviceContext& device, const Mutation& m);
+
+  // [SECTION] Walk-in reviews resolved by staff
+  Result<ReviewRelease> resolveReview(const ReviewDecision& decision);
+  Applied releaseWalkin(pqxx::dbtransaction& tx, const DeviceContext& device, Mutation m, ReviewOutcome as,
+                        const Uuid& patientId);
 
   // [SECTION] Pull
   Result<PullResponse> pull(const DeviceContext& device, const PullRequest& req);
@@ -834,6 +842,51 @@ Result<PushResponse> HubCore::Impl::push(const DeviceContext& device, const Push
   return res;
 }
 
+// One mutation in a savepoint of its own: a refusal undoes its statements only (its neighbours
+// in the batch stand) and becomes a rejected result with the authoritative row.
+HubCore::Impl::Applied HubCore::Impl::applyGuarded(pqxx::dbtransaction& tx, const DeviceContext& device, const Mutation& m) {
+  Applied applied;
+  {
+    Savepoint sp(tx, "mutation");
+    // A refusal undoes this mutation's statements only; its neighbours in the batch stand.
+    auto refused = [&](std::string code, std::string message) {
+      sp.rollback();
+      applied = {};
+      applied.result.mutationId = m.mutationId;
+      applied.result.deviceSeq = m.deviceSeq;
+      applied.result.status = ResultStatus::Rejected;
+      applied.result.code = std::move(code);
+      applied.result.message = std::move(message);
+    };
+    try {
+      applied = applyOne(tx, device, m);
+      sp.release();
+    } catch (const Refusal& r) {
+      refused(r.code, r.message);
+    } catch (const pqxx::integrity_constraint_violation& e) {
+      refused("sync.constraint", constraintWords(e));
+    } catch (const pqxx::data_exception&) {
+      refused("sync.bad_value", "a value in this change is not valid centrally");
+    } catch (const pqxx::insufficient_privilege&) {
+      refused("sync.not_permitted", "this kiosk's practice may not change that record");
+    } catch (const pqxx::syntax_error&) {
+      throw;  // the hub's own defect: the whole push fails and is retried after a fix
+    } catch (const pqxx::insufficient_resources&) {
+      throw;  // the server is short of disk or memory: retry later
+    } catch (const pqxx::sql_error&) {
+      // No detail: a database message can quote values.
+      refused("sync.refused", "the central records refused this change");
+    }
+  }
+  if (applied.result.status == ResultStatus::Rejected) {
+    // The authoritative row lets the device show staff what stands centrally.
+    if (const EntitySpec* spec = hub::entitySpec(m.entity)) {
+      if (auto row = readRow(tx, *spec, m.id, false)) applied.result.row = toChange(*spec, *row);
+    }
+  }
+  return applied;
+}
+
 std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device, std::span<const Mutation> batch) {
   pqxx::work tx(*conn);
   scope(tx, device);
@@ -864,9 +917,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
         insertRun(tx, batch.subspan(i, run.size()), run, fromRun);
         for (std::size_t k = 0; k < fromRun.size(); ++k) {
           const Mutation& rm = batch[i + k];
-          records.push_back(Json::Object{{"m", Json(rm.mutationId.toString())},
-                                         {"s", Json(rm.deviceSeq)},
-                                         {"r", *Json::parse(resultRecord(fromRun[k].result))}});
+          records.push_back(idempotencyEntry(rm, fromRun[k].result));
           highWater = rm.deviceSeq;
           results.push_back(std::move(fromRun[k].result));
         }
@@ -893,45 +944,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
       results.push_back(r);
       continue;
     }
-    Applied applied;
-    {
-      Savepoint sp(tx, "mutation");
-      // A refusal undoes this mutation's statements only; its neighbours in the batch stand.
-      auto refused = [&](std::string code, std::string message) {
-        sp.rollback();
-        applied = {};
-        applied.result.mutationId = m.mutationId;
-        applied.result.deviceSeq = m.deviceSeq;
-        applied.result.status = ResultStatus::Rejected;
-        applied.result.code = std::move(code);
-        applied.result.message = std::move(message);
-      };
-      try {
-        applied = applyOne(tx, device, m);
-        sp.release();
-      } catch (const Refusal& r) {
-        refused(r.code, r.message);
-      } catch (const pqxx::integrity_constraint_violation& e) {
-        refused("sync.constraint", constraintWords(e));
-      } catch (const pqxx::data_exception&) {
-        refused("sync.bad_value", "a value in this change is not valid centrally");
-      } catch (const pqxx::insufficient_privilege&) {
-        refused("sync.not_permitted", "this kiosk's practice may not change that record");
-      } catch (const pqxx::syntax_error&) {
-        throw;  // the hub's own defect: the whole push fails and is retried after a fix
-      } catch (const pqxx::insufficient_resources&) {
-        throw;  // the server is short of disk or memory: retry later
-      } catch (const pqxx::sql_error&) {
-        // No detail: a database message can quote values.
-        refused("sync.refused", "the central records refused this change");
-      }
-    }
-    if (applied.result.status == ResultStatus::Rejected) {
-      // The authoritative row lets the device show staff what stands centrally.
-      if (const EntitySpec* spec = hub::entitySpec(m.entity)) {
-        if (auto row = readRow(tx, *spec, m.id, false)) applied.result.row = toChange(*spec, *row);
-      }
-    }
+    Applied applied = applyGuarded(tx, device, m);
     if (applied.heldBy) {
       tx.exec_params(
           "INSERT INTO walkin_review_held (review_id, device_id, mutation_id, device_seq, payload)"
@@ -939,9 +952,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
           applied.heldBy->toString(), deviceId, m.mutationId.toString(), m.deviceSeq,
           encode(PushRequest{kSchemaVersion, {m}}), options.piiKey);
     }
-    records.push_back(Json::Object{{"m", Json(m.mutationId.toString())},
-                                   {"s", Json(m.deviceSeq)},
-                                   {"r", *Json::parse(resultRecord(applied.result))}});
+    records.push_back(idempotencyEntry(m, applied.result));
     highWater = m.deviceSeq;
     results.push_back(std::move(applied.result));
   }
@@ -973,6 +984,15 @@ std::string HubCore::Impl::resultRecord(const MutationResult& r) {
   }
   if (r.centralId) o["central_id"] = Json(r.centralId->toString());
   return Json(std::move(o)).dump();
+}
+
+// One element of the JSON array the idempotency records are written from, in one statement.
+Json HubCore::Impl::idempotencyEntry(const Mutation& m, const MutationResult& r) {
+  Json::Object o;
+  o["m"] = Json(m.mutationId.toString());
+  o["s"] = Json(m.deviceSeq);
+  o["r"] = Json::parse(resultRecord(r)).value_or(Json(Json::Object{}));
+  return Json(std::move(o));
 }
 
 MutationResult HubCore::Impl::storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record) {
@@ -1017,6 +1037,147 @@ std::string HubCore::Impl::constraintWords(const pqxx::sql_error& e) {
     if (what.find(rule.constraint) != std::string::npos) return rule.words;
   if (what.find("not known to this practice") != std::string::npos) return "this patient is not known to this practice";
   return "the change breaks a rule of the central records";
+}
+
+// [SECTION] Walk-in reviews resolved by staff
+
+namespace {
+
+// A held mutation as the hub stored it: a push request of that one mutation.
+std::optional<Mutation> heldMutation(std::string_view payload) {
+  auto request = decodePushRequest(payload);
+  if (!request || request->mutations.size() != 1) return std::nullopt;
+  return std::move(request->mutations.front());
+}
+
+std::string stringAt(const Json::Object& row, const char* col) {
+  auto it = row.find(col);
+  return it != row.end() && it->second.isString() ? it->second.asString() : std::string();
+}
+
+}  // namespace
+
+// The review's own mutation, the walk-in's registration, as staff decided: the existing
+// patient (remapped, as an automatic link answers) or a new patient without the email, which
+// stays the other patient's (the model's "no email" address, as a walk-in who gives none).
+HubCore::Impl::Applied HubCore::Impl::releaseWalkin(pqxx::dbtransaction& tx, const DeviceContext& device, Mutation m,
+                                                    ReviewOutcome as, const Uuid& patientId) {
+  const EntitySpec& patients = *hub::entitySpec("patient");
+  if (as == ReviewOutcome::Existing) {
+    Applied out;
+    out.result.mutationId = m.mutationId;
+    out.result.deviceSeq = m.deviceSeq;
+    out.result.status = ResultStatus::Remapped;
+    out.result.centralId = patientId;
+    if (auto row = readRow(tx, patients, patientId, false)) {
+      out.result.row = toChange(patients, *row);
+      out.result.rowVersion = row->rowVersion;
+    }
+    return out;
+  }
+  m.changes["email"] = Json(noEmailAddressFor(m.id));
+  Applied out = applyGuarded(tx, device, m);
+  if (out.result.status == ResultStatus::Applied) {
+    // A merge with a code is in front of staff on the kiosk, as the CLI tells the manager.
+    out.result.status = ResultStatus::Merged;
+    out.result.code = "sync.walkin_new_patient";
+    out.result.message =
+        "registered as a new patient without an email: the address typed belongs to another patient's record; "
+        "ask the patient for their own";
+  }
+  return out;
+}
+
+Result<ReviewRelease> HubCore::Impl::resolveReview(const ReviewDecision& d) {
+  if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
+  const std::string reviewId = d.reviewId.toString();
+  try {
+    pqxx::work tx(*conn);
+    auto review = tx.exec_params(
+        "SELECT practice_id::text, device_id::text, local_patient_id::text, mutation_id::text, status,"
+        " pii_decrypt(payload, $2) FROM walkin_review WHERE review_id = $1::uuid FOR UPDATE",
+        reviewId, options.piiKey);
+    if (review.empty())
+      return fail(ErrorDomain::NotFound, "review.unknown", "there is no walk-in review " + reviewId);
+    if (const std::string status = review[0][4].c_str(); status != "open")
+      return fail(ErrorDomain::Conflict, "review.resolved",
+                  "the walk-in review " + reviewId + " was already resolved (" + status + "); nothing was changed");
+    const DeviceContext device{*Uuid::parse(review[0][1].c_str()), *Uuid::parse(review[0][0].c_str())};
+    const Uuid localPatient = *Uuid::parse(review[0][2].c_str());
+    const Uuid walkinMutation = *Uuid::parse(review[0][3].c_str());
+    auto walkin = Json::parse(review[0][5].c_str());
+    if (!walkin || !walkin->isObject())
+      return fail(ErrorDomain::Internal, "review.unreadable", "the walk-in of review " + reviewId + " cannot be read");
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
+                   device.practiceId.toString(), d.actor);
+
+    ReviewRelease out;
+    out.practiceId = device.practiceId;
+    out.patientId = localPatient;
+    if (d.as == ReviewOutcome::Existing) {
+      auto existing = tx.exec_params(
+          "SELECT patient_id::text FROM patient WHERE email_hash = pii_lookup_hash($1, $2) AND NOT deleted",
+          stringAt(walkin->asObject(), "email"), options.hashKey);
+      if (existing.empty())
+        return fail(ErrorDomain::Conflict, "review.no_existing",
+                    "no live patient has this walk-in's email any more (deleted, or the email changed); nothing was "
+                    "changed: resolve it as new");
+      out.patientId = *Uuid::parse(existing[0][0].c_str());
+      // The link a matching walk-in gets from sync_match_walkin, and the alias that remaps the
+      // device's id: later mutations naming it, and repeats, land on the existing patient.
+      tx.exec_params("SELECT link_patient_to_practice($1::uuid, $2::uuid)", device.practiceId.toString(),
+                     out.patientId.toString());
+      tx.exec_params(
+          "INSERT INTO id_alias (practice_id, entity, local_id, central_id, device_id, created_at)"
+          " VALUES ($1::uuid, 'patient', $2::uuid, $3::uuid, $4::uuid, now() AT TIME ZONE 'UTC')",
+          device.practiceId.toString(), localPatient.toString(), out.patientId.toString(), device.deviceId.toString());
+    } else {
+      out.emailDropped = true;
+    }
+
+    // The held mutations in device_seq order, each as a push applies it; their stored results
+    // become the outcome, so the device learns it when it asks again (and a repeat stays one).
+    Json::Array records;
+    for (const auto& h : tx.exec_params(
+             "SELECT pii_decrypt(payload, $2) FROM walkin_review_held WHERE review_id = $1::uuid ORDER BY device_seq",
+             reviewId, options.piiKey)) {
+      auto m = heldMutation(h[0].c_str());
+      if (!m) return fail(ErrorDomain::Internal, "review.unreadable", "a held change of review " + reviewId + " cannot be read");
+      const Applied a = m->mutationId == walkinMutation ? releaseWalkin(tx, device, *m, d.as, out.patientId)
+                                                        : applyGuarded(tx, device, *m);
+      records.push_back(idempotencyEntry(*m, a.result));
+      ++out.released;
+      if (a.result.status == ResultStatus::Rejected) ++out.refused;
+    }
+    // A record past the idempotency horizon is written again; a fresh created_at keeps the
+    // outcome for the device as long as any other result.
+    tx.exec_params(
+        "INSERT INTO idempotency_record (device_id, mutation_id, practice_id, device_seq, result)"
+        " SELECT $1::uuid, (e->>'m')::uuid, $2::uuid, (e->>'s')::bigint, e->'r' FROM jsonb_array_elements($3::jsonb) e"
+        " ON CONFLICT (device_id, mutation_id) DO UPDATE SET result = EXCLUDED.result, created_at = now() AT TIME ZONE 'UTC'",
+        device.deviceId.toString(), device.practiceId.toString(), Json(std::move(records)).dump());
+    tx.exec_params(
+        "UPDATE walkin_review SET status = $2, existing_patient_id = $3::uuid, resolved_at = now() AT TIME ZONE 'UTC',"
+        " resolved_by = $4 WHERE review_id = $1::uuid",
+        reviewId, d.as == ReviewOutcome::Existing ? "linked" : "created",
+        d.as == ReviewOutcome::Existing ? std::optional<std::string>(out.patientId.toString()) : std::nullopt, d.actor);
+    tx.commit();
+    return out;
+  } catch (const pqxx::broken_connection&) {
+    conn.reset();
+    return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; nothing was changed", true);
+  } catch (const pqxx::in_doubt_error&) {
+    conn.reset();
+    return fail(ErrorDomain::Network, "review.in_doubt",
+                "the connection broke while the resolution committed; run 'review list' to see whether it is still open", true);
+  } catch (const pqxx::transaction_rollback&) {
+    return fail(ErrorDomain::Network, "hub.busy", "the central database is busy; nothing was changed, try again", true);
+  } catch (const Refusal& r) {
+    return fail(ErrorDomain::Conflict, r.code, r.message);
+  } catch (const pqxx::failure&) {
+    // No detail: a database message can quote values.
+    return fail(ErrorDomain::Internal, "review.failed", "the review could not be resolved; nothing was changed");
+  }
 }
 
 // [SECTION] Pull
@@ -1311,6 +1472,8 @@ Result<PushResponse> HubCore::applyPush(const DeviceContext& device, const PushR
 Result<PullResponse> HubCore::pull(const DeviceContext& device, const PullRequest& request) {
   return m_impl->pull(device, request);
 }
+
+Result<ReviewRelease> HubCore::resolveReview(const ReviewDecision& decision) { return m_impl->resolveReview(decision); }
 
 std::string HubCore::clockNow() { return m_impl->tick(); }
 

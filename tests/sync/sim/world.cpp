@@ -453,6 +453,12 @@ void World::randomStep() {
   }
 }
 
+Result<sync::ReviewRelease> World::resolveReview(const Uuid& review, sync::ReviewOutcome as) {
+  auto staff = sync::HubCore::connect({m_central.superDsn(), kPiiKey, kHashKey, {}, [this] { return m_now; }, 100});
+  if (!staff) return std::unexpected(staff.error());
+  return (*staff)->resolveReview({review, as, "admin:front-desk"});
+}
+
 Result<void> World::heal() {
   setFaults(Faults::none());
   for (int round = 0; round < 4; ++round) {

@@ -91,6 +91,10 @@ class World {
   // Tombstones made centrally, which must never come back.
   void centralTombstone(std::string_view table, std::string_view idColumn, const Uuid& id);
 
+  // Staff at the server resolve a walk-in review, as 'anteroom-admin review resolve' does (the
+  // hub core on the superuser's connection, the world's clock).
+  Result<sync::ReviewRelease> resolveReview(const Uuid& review, sync::ReviewOutcome as);
+
   // [SECTION] The random walk and the checker
   // One step chosen by the seed: a device write, a central edit, a sync, a crash, time passing.
   void randomStep();

@@ -50,6 +50,9 @@ struct MutationAck {
   std::optional<RemoteChange> row;  // the authoritative row, when the server has one
 };
 
+// The code of a mutation the hub holds until staff decide who a walk-in is (its conflict's code).
+inline constexpr std::string_view kWalkinReviewCode = "sync.walkin_review";
+
 // The held-back server rows (sync_held), for the daemon's status and for tests.
 struct HeldChange {
   std::string entity;
@@ -81,8 +84,12 @@ class SyncTx {
   // rule holds, except that the row of an acked mutation is rewritten at an equal version: the
   // device's own unacknowledged edit sits on top of that version); finally the held-back rows
   // whose pending mutations are all gone. An ack for a mutation no longer in the outbox (a
-  // repeated result) only applies its row. Errors: Protocol "sync.bad_ack", and apply()'s.
+  // repeated result) only applies its row, except the answer about a mutation held for review
+  // (an open conflict with kWalkinReviewCode) that is no longer held: staff resolved it, so its
+  // conflict is closed, a Remapped answer remaps the walk-in's id as above, and a Rejected or
+  // coded Merged answer files a new conflict. Errors: Protocol "sync.bad_ack", and apply()'s.
   Result<void> acknowledge(std::span<const MutationAck> acks);
+
 
   // Sync state (pull_cursor, last_push_at, ...) inside this transaction.
   Result<std::optional<std::string>> value(std::string_view key);

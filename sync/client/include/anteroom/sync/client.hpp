@@ -30,6 +30,7 @@ struct SessionOptions {
   int pullLimit = 500;          // changes a page
   int pullWaitSeconds = 0;      // long-poll on the last page (the daemon; tests use 0)
   std::size_t maxRounds = 10000;  // pushes or pages in one session: a bound, not a goal
+  std::size_t maxHeldAsks = 500;  // open conflicts read for held mutations to ask about again
   std::function<Instant()> clock;
 };
 
@@ -58,6 +59,10 @@ class SyncSession {
   // with an empty outbox) and pulls from the start.
   Result<SessionReport> run();
   Result<void> pushAll(SessionReport& report);
+  // Asks the hub again about the mutations it holds for a walk-in review (their open conflicts):
+  // once staff have resolved the review, the answer is the outcome. Best effort: the next
+  // session asks again.
+  void askAboutHeld(SessionReport& report);
   Result<void> pullAll(SessionReport& report);
 
  private:

@@ -43,6 +43,26 @@ struct DeviceContext {
   Uuid practiceId;
 };
 
+// Staff's decision on a walk-in held for review (anteroom-admin review resolve): the walk-in is
+// the patient who already has its email (Existing: linked, the device's id aliased to theirs),
+// or someone else (New: a patient of its own, without the email, which stays the other
+// patient's). Either way the held mutations are then applied in device_seq order.
+enum class ReviewOutcome { Existing, New };
+
+struct ReviewDecision {
+  Uuid reviewId;
+  ReviewOutcome as = ReviewOutcome::Existing;
+  std::string actor;  // app.actor for the audit trail, e.g. "admin:jdoe"
+};
+
+struct ReviewRelease {
+  Uuid practiceId;
+  Uuid patientId;                 // the central patient the walk-in now is
+  std::size_t released = 0;       // held mutations applied (in device_seq order)
+  std::size_t refused = 0;        // of which the model or the database refused (kiosk conflicts)
+  bool emailDropped = false;      // New: the record has no email (it is another patient's)
+};
+
 class HubCore {
  public:
   // Errors: Network "hub.database" (transient) when PostgreSQL cannot be reached.
@@ -64,6 +84,15 @@ class HubCore {
   // since the cursor's day. Errors: Conflict "sync.resync" (cursor past the tombstone horizon:
   // empty the outbox and pull from the start), "sync.schema_version"; Protocol "protocol.cursor".
   Result<PullResponse> pull(const DeviceContext& device, const PullRequest& request);
+
+  // Resolves an open walk-in review in one transaction: the link or the new patient, the held
+  // mutations applied as a push would apply them, their idempotency records rewritten with the
+  // outcome (a device asking about a held mutation again gets it), the review closed. Needs a
+  // DSN that sees every practice (the superuser 'central migrate' uses): the hub role may not
+  // resolve. Errors: NotFound "review.unknown"; Conflict "review.resolved" (already resolved:
+  // nothing is applied twice), "review.no_existing" (Existing, but the patient with that email
+  // is gone or deleted); Network "hub.database".
+  Result<ReviewRelease> resolveReview(const ReviewDecision& decision);
 
   // The hub's hybrid logical clock, observed from every push and sent with every answer.
   [[nodiscard]] std::string clockNow();
