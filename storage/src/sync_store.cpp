@@ -393,8 +393,9 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
       if (auto r = fileConflict(m_impl, ack, change, m_now); !r) return r;
     }
     // A new record the hub refused exists nowhere else: it leaves the device (staff still see
-    // it in the conflict, with what was typed), unless later changes to it still wait.
-    if (ack.status == AckStatus::Rejected && change.kind == "insert" && !ack.row) {
+    // it in the conflict, with what was typed), unless later changes to it still wait. A held
+    // change's kind is not known any more; row_version 0 keeps every row the server ever sent.
+    if (ack.status == AckStatus::Rejected && (change.kind == "insert" || !change.fromOutbox) && !ack.row) {
       auto entity = entityNamed(change.entity);
       if (!entity) return std::unexpected(entity.error());
       const std::string table((*entity)->table), idColumn((*entity)->idColumn);

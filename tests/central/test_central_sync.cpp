@@ -295,10 +295,13 @@ TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to t
   };
   // A payload in the clear is refused.
   CHECK(insertReview(kPracticeA, kDeviceA, "open", false).find("walkin_review_payload_ciphertext") != std::string::npos);
-  CHECK(errorAs(hub, kPracticeA, "UPDATE walkin_review SET status = 'maybe', resolved_at = now() AT TIME ZONE 'UTC'")
+  CHECK(errorOf(dsn, "UPDATE walkin_review SET status = 'maybe', resolved_at = now() AT TIME ZONE 'UTC'")
             .find("walkin_review_status_valid") != std::string::npos);
-  CHECK(insertReview(kPracticeA, kDeviceA, "linked", true).find("walkin_review_resolution") !=
+  CHECK(insertReview(kPracticeA, kDeviceA, "created", true).find("walkin_review_resolution") !=
         std::string::npos);  // resolved without a time
+  // 0009: a review linked to an existing patient names that patient.
+  CHECK(errorOf(dsn, "UPDATE walkin_review SET status = 'linked', resolved_at = now() AT TIME ZONE 'UTC'")
+            .find("walkin_review_linked_names_patient") != std::string::npos);
   CHECK(insertReview(kPracticeB, kDeviceA, "open", true).find("walkin_review_device_fkey") != std::string::npos);
   CHECK(insertReview(kPracticeB, kDeviceB, "open", true) == "");
   // B cannot hold mutations under A's review.
@@ -307,9 +310,15 @@ TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to t
                          "VALUES ($1, $2, gen_random_uuid(), 13, pii_encrypt('{}', $3))",
                          review, kDeviceB, kPiiKey);
         }).find("row-level security") != std::string::npos);
-  // Resolution: staff dismiss it.
+  // Resolution: staff at the server dismiss it (0009: the hub queues reviews but may not resolve them).
+  CHECK(errorAs(hub, kPracticeA, "UPDATE walkin_review SET status = 'dismissed', resolved_at = now() AT TIME ZONE 'UTC', "
+                                 "resolved_by = 'staff:front-desk-1'")
+            .find("permission denied") != std::string::npos);
+  CHECK(errorAs(hub, kPracticeA, "UPDATE walkin_review_held SET device_seq = 1").find("permission denied") !=
+        std::string::npos);
   {
-    pqxx::work tx(hub);
+    pqxx::connection super(dsn);
+    pqxx::work tx(super);
     actFor(tx, kPracticeA);
     CHECK(tx.exec_params("UPDATE walkin_review SET status = 'dismissed', resolved_at = now() AT TIME ZONE 'UTC', "
                          "resolved_by = 'staff:front-desk-1' WHERE review_id = $1",
@@ -323,9 +332,14 @@ TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to t
   CHECK(superValue(dsn, "SELECT string_agg(operation || ':' || coalesce(array_to_string(changed_columns, ','), ''), ' ' "
                         "ORDER BY event_id) FROM audit_event WHERE table_name = 'walkin_review' AND row_id = '" +
                             review + "'") == "INSERT: UPDATE:resolved_at,resolved_by,status");
-  CHECK(errorAs(hub, kPracticeB, "UPDATE walkin_review SET status = 'created', resolved_at = now() AT TIME ZONE 'UTC', "
-                                 "resolved_by = 'Xanthippe Q'")
+  CHECK(errorOf(dsn, "UPDATE walkin_review SET status = 'created', resolved_at = now() AT TIME ZONE 'UTC', "
+                    "resolved_by = 'Xanthippe Q' WHERE status = 'open'")
             .find("walkin_review_resolved_by_format") != std::string::npos);  // never a name
+  // 0009: resolved once; a second decision (or a rewrite of the first) is refused.
+  CHECK(errorOf(dsn, "UPDATE walkin_review SET status = 'created' WHERE review_id = '" + review + "'")
+            .find("walkin_review_resolution_final") != std::string::npos);
+  CHECK(errorOf(dsn, "UPDATE walkin_review SET resolved_by = 'staff:someone-else' WHERE review_id = '" + review + "'")
+            .find("walkin_review_resolution_final") != std::string::npos);
   // Retention: a resolved review goes 90 days after resolution, with its held mutations; an open one stays.
   REQUIRE(errorOf(dsn, "SELECT * FROM apply_retention((now() AT TIME ZONE 'UTC') + interval '91 days')") == "");
   CHECK(superValue(dsn, "SELECT string_agg(status, ',') FROM walkin_review") == "open");

@@ -438,6 +438,8 @@ void World::randomStep() {
   const std::size_t i = m_rng() % m_devices.size();
   if (r < 40) {
     if (m_devices[i]->store) deviceWrite(*m_devices[i]);
+  } else if (r < 44) {
+    staffResolve();
   } else if (r < 58) {
     centralEdit();
   } else if (r < 88) {
@@ -451,6 +453,20 @@ void World::randomStep() {
   } else {
     restartHub();
   }
+}
+
+// Staff at the server resolve the oldest open walk-in review, one way or the other.
+void World::staffResolve() {
+  auto open = centralValue(
+      "SELECT review_id::text FROM walkin_review WHERE practice_id = $1::uuid AND status = 'open'"
+      " ORDER BY created_at, review_id LIMIT 1",
+      {m_practice.toString()});
+  if (!open || open->empty()) return;
+  const bool existing = m_rng() % 2 == 0;
+  auto r = resolveReview(*Uuid::parse(*open), existing ? sync::ReviewOutcome::Existing : sync::ReviewOutcome::New);
+  note("staff resolve review " + open->substr(24) + (existing ? " as existing" : " as new") +
+       (r ? ": " + std::to_string(r->released) + " released, " + std::to_string(r->refused) + " refused"
+          : " refused: " + r.error().message));
 }
 
 Result<sync::ReviewRelease> World::resolveReview(const Uuid& review, sync::ReviewOutcome as) {

@@ -113,6 +113,7 @@ class World {
   void rememberOutbox(Device& d);
   void deviceWrite(Device& d);
   void centralEdit();
+  void staffResolve();
   bool chance(double p);
   template <class T>
   const T& pick(const std::vector<T>& items);
