@@ -1,5 +1,6 @@
-// anteroom-admin's provisioning as an operator runs it: ca init, device enroll|revoke and demo
-// seed-central against a throw-away PostgreSQL, checked with OpenSSL's own tools and SQL.
+// anteroom-admin's provisioning as an operator runs it: ca init, device enroll|revoke, demo
+// seed-central and review list|resolve against a throw-away PostgreSQL, checked with OpenSSL's
+// own tools and SQL.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,9 +12,12 @@
 #include <sstream>
 #include <string>
 #include <toml++/toml.h>
+#include <tuple>
 #include <vector>
 
+#include "anteroom/model/row_json.hpp"
 #include "anteroom/model/uuid.hpp"
+#include "anteroom/sync/hub_core.hpp"
 #include "central_migrations.hpp"
 #include "pg_fixture.hpp"
 #include "pki.hpp"
@@ -439,4 +443,127 @@ TEST_CASE("demo seed-central refuses bad key files and bad numbers") {
                         hash.string(), "--time-zone", "Mars/Olympus"});
   CHECK(r4.code == 1);
   CHECK(single(dsn, "SELECT count(*) FROM practice") == "0");
+}
+
+// [SECTION] review list|resolve
+
+namespace {
+
+// A walk-in pushed by a kiosk of the practice whose email is the seeded patient's but whose
+// name is not: the hub holds it and its waitlist entry for review. Returns the walk-in's id.
+Uuid pushHeldWalkin(const std::string& dsn, const std::string& practice, const std::string& email) {
+  const Uuid device = UuidGenerator(5).v7(std::chrono::system_clock::now());
+  {
+    pqxx::connection c(dsn);
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO device (device_id, practice_id, name, cert_fingerprint) VALUES ($1::uuid, $2::uuid,"
+                   " 'review kiosk', repeat('ab', 32))",
+                   device.toString(), practice);
+    tx.commit();
+  }
+  UuidGenerator ids(9);
+  Patient p;
+  p.patientId = ids.v7(std::chrono::system_clock::now());
+  p.firstName = "Rowan";
+  p.lastName = "Otherperson";
+  p.dateOfBirth = std::chrono::year{1999} / std::chrono::July / 7;
+  p.email = email;
+  p.phone = "+15415550142";
+  p.insuranceInfo.selfPay = true;
+  WaitlistEntry e;
+  e.entryId = ids.v7(std::chrono::system_clock::now());
+  e.waitlistId = *Uuid::parse(single(dsn, "SELECT waitlist_id::text FROM waitlist WHERE practice_id = '" + practice +
+                                              "' ORDER BY waitlist_id LIMIT 1"));
+  e.patientId = p.patientId;
+  sync::PushRequest push{sync::kSchemaVersion, {}};
+  std::int64_t seq = 0;
+  for (auto [entity, id, row] : {std::tuple{"patient", p.patientId, toRowJson(p)},
+                                 std::tuple{"waitlist_entry", e.entryId, toRowJson(e)}}) {
+    sync::Mutation m;
+    m.mutationId = ids.v7(std::chrono::system_clock::now());
+    m.deviceSeq = ++seq;
+    m.entity = entity;
+    m.id = id;
+    m.kind = sync::MutationKind::Insert;
+    m.changes = row;
+    m.schemaVersion = sync::kSchemaVersion;
+    push.mutations.push_back(std::move(m));
+  }
+  sync::HubOptions options;
+  options.dsn = dsn;
+  options.piiKey = kPii;
+  options.hashKey = kHash;
+  auto hub = sync::HubCore::connect(std::move(options));
+  REQUIRE(hub);
+  auto answer = (*hub)->applyPush({device, *Uuid::parse(practice)}, push);
+  REQUIRE(answer);
+  for (const auto& r : answer->results) REQUIRE_MESSAGE(r.status == sync::ResultStatus::Held, r.code << ": " << r.message);
+  return p.patientId;
+}
+
+}  // namespace
+
+TEST_CASE("review list shows who a held walk-in says they are beside the patient with the email; resolve decides once") {
+  const std::string dsn = freshDatabase("review_cli");
+  const Run seeded = seedCentral(dsn, "21");
+  REQUIRE_MESSAGE(seeded.code == 0, seeded.err);
+  const std::string practice = seeded.lastLine();
+  const std::string key = "'" + kPii + "'";
+  // A patient not waiting yet, so the walk-in's entry is theirs to have.
+  const std::string existing = single(dsn, "SELECT patient_id::text FROM patient p WHERE NOT EXISTS (SELECT 1 FROM"
+                                           " waitlist_entry e WHERE e.patient_id = p.patient_id) ORDER BY patient_id LIMIT 1");
+  const std::string who = single(dsn, "SELECT pii_decrypt(first_name, " + key + ") || ' ' || pii_decrypt(last_name, " +
+                                          key + ") || ', born ' || pii_decrypt(date_of_birth, " + key +
+                                          ") FROM patient WHERE patient_id = '" + existing + "'");
+  const std::string email = single(dsn, "SELECT pii_decrypt(email, " + key + ") FROM patient WHERE patient_id = '" + existing + "'");
+  const Uuid walkin = pushHeldWalkin(dsn, practice, email);
+  const std::string review = single(dsn, "SELECT review_id::text FROM walkin_review");
+  const std::string pii = keyFile("pii.key", kPii).string(), hash = keyFile("hash.key", kHash).string();
+
+  // Without the keys: ids and counts, no names.
+  const Run bare = runAdmin({"review", "list", "--dsn", dsn, "--practice-id", practice});
+  REQUIRE_MESSAGE(bare.code == 0, bare.err);
+  CHECK(bare.out.find("review " + review) != std::string::npos);
+  CHECK(bare.out.find("email_in_use, 2 held change(s)") != std::string::npos);
+  CHECK(bare.out.find("Otherperson") == std::string::npos);
+  CHECK(bare.out.find("1 open review(s) in practice " + practice + " (names need") != std::string::npos);
+  // With them: what a manager needs to decide.
+  const Run full = runAdmin({"review", "list", "--dsn", dsn, "--practice-id", practice, "--pii-key-file", pii,
+                             "--hash-key-file", hash});
+  REQUIRE_MESSAGE(full.code == 0, full.err);
+  CHECK(full.out.find("walk-in typed:    Rowan Otherperson, born 1999-07-07; email " + email) != std::string::npos);
+  CHECK(full.out.find("existing patient: " + who + " (patient " + existing + ")") != std::string::npos);
+  CHECK(full.err.empty());
+
+  // Bad usage: exit 2, one line and the help.
+  const Run badAs = runAdmin({"review", "resolve", "--dsn", dsn, "--review-id", review, "--as", "maybe",
+                              "--pii-key-file", pii, "--hash-key-file", hash});
+  CHECK(badAs.code == 2);
+  CHECK(badAs.err.rfind("anteroom-admin: --as must be existing or new\n", 0) == 0);
+  CHECK(runAdmin({"review", "list", "--dsn", dsn, "--practice-id", practice, "--pii-key-file", pii}).code == 2);
+
+  const Run resolved = runAdmin({"review", "resolve", "--dsn", dsn, "--review-id", review, "--as", "existing",
+                                 "--pii-key-file", pii, "--hash-key-file", hash, "--by", "office-manager"});
+  REQUIRE_MESSAGE(resolved.code == 0, resolved.err);
+  CHECK(resolved.lastLine() == existing);
+  CHECK(resolved.out.find("2 held change(s) applied, 0 refused") != std::string::npos);
+  CHECK(single(dsn, "SELECT count(*) FROM waitlist_entry WHERE patient_id = '" + existing + "' AND status = 'waiting'") ==
+        "1");  // the walk-in's entry, now the existing patient's
+  CHECK(single(dsn, "SELECT central_id::text FROM id_alias WHERE local_id = '" + walkin.toString() + "'") == existing);
+  CHECK(single(dsn, "SELECT resolved_by FROM walkin_review") == "admin:office-manager");
+  CHECK(single(dsn, "SELECT string_agg(result->>'status', ',' ORDER BY device_seq) FROM idempotency_record") ==
+        "remapped,applied");
+
+  // Once only: the second decision is refused in one line and changes nothing.
+  const Run again = runAdmin({"review", "resolve", "--dsn", dsn, "--review-id", review, "--as", "new",
+                              "--pii-key-file", pii, "--hash-key-file", hash});
+  CHECK(again.code == 1);
+  CHECK(again.err == "anteroom-admin: the walk-in review " + review + " was already resolved (linked); nothing was changed\n");
+  CHECK(single(dsn, "SELECT count(*) FROM patient WHERE patient_id = '" + walkin.toString() + "'") == "0");
+  const Run none = runAdmin({"review", "list", "--dsn", dsn, "--practice-id", practice});
+  CHECK(none.out == "0 open review(s) in practice " + practice + "\n");
+  const Run unknown = runAdmin({"review", "resolve", "--dsn", dsn, "--review-id", existing, "--as", "new",
+                                "--pii-key-file", pii, "--hash-key-file", hash});
+  CHECK(unknown.code == 1);
+  CHECK(unknown.err == "anteroom-admin: there is no walk-in review " + existing + "\n");
 }
