@@ -9,6 +9,8 @@
 --                     never changes again, so a repeated resolve cannot release its held
 --                     mutations a second time
 --   linked names      a review resolved as 'linked' names the existing patient it was linked to
+--   held while open   a mutation is held only under an open review: a push that read the review
+--                     as open while staff resolved it is retried (40001) and then applies
 --
 -- The link itself (practice_patient, the id alias) and the release of the held mutations are
 -- written by the resolving transaction as the superuser; the hub role still cannot INSERT a
@@ -47,5 +49,30 @@ $$;
 CREATE TRIGGER walkin_review_maintain BEFORE UPDATE ON walkin_review
   FOR EACH ROW EXECUTE FUNCTION walkin_review_maintain();
 REVOKE ALL ON FUNCTION walkin_review_maintain() FROM PUBLIC;
+
+-- [SECTION] held only while the review is open
+-- The share lock waits for a resolution in progress (it holds the review FOR UPDATE), then sees
+-- its outcome; a resolution that starts later waits for this push and releases what it held.
+-- A serialization failure, so the hub retries the batch, which then finds the review resolved.
+-- SECURITY DEFINER as the table's owner: the hub role may not lock reviews itself.
+CREATE FUNCTION walkin_review_held_while_open() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = pg_catalog, public
+  AS $$
+DECLARE
+  state text;
+BEGIN
+  -- A review this practice cannot see (or none) is left to row-level security and the foreign key.
+  SELECT r.status INTO state FROM walkin_review r WHERE r.review_id = NEW.review_id FOR SHARE;
+  IF FOUND AND state <> 'open' THEN
+    RAISE EXCEPTION 'walk-in review % is no longer open: apply the change again', NEW.review_id
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER walkin_review_held_while_open BEFORE INSERT ON walkin_review_held
+  FOR EACH ROW EXECUTE FUNCTION walkin_review_held_while_open();
+REVOKE ALL ON FUNCTION walkin_review_held_while_open() FROM PUBLIC;
 
 RESET ROLE;

@@ -328,6 +328,15 @@ TEST_CASE("walk-in review queue: encrypted payloads, held mutations, scoped to t
   }
   CHECK(valueAs(hub, kPracticeA, "SELECT status FROM walkin_review WHERE review_id = '" + review + "'") == "dismissed");
   CHECK(errorAs(hub, kPracticeA, "DELETE FROM walkin_review").find("permission denied") != std::string::npos);
+  // 0009: nothing more is held under a resolved review (the hub's batch is retried and applies).
+  {
+    pqxx::work tx(hub);
+    actFor(tx, kPracticeA);
+    CHECK_THROWS_AS(tx.exec_params("INSERT INTO walkin_review_held (review_id, device_id, mutation_id, device_seq, payload) "
+                                   "VALUES ($1, $2, gen_random_uuid(), 14, pii_encrypt('{}', $3))",
+                                   review, kDeviceA, kPiiKey),
+                    pqxx::serialization_failure);
+  }
   // Audited by ids and column names, never the payload.
   CHECK(superValue(dsn, "SELECT string_agg(operation || ':' || coalesce(array_to_string(changed_columns, ','), ''), ' ' "
                         "ORDER BY event_id) FROM audit_event WHERE table_name = 'walkin_review' AND row_id = '" +
