@@ -21,7 +21,9 @@ constexpr const char* kHelp =
     "  match  --slot ID [--waitlist ID] [--limit N] [--json]\n"
     "         the waiting patients who fit a slot, best first, with reasons, and how many\n"
     "         each hard filter excluded\n"
-    "  Patients are shown by entry id and first name plus last initial only.\n";
+    "  Patients are shown by entry id and first name plus last initial only.\n"
+    "usage: anteroom-admin waitlist rescore --dsn DSN --pii-key-file F --hash-key-file F\n"
+    "  the central database's scores again now (days waited move them); daily, from a timer\n";
 
 int usage(const std::string& message) { return usageError(message, kHelp); }
 int failed(const Error& e) { return commandFailed(e); }
@@ -225,6 +227,7 @@ int cmdWaitlist(const std::vector<std::string>& rest) {
   if (rest.empty()) return usage("waitlist needs a subcommand");
   const std::string sub = rest.front();
   if (sub == "--help" || sub == "-h") return std::fputs(kHelp, stdout), kExitOk;
+  if (sub == "rescore") return cmdWaitlistRescore({rest.begin() + 1, rest.end()});
   if (sub != "rank" && sub != "match") return usage("unknown waitlist subcommand '" + sub + "'");
   const auto args = parseArgs({rest.begin() + 1, rest.end()}, {"--db", "--key-file", "--waitlist", "--slot", "--limit"},
                               {"--json"});

@@ -40,6 +40,8 @@ constexpr const char* kTopHelp =
     "                                    active entries in priority order, with the reasons\n"
     "  waitlist match --db FILE --key-file FILE --slot ID [--limit N] [--json]\n"
     "                                    the waiting patients who fit a slot, best first\n"
+    "  waitlist rescore --dsn DSN --pii-key-file F --hash-key-file F\n"
+    "                                    central priority scores again now (daily: days waited move them)\n"
     "  central migrate --dsn DSN         apply the central PostgreSQL schema's pending migrations\n"
     "  central status  --dsn DSN         applied and pending central migrations\n"
     "  ca init --dir D --hub-host HOST   make the practice CA and the hub's certificate; prints the hub key pin\n"

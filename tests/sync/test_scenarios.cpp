@@ -283,6 +283,46 @@ TEST_CASE("a walk-in held for review is resolved by staff: the existing patient,
   CHECK(*f.store(1).get<WaitlistEntry>(e.entryId));  // device B has the entry too
 }
 
+TEST_CASE("the daily rescoring moves a waiting patient's score as days pass, and the devices get it") {
+  Fixture f;
+  const Uuid id = newId();
+  WaitlistEntry e;
+  e.entryId = newId();
+  e.waitlistId = f.world.waitlistId();
+  e.patientId = id;
+  requireOk(f.store(0).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
+    if (auto i = tx.insert(walkIn(id, "Sasha", "Waitsalot", 1988y / March / 3, "sasha." + tagOf(f.world) + "@mail.example")); !i)
+      return i;
+    return tx.insert(e);
+  }));
+  f.sync(0);
+  const auto scoreCentrally = [&] {
+    return std::stod(f.centralText("SELECT priority_score FROM waitlist_entry WHERE entry_id = $1::uuid", {e.entryId.toString()}));
+  };
+  const double scored = scoreCentrally();
+  auto sameDay = f.world.rescoreWaitlists();
+  requireOk(sameDay);
+  CHECK(sameDay->entries >= 1);
+  CHECK(scoreCentrally() == doctest::Approx(scored));  // nothing waited yet: the score stands
+
+  f.world.advance(std::chrono::minutes{3 * 24 * 60});
+  auto later = f.world.rescoreWaitlists();
+  requireOk(later);
+  CHECK(later->changed >= 1);
+  const double waited = scoreCentrally();
+  CHECK(waited > scored);
+  auto again = f.world.rescoreWaitlists();  // the same moment: nothing moves twice
+  requireOk(again);
+  CHECK(again->changed == 0);
+
+  f.sync(1);
+  CHECK((*f.store(1).get<WaitlistEntry>(e.entryId))->priorityScore == doctest::Approx(waited));
+  requireOk(f.world.heal());
+  const auto failures = f.world.check();
+  for (const auto& line : failures) MESSAGE(line);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("two offline devices offering the same slot end with one booking and one rejected request") {
   Fixture f;
   const Uuid slot = f.world.seededSlots().front();

@@ -540,7 +540,9 @@ struct HubCore::Impl {
   }
 
   // [SECTION] Server-owned values: priority scores and slot booking
-  void rescore(pqxx::dbtransaction& tx, const Uuid& entryId);
+  // True when the entry's score changed (and was written).
+  bool rescore(pqxx::dbtransaction& tx, const Uuid& entryId);
+  Result<RescoreReport> rescoreWaitlists();
   void rescoreFor(pqxx::dbtransaction& tx, Entity entity, const Uuid& id);
   void confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out);
 
@@ -673,17 +675,17 @@ struct HubCore::Impl {
 
 // [SECTION] Server-owned values
 
-void HubCore::Impl::rescore(pqxx::dbtransaction& tx, const Uuid& entryId) {
+bool HubCore::Impl::rescore(pqxx::dbtransaction& tx, const Uuid& entryId) {
   auto entryRow = readRow(tx, *hub::entitySpec("waitlist_entry"), entryId, false);
-  if (!entryRow) return;
+  if (!entryRow) return false;
   auto entry = fromRowJson<WaitlistEntry>(entryRow->row);
-  if (!entry || !isActive(entry->status)) return;
+  if (!entry || !isActive(entry->status)) return false;
   auto patientRow = readRow(tx, *hub::entitySpec("patient"), entry->patientId, false);
   auto listRow = readRow(tx, *hub::entitySpec("waitlist"), entry->waitlistId, false);
-  if (!patientRow || !listRow) return;
+  if (!patientRow || !listRow) return false;
   auto patient = fromRowJson<Patient>(patientRow->row);
   auto list = fromRowJson<Waitlist>(listRow->row);
-  if (!patient || !list) return;
+  if (!patient || !list) return false;
   std::vector<Provider> providers;
   const EntitySpec& ps = *hub::entitySpec("provider");
   for (const auto& r : exec(tx, hub::selectRowsSql(ps) + " WHERE NOT t.deleted AND t.practice_id = current_practice_id()", {})) {
@@ -692,9 +694,10 @@ void HubCore::Impl::rescore(pqxx::dbtransaction& tx, const Uuid& entryId) {
     if (auto p = fromRowJson<Provider>(parsed->asObject())) providers.push_back(std::move(*p));
   }
   const double score = computePriority(*entry, *patient, list->criteria, providers, now()).score;
-  if (score == entry->priorityScore) return;
+  if (score == entry->priorityScore) return false;
   tx.exec_params("UPDATE waitlist_entry SET priority_score = $1::double precision WHERE entry_id = $2::uuid",
                  Json(score).dump(), entryId.toString());
+  return true;
 }
 
 void HubCore::Impl::rescoreFor(pqxx::dbtransaction& tx, Entity entity, const Uuid& id) {
@@ -1037,6 +1040,48 @@ std::string HubCore::Impl::constraintWords(const pqxx::sql_error& e) {
     if (what.find(rule.constraint) != std::string::npos) return rule.words;
   if (what.find("not known to this practice") != std::string::npos) return "this patient is not known to this practice";
   return "the change breaks a rule of the central records";
+}
+
+// [SECTION] Daily rescoring
+
+// Days waited move every score (DESIGN 6) though nothing about the entry changed: each
+// practice's active entries are scored again at the hub's now, one transaction per practice,
+// and only a score that moved is written (and so sent to the practice's devices).
+Result<RescoreReport> HubCore::Impl::rescoreWaitlists() {
+  if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
+  try {
+    std::vector<std::string> practices;
+    {
+      pqxx::read_transaction tx(*conn);
+      for (const auto& r : tx.exec("SELECT practice_id::text FROM practice WHERE NOT deleted ORDER BY practice_id"))
+        practices.emplace_back(r[0].c_str());
+    }
+    RescoreReport report;
+    for (const auto& practice : practices) {
+      pqxx::work tx(*conn);
+      tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', 'admin:waitlist-rescore', true)",
+                     practice);
+      const auto entries = tx.exec_params(
+          "SELECT e.entry_id::text FROM waitlist_entry e JOIN waitlist w ON w.waitlist_id = e.waitlist_id"
+          " WHERE w.practice_id = $1::uuid AND e.status IN ('waiting', 'offered') AND NOT e.deleted ORDER BY e.entry_id",
+          practice);
+      for (const auto& r : entries) {
+        ++report.entries;
+        if (rescore(tx, *Uuid::parse(r[0].c_str()))) ++report.changed;
+      }
+      tx.commit();
+      ++report.practices;
+    }
+    return report;
+  } catch (const pqxx::broken_connection&) {
+    conn.reset();
+    return fail(ErrorDomain::Network, "hub.database", "the central database connection was lost; run it again", true);
+  } catch (const pqxx::transaction_rollback&) {
+    return fail(ErrorDomain::Network, "hub.busy", "the central database is busy; run it again", true);
+  } catch (const pqxx::failure&) {
+    // No detail: a database message can quote values.
+    return fail(ErrorDomain::Internal, "rescore.failed", "the scores could not be recomputed; practices done so far keep theirs");
+  }
 }
 
 // [SECTION] Walk-in reviews resolved by staff
@@ -1474,6 +1519,8 @@ Result<PullResponse> HubCore::pull(const DeviceContext& device, const PullReques
 }
 
 Result<ReviewRelease> HubCore::resolveReview(const ReviewDecision& decision) { return m_impl->resolveReview(decision); }
+
+Result<RescoreReport> HubCore::rescoreWaitlists() { return m_impl->rescoreWaitlists(); }
 
 std::string HubCore::clockNow() { return m_impl->tick(); }
 

@@ -469,10 +469,21 @@ void World::staffResolve() {
           : " refused: " + r.error().message));
 }
 
+// The hub core as anteroom-admin runs it: the superuser's connection, the world's clock.
+Result<std::unique_ptr<sync::HubCore>> World::adminHub() {
+  return sync::HubCore::connect({m_central.superDsn(), kPiiKey, kHashKey, {}, [this] { return m_now; }, 100});
+}
+
 Result<sync::ReviewRelease> World::resolveReview(const Uuid& review, sync::ReviewOutcome as) {
-  auto staff = sync::HubCore::connect({m_central.superDsn(), kPiiKey, kHashKey, {}, [this] { return m_now; }, 100});
+  auto staff = adminHub();
   if (!staff) return std::unexpected(staff.error());
   return (*staff)->resolveReview({review, as, "admin:front-desk"});
+}
+
+Result<sync::RescoreReport> World::rescoreWaitlists() {
+  auto job = adminHub();
+  if (!job) return std::unexpected(job.error());
+  return (*job)->rescoreWaitlists();
 }
 
 Result<void> World::heal() {

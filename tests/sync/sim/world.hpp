@@ -94,6 +94,8 @@ class World {
   // Staff at the server resolve a walk-in review, as 'anteroom-admin review resolve' does (the
   // hub core on the superuser's connection, the world's clock).
   Result<sync::ReviewRelease> resolveReview(const Uuid& review, sync::ReviewOutcome as);
+  // The daily rescoring ('anteroom-admin waitlist rescore') at the world's clock.
+  Result<sync::RescoreReport> rescoreWaitlists();
 
   // [SECTION] The random walk and the checker
   // One step chosen by the seed: a device write, a central edit, a sync, a crash, time passing.
@@ -109,6 +111,7 @@ class World {
 
  private:
   Result<void> addDevice(int index);
+  Result<std::unique_ptr<sync::HubCore>> adminHub();
   void openStore(Device& d);
   void rememberOutbox(Device& d);
   void deviceWrite(Device& d);

@@ -63,6 +63,12 @@ struct ReviewRelease {
   bool emailDropped = false;      // New: the record has no email (it is another patient's)
 };
 
+struct RescoreReport {
+  std::size_t practices = 0;
+  std::size_t entries = 0;  // active waitlist entries scored
+  std::size_t changed = 0;  // whose score moved (written, so the devices get it)
+};
+
 class HubCore {
  public:
   // Errors: Network "hub.database" (transient) when PostgreSQL cannot be reached.
@@ -93,6 +99,12 @@ class HubCore {
   // nothing is applied twice), "review.no_existing" (Existing, but the patient with that email
   // is gone or deleted); Network "hub.database".
   Result<ReviewRelease> resolveReview(const ReviewDecision& decision);
+
+  // Scores every practice's active waitlist entries again at the hub's clock (days waited change
+  // priority_score though the entry did not), one transaction per practice; writes only scores
+  // that moved. For a daily timer ('anteroom-admin waitlist rescore'); needs a DSN that sees every
+  // practice. Errors: Network "hub.database", "hub.busy" (transient); Internal "rescore.failed".
+  Result<RescoreReport> rescoreWaitlists();
 
   // The hub's hybrid logical clock, observed from every push and sent with every answer.
   [[nodiscard]] std::string clockNow();

@@ -1,8 +1,11 @@
-// anteroom-admin review list|resolve: staff decide who a walk-in held for review is (issue 9).
-// Exit 0 on success, 1 when the operation fails, 2 on bad usage; errors are one line on stderr.
-// What list prints is PHI for the manager at the server's terminal: it goes to stdout only.
+// The commands that run the hub core on the central database as the superuser: review
+// list|resolve (staff decide who a walk-in held for review is) and waitlist rescore (the daily
+// job that moves time-dependent priority scores). Exit 0 on success, 1 when the operation
+// fails, 2 on bad usage; errors are one line on stderr. What review list prints is PHI for the
+// manager at the server's terminal: it goes to stdout only.
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +110,19 @@ std::optional<std::string> actorFor(const ParsedArgs& args) {
   return "admin:" + name;
 }
 
+// The hub core on the DSN, with the hub's two keys, once the role is known to see every practice.
+Result<std::unique_ptr<sync::HubCore>> hubFor(const ParsedArgs& args) {
+  auto keys = readKeys(args);
+  if (!keys) return std::unexpected(keys.error());
+  if (auto s = central::checkSuperuser(*args.get("--dsn")); !s) return std::unexpected(s.error());
+  sync::HubOptions options;
+  options.dsn = *args.get("--dsn");
+  options.piiKey = keys->piiKey;
+  options.hashKey = keys->hashKey;
+  options.log = [](const std::string& line) { std::fprintf(stderr, "anteroom-admin: warning: %s\n", line.c_str()); };
+  return sync::HubCore::connect(std::move(options));
+}
+
 int runResolve(const ParsedArgs& args) {
   std::string missing;
   if (!need(args, {"--dsn", "--review-id", "--as", "--pii-key-file", "--hash-key-file"}, missing)) return usage(missing);
@@ -116,15 +132,7 @@ int runResolve(const ParsedArgs& args) {
   if (as != "existing" && as != "new") return usage("--as must be existing or new");
   const auto actor = actorFor(args);
   if (!actor) return usage("--by must be 1 to 64 letters, digits, '.', '_' or '-'");
-  auto keys = readKeys(args);
-  if (!keys) return commandFailed(keys.error());
-  if (auto s = central::checkSuperuser(*args.get("--dsn")); !s) return commandFailed(s.error());
-  sync::HubOptions options;
-  options.dsn = *args.get("--dsn");
-  options.piiKey = keys->piiKey;
-  options.hashKey = keys->hashKey;
-  options.log = [](const std::string& line) { std::fprintf(stderr, "anteroom-admin: warning: %s\n", line.c_str()); };
-  auto hub = sync::HubCore::connect(std::move(options));
+  auto hub = hubFor(args);
   if (!hub) return commandFailed(hub.error());
   const sync::ReviewDecision decision{*review, as == "existing" ? sync::ReviewOutcome::Existing : sync::ReviewOutcome::New,
                                       *actor};
@@ -139,7 +147,30 @@ int runResolve(const ParsedArgs& args) {
   return kExitOk;
 }
 
+constexpr const char* kRescoreHelp =
+    "usage: anteroom-admin waitlist rescore --dsn DSN --pii-key-file F --hash-key-file F\n"
+    "  Scores every practice's waiting and offered entries again now: days waited change a\n"
+    "  priority score though nothing about the entry changed. Only scores that moved are written\n"
+    "  (and so reach the kiosks). Run daily (systemd/anteroom-rescore.timer). The key files are the\n"
+    "  hub's; DSN is the superuser's, as for 'central migrate'.\n";
+
 }  // namespace
+
+int cmdWaitlistRescore(const std::vector<std::string>& rest) {
+  const auto args = parseArgs(rest, {"--dsn", "--pii-key-file", "--hash-key-file"}, {});
+  if (args.has("--help")) return std::fputs(kRescoreHelp, stdout), kExitOk;
+  if (!args.error.empty()) return usageError(args.error, kRescoreHelp);
+  if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), kRescoreHelp);
+  std::string missing;
+  if (!need(args, {"--dsn", "--pii-key-file", "--hash-key-file"}, missing)) return usageError(missing, kRescoreHelp);
+  auto hub = hubFor(args);
+  if (!hub) return commandFailed(hub.error());
+  auto report = (*hub)->rescoreWaitlists();
+  if (!report) return commandFailed(report.error());
+  std::printf("rescored %zu waiting entries in %zu practices: %zu scores moved\n", report->entries, report->practices,
+              report->changed);
+  return kExitOk;
+}
 
 int cmdReview(const std::vector<std::string>& rest) {
   if (rest.empty()) return usage("review needs a subcommand");
