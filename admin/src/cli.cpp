@@ -16,6 +16,16 @@ int commandFailed(const Error& error) {
   return kExitFailed;
 }
 
+bool needOptions(const ParsedArgs& args, std::initializer_list<const char*> names, std::string& missing) {
+  for (const char* n : names) {
+    if (!args.get(n) || args.get(n)->empty()) {
+      missing = std::string(n) + " is required";
+      return false;
+    }
+  }
+  return true;
+}
+
 ParsedArgs parseArgs(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
                      const std::set<std::string>& flagOptions) {
   ParsedArgs parsed;

@@ -1,6 +1,7 @@
 // Minimal command-line parsing for anteroom-admin: "--name value" options and flags.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,6 +36,9 @@ struct ParsedArgs {
 int usageError(const std::string& message, const char* help);
 // One "anteroom-admin: ..." line on stderr; returns kExitFailed.
 int commandFailed(const Error& error);
+
+// False, with "--name is required" in `missing`, when one of `names` is absent or empty.
+bool needOptions(const ParsedArgs& args, std::initializer_list<const char*> names, std::string& missing);
 
 ParsedArgs parseArgs(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
                      const std::set<std::string>& flagOptions);

@@ -40,16 +40,6 @@ constexpr const char* kReviewHelp =
 
 int usage(const std::string& message) { return usageError(message, kReviewHelp); }
 
-bool need(const ParsedArgs& args, std::initializer_list<const char*> names, std::string& missing) {
-  for (const char* n : names) {
-    if (!args.get(n) || args.get(n)->empty()) {
-      missing = std::string(n) + " is required";
-      return false;
-    }
-  }
-  return true;
-}
-
 Result<central::ReviewKeys> readKeys(const ParsedArgs& args) {
   auto pii = central::readHexKeyFile(*args.get("--pii-key-file"));
   if (!pii) return std::unexpected(pii.error());
@@ -78,7 +68,7 @@ void printReview(const central::OpenReview& r) {
 
 int runList(const ParsedArgs& args) {
   std::string missing;
-  if (!need(args, {"--dsn", "--practice-id"}, missing)) return usage(missing);
+  if (!needOptions(args, {"--dsn", "--practice-id"}, missing)) return usage(missing);
   const auto practice = Uuid::parse(*args.get("--practice-id"));
   if (!practice) return usage("--practice-id must be a UUID (8-4-4-4-12 hex digits)");
   if (args.get("--pii-key-file").has_value() != args.get("--hash-key-file").has_value())
@@ -125,7 +115,7 @@ Result<std::unique_ptr<sync::HubCore>> hubFor(const ParsedArgs& args) {
 
 int runResolve(const ParsedArgs& args) {
   std::string missing;
-  if (!need(args, {"--dsn", "--review-id", "--as", "--pii-key-file", "--hash-key-file"}, missing)) return usage(missing);
+  if (!needOptions(args, {"--dsn", "--review-id", "--as", "--pii-key-file", "--hash-key-file"}, missing)) return usage(missing);
   const auto review = Uuid::parse(*args.get("--review-id"));
   if (!review) return usage("--review-id must be a UUID (8-4-4-4-12 hex digits)");
   const std::string as = *args.get("--as");
@@ -162,7 +152,7 @@ int cmdWaitlistRescore(const std::vector<std::string>& rest) {
   if (!args.error.empty()) return usageError(args.error, kRescoreHelp);
   if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), kRescoreHelp);
   std::string missing;
-  if (!need(args, {"--dsn", "--pii-key-file", "--hash-key-file"}, missing)) return usageError(missing, kRescoreHelp);
+  if (!needOptions(args, {"--dsn", "--pii-key-file", "--hash-key-file"}, missing)) return usageError(missing, kRescoreHelp);
   auto hub = hubFor(args);
   if (!hub) return commandFailed(hub.error());
   auto report = (*hub)->rescoreWaitlists();

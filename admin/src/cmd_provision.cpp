@@ -40,19 +40,9 @@ constexpr const char* kDeviceHelp =
     "\n"
     "  DSN: a libpq connection string for the superuser that ran 'anteroom-admin central migrate'.\n";
 
-bool need(const ParsedArgs& args, std::initializer_list<const char*> names, std::string& missing) {
-  for (const char* n : names) {
-    if (!args.get(n) || args.get(n)->empty()) {
-      missing = std::string(n) + " is required";
-      return false;
-    }
-  }
-  return true;
-}
-
 int runCaInit(const ParsedArgs& args) {
   std::string missing;
-  if (!need(args, {"--dir", "--hub-host"}, missing)) return usageError(missing, kCaHelp);
+  if (!needOptions(args, {"--dir", "--hub-host"}, missing)) return usageError(missing, kCaHelp);
   auto folder = pki::CaFolder::create(*args.get("--dir"), *args.get("--hub-host"));
   if (!folder) return commandFailed(folder.error());
   std::printf("practice CA written to %s: ca.crt, ca.key (0600), hub.crt, hub.key (0600), hub-backup.key (0600)\n",
@@ -67,7 +57,7 @@ int runCaInit(const ParsedArgs& args) {
 
 int runEnroll(const ParsedArgs& args) {
   std::string missing;
-  if (!need(args, {"--ca-dir", "--dsn", "--practice-id", "--out"}, missing)) return usageError(missing, kDeviceHelp);
+  if (!needOptions(args, {"--ca-dir", "--dsn", "--practice-id", "--out"}, missing)) return usageError(missing, kDeviceHelp);
   const auto practice = Uuid::parse(*args.get("--practice-id"));
   if (!practice) return usageError("--practice-id must be a UUID (8-4-4-4-12 hex digits)", kDeviceHelp);
   const std::filesystem::path out = *args.get("--out");
@@ -115,7 +105,7 @@ int runEnroll(const ParsedArgs& args) {
 
 int runRevoke(const ParsedArgs& args) {
   std::string missing;
-  if (!need(args, {"--dsn", "--device-id"}, missing)) return usageError(missing, kDeviceHelp);
+  if (!needOptions(args, {"--dsn", "--device-id"}, missing)) return usageError(missing, kDeviceHelp);
   const auto id = Uuid::parse(*args.get("--device-id"));
   if (!id) return usageError("--device-id must be a UUID (8-4-4-4-12 hex digits)", kDeviceHelp);
   auto revoked = central::revokeDevice(*args.get("--dsn"), id->toString());
@@ -143,7 +133,7 @@ int cmdDemoSeedCentral(const std::vector<std::string>& rest) {
   if (!args.error.empty()) return usageError(args.error, kSeedCentralHelp);
   if (!args.positional.empty()) return usageError("unexpected argument " + args.positional.front(), kSeedCentralHelp);
   std::string missing;
-  if (!need(args, {"--dsn", "--pii-key-file", "--hash-key-file"}, missing)) return usageError(missing, kSeedCentralHelp);
+  if (!needOptions(args, {"--dsn", "--pii-key-file", "--hash-key-file"}, missing)) return usageError(missing, kSeedCentralHelp);
   central::CentralSeedOptions options;
   options.dsn = *args.get("--dsn");
   options.piiKeyFile = *args.get("--pii-key-file");

@@ -74,6 +74,19 @@ Uuid newId() {
 
 std::string tagOf(const World& w) { return w.practiceId().toString().substr(24); }
 
+// A walk-in who joins the world's waitlist on `device`, in one kiosk transaction; the entry.
+WaitlistEntry joinWaitlist(Fixture& f, std::size_t device, const Patient& p) {
+  WaitlistEntry e;
+  e.entryId = newId();
+  e.waitlistId = f.world.waitlistId();
+  e.patientId = p.patientId;
+  requireOk(f.store(device).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
+    if (auto i = tx.insert(p); !i) return i;
+    return tx.insert(e);
+  }));
+  return e;
+}
+
 }  // namespace
 
 TEST_CASE("a walk-in on device A reaches central and device B") {
@@ -200,14 +213,7 @@ TEST_CASE("a walk-in held for review is resolved by staff: the existing patient,
   Fixture f;
   const std::string known = "p0." + tagOf(f.world) + "@mail.example";  // seeded: Avery Testwell, 1970-01-10
   const Uuid local = newId();
-  WaitlistEntry e;
-  e.entryId = newId();
-  e.waitlistId = f.world.waitlistId();
-  e.patientId = local;
-  requireOk(f.store(0).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
-    if (auto i = tx.insert(walkIn(local, "Avery", "Testwell-Marsh", 1970y / January / 10, known)); !i) return i;
-    return tx.insert(e);
-  }));
+  const WaitlistEntry e = joinWaitlist(f, 0, walkIn(local, "Avery", "Testwell-Marsh", 1970y / January / 10, known));
   f.sync(0);
   const auto review = Uuid::parse(f.centralText("SELECT review_id::text FROM walkin_review WHERE local_patient_id = $1::uuid",
                                                 {local.toString()}));
@@ -285,16 +291,8 @@ TEST_CASE("a walk-in held for review is resolved by staff: the existing patient,
 
 TEST_CASE("the daily rescoring moves a waiting patient's score as days pass, and the devices get it") {
   Fixture f;
-  const Uuid id = newId();
-  WaitlistEntry e;
-  e.entryId = newId();
-  e.waitlistId = f.world.waitlistId();
-  e.patientId = id;
-  requireOk(f.store(0).write(store::Actor::kiosk(), f.world.now(), [&](store::WriteTx& tx) -> Result<void> {
-    if (auto i = tx.insert(walkIn(id, "Sasha", "Waitsalot", 1988y / March / 3, "sasha." + tagOf(f.world) + "@mail.example")); !i)
-      return i;
-    return tx.insert(e);
-  }));
+  const WaitlistEntry e =
+      joinWaitlist(f, 0, walkIn(newId(), "Sasha", "Waitsalot", 1988y / March / 3, "sasha." + tagOf(f.world) + "@mail.example"));
   f.sync(0);
   const auto scoreCentrally = [&] {
     return std::stod(f.centralText("SELECT priority_score FROM waitlist_entry WHERE entry_id = $1::uuid", {e.entryId.toString()}));
