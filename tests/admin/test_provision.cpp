@@ -566,4 +566,12 @@ TEST_CASE("review list shows who a held walk-in says they are beside the patient
                                 "--pii-key-file", pii, "--hash-key-file", hash});
   CHECK(unknown.code == 1);
   CHECK(unknown.err == "anteroom-admin: there is no walk-in review " + existing + "\n");
+
+  // The daily rescoring the timer runs: every active entry of the practice scored again (that
+  // days waited move a score is tested with the hub's clock injected, in tests/sync).
+  const std::string active = single(dsn, "SELECT count(*) FROM waitlist_entry WHERE status IN ('waiting', 'offered')");
+  const Run rescored = runAdmin({"waitlist", "rescore", "--dsn", dsn, "--pii-key-file", pii, "--hash-key-file", hash});
+  REQUIRE_MESSAGE(rescored.code == 0, rescored.err);
+  CHECK(rescored.out.rfind("rescored " + active + " waiting entries in 1 practices: ", 0) == 0);
+  CHECK(runAdmin({"waitlist", "rescore", "--dsn", dsn}).code == 2);
 }
