@@ -348,32 +348,28 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
       if (auto e = entityNamed(ack.row->entity); !e) return std::unexpected(e.error());
     }
   }
-  // What each acknowledged mutation was: its outbox row, or (asked about again) its held review.
-  std::vector<std::optional<AckedChange>> acked;
-  acked.reserve(acks.size());
   for (const auto& ack : acks) {
+    if (ack.status != AckStatus::Remapped) continue;
     auto change = ackedChange(m_impl, ack);
     if (!change) return std::unexpected(change.error());
-    acked.push_back(std::move(*change));
-  }
-  for (std::size_t i = 0; i < acks.size(); ++i) {
-    if (acks[i].status != AckStatus::Remapped || !acked[i]) continue;  // not ours, or remapped already
-    auto entity = entityNamed(acked[i]->entity);
-    auto localId = Uuid::parse(acked[i]->entityId);
+    if (!*change) continue;  // a repeated result: remapped already
+    auto entity = entityNamed((*change)->entity);
+    auto localId = Uuid::parse((*change)->entityId);
     if (!entity || !localId)
       return fail(ErrorDomain::Store, "store.bad_row", "the outbox holds a change this program cannot read");
-    if (*localId == *acks[i].centralId) continue;
-    if (auto r = remap(m_impl, **entity, *localId, *acks[i].centralId, m_now); !r) return r;
-    acked[i]->entityId = acks[i].centralId->toString();
+    if (*localId == *ack.centralId) continue;
+    if (auto r = remap(m_impl, **entity, *localId, *ack.centralId, m_now); !r) return r;
   }
-  std::set<std::pair<std::string, std::string>> own;  // (entity, id) of the acknowledged rows
+  std::set<std::pair<std::string, std::string>> acked;  // (entity, id) of the acknowledged rows
   std::size_t removed = 0;
-  for (std::size_t i = 0; i < acks.size(); ++i) {
-    const MutationAck& ack = acks[i];
-    if (!acked[i]) continue;
-    const AckedChange& change = *acked[i];
+  for (const auto& ack : acks) {
+    // Read after the remaps: they rewrote ids in the outbox and the conflicts.
+    auto found = ackedChange(m_impl, ack);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) continue;
+    const AckedChange& change = **found;
     if (change.fromOutbox) {
-      own.emplace(change.entity, change.entityId);
+      acked.emplace(change.entity, change.entityId);
       if (auto r = run(m_impl, "DELETE FROM outbox WHERE mutation_id = ?", {ack.mutationId}, "clearing a sent change");
           !r)
         return r;
@@ -410,7 +406,7 @@ Result<void> SyncTx::acknowledge(std::span<const MutationAck> acks) {
   internal::outboxChanged(m_impl);
   for (const auto& ack : acks) {
     if (!ack.row) continue;
-    const bool ownRow = own.contains({ack.row->entity, ack.row->id.toString()});
+    const bool ownRow = acked.contains({ack.row->entity, ack.row->id.toString()});
     if (auto r = applyChange(*ack.row, ownRow); !r) return std::unexpected(r.error());
   }
   if (auto r = releaseHeld(); !r) return r;
