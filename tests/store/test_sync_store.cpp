@@ -461,6 +461,49 @@ TEST_CASE("a walk-in held for review is a conflict with no server row") {
   CHECK(both[1].reason == "the server refused this change without giving a reason");
 }
 
+TEST_CASE("asked again about a held walk-in: still held changes nothing; once resolved, remapped and closed") {
+  TempDir dir;
+  auto key = newKey();
+  auto s = openStore(dir / "store.db", key);
+  SampleData d;
+  REQUIRE(s.insert(d.patient, store::Actor::kiosk()).has_value());
+  MutationAck held = ack(s.pendingOutbox(1).value().at(0), AckStatus::Held);
+  held.code = std::string(store::kWalkinReviewCode);
+  held.message = "the front desk needs to confirm who this is";
+  REQUIRE(acknowledge(s, {held}).has_value());
+  REQUIRE(s.openConflicts(10).value().size() == 1);
+
+  // The same answer again, or "applied long ago" from a hub past its horizon: nothing learned.
+  REQUIRE(acknowledge(s, {held}).has_value());
+  MutationAck gone = held;
+  gone.status = AckStatus::Applied;
+  gone.code = "sync.already_applied";
+  gone.message.clear();
+  REQUIRE(acknowledge(s, {gone}).has_value());
+  REQUIRE(s.openConflicts(10).value().size() == 1);
+  CHECK(s.get<Patient>(d.patient.patientId).value().has_value());
+
+  // Staff linked the walk-in to the patient who has the email.
+  const Uuid central = *Uuid::parse("019a0000-0000-7000-8000-0000000000c1");
+  Patient theirs = d.patient;
+  theirs.patientId = central;
+  theirs.lastName = "Centralname";
+  MutationAck linked = held;
+  linked.status = AckStatus::Remapped;
+  linked.code.clear();
+  linked.message.clear();
+  linked.centralId = central;
+  linked.row = upsert(theirs, 3);
+  REQUIRE(acknowledge(s, {linked}).has_value());
+  CHECK_FALSE(s.get<Patient>(d.patient.patientId).value().has_value());
+  CHECK(patientOn(s, central).lastName == "Centralname");
+  CHECK(s.openConflicts(10).value().empty());
+  // A repeat of the outcome is only its row.
+  REQUIRE(acknowledge(s, {linked}).has_value());
+  CHECK(s.openConflicts(10).value().empty());
+  CHECK(patientOn(s, central).sync.rowVersion == 3);
+}
+
 TEST_CASE("a remap rewrites the row, its children, pending outbox rows and conflicts") {
   TempDir dir;
   auto key = newKey();
