@@ -431,16 +431,26 @@ TEST_CASE("a rejected check-in becomes a conflict staff see, and the server's ro
   CHECK(s.openConflicts(10).value().size() == 1);
 }
 
-TEST_CASE("a walk-in held for review is a conflict with no server row") {
+// A store whose new walk-in the hub answered "held": the outbox empty, one conflict open.
+struct HeldWalkIn {
   TempDir dir;
-  auto key = newKey();
-  auto s = openStore(dir / "store.db", key);
+  store::SecretKey key = newKey();
+  store::Store s = openStore(dir / "store.db", key);
   SampleData d;
-  REQUIRE(s.insert(d.patient, store::Actor::kiosk()).has_value());
-  MutationAck held = ack(s.pendingOutbox(1).value().at(0), AckStatus::Held);
-  held.code = "patient.review";
-  held.message = "a patient with this e-mail exists with other details; staff must review the walk-in";
-  REQUIRE(acknowledge(s, {held}).has_value());
+  MutationAck held;
+  HeldWalkIn(std::string code, std::string message) {
+    REQUIRE(s.insert(d.patient, store::Actor::kiosk()).has_value());
+    held = ack(s.pendingOutbox(1).value().at(0), AckStatus::Held);
+    held.code = std::move(code);
+    held.message = std::move(message);
+    REQUIRE(acknowledge(s, {held}).has_value());
+  }
+};
+
+TEST_CASE("a walk-in held for review is a conflict with no server row") {
+  HeldWalkIn w("patient.review", "a patient with this e-mail exists with other details; staff must review the walk-in");
+  auto& s = w.s;
+  const SampleData& d = w.d;
   const auto conflicts = s.openConflicts(10).value();
   REQUIRE(conflicts.size() == 1);
   CHECK(conflicts[0].code == "patient.review");
@@ -462,15 +472,10 @@ TEST_CASE("a walk-in held for review is a conflict with no server row") {
 }
 
 TEST_CASE("asked again about a held walk-in: still held changes nothing; once resolved, remapped and closed") {
-  TempDir dir;
-  auto key = newKey();
-  auto s = openStore(dir / "store.db", key);
-  SampleData d;
-  REQUIRE(s.insert(d.patient, store::Actor::kiosk()).has_value());
-  MutationAck held = ack(s.pendingOutbox(1).value().at(0), AckStatus::Held);
-  held.code = std::string(store::kWalkinReviewCode);
-  held.message = "the front desk needs to confirm who this is";
-  REQUIRE(acknowledge(s, {held}).has_value());
+  HeldWalkIn w(std::string(store::kWalkinReviewCode), "the front desk needs to confirm who this is");
+  auto& s = w.s;
+  const SampleData& d = w.d;
+  const MutationAck& held = w.held;
   REQUIRE(s.openConflicts(10).value().size() == 1);
 
   // The same answer again, or "applied long ago" from a hub past its horizon: nothing learned.
