@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <pqxx/pqxx>
+#include <thread>
 
 #include "anteroom/model/validation.hpp"
 #include "anteroom/store/sync_store.hpp"
@@ -287,6 +289,47 @@ TEST_CASE("a walk-in held for review is resolved by staff: the existing patient,
   for (const auto& line : failures) MESSAGE(line);
   CHECK(failures.empty());
   CHECK(*f.store(1).get<WaitlistEntry>(e.entryId));  // device B has the entry too
+}
+
+TEST_CASE("a change pushed while staff resolve its walk-in's review waits for the decision, then is not held") {
+  Fixture f;
+  const std::string known = "p1." + tagOf(f.world) + "@mail.example";
+  const Uuid local = newId();
+  Patient p = walkIn(local, "Jordan", "Elsewhere", 1995y / May / 9, known);
+  requireOk(f.store(0).insert(p, store::Actor::kiosk()));
+  f.sync(0);
+  const std::string review =
+      f.centralText("SELECT review_id::text FROM walkin_review WHERE local_patient_id = $1::uuid", {local.toString()});
+  p.phone = "+15415550999";
+  requireOk(f.store(0).update(p, store::Actor::kiosk()));  // held too, were the review open
+
+  // Staff's decision in progress: the review locked, then closed.
+  pqxx::connection staff(central().superDsn());
+  pqxx::work decision(staff);
+  decision.exec_params("SELECT 1 FROM walkin_review WHERE review_id = $1::uuid FOR UPDATE", review);
+  Result<sync::SessionReport> pushed = std::unexpected(Error{});
+  std::thread kiosk([&] { pushed = f.world.syncDevice(0); });
+  // The push waits on the review's lock (the hold is decided under it, never beside it).
+  bool waiting = false;
+  for (int i = 0; i < 200 && !waiting; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pqxx::connection probe(central().superDsn());
+    pqxx::read_transaction tx(probe);
+    waiting = tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0].as<int>() > 0;
+  }
+  decision.exec_params("UPDATE walkin_review SET status = 'dismissed', resolved_at = now() AT TIME ZONE 'UTC',"
+                       " resolved_by = 'admin:front-desk' WHERE review_id = $1::uuid", review);
+  decision.commit();
+  kiosk.join();
+  CHECK(waiting);
+  requireOk(pushed);
+  // Nothing is held under a closed review: the change was applied as if never held (the walk-in
+  // itself stays dismissed, so the edit of it is refused in front of staff).
+  CHECK(f.centralText("SELECT count(*) FROM walkin_review_held WHERE review_id = $1::uuid", {review}) == "1");
+  CHECK(*f.store(0).pendingOutboxCount() == 0);
+  auto conflicts = f.store(0).openConflicts(10);
+  REQUIRE(conflicts->size() == 2);
+  CHECK(conflicts->back().code == "sync.not_found");
 }
 
 TEST_CASE("the daily rescoring moves a waiting patient's score as days pass, and the devices get it") {
