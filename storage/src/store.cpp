@@ -32,6 +32,7 @@ struct Store::Impl {
   std::optional<HybridLogicalClock> clock;  // node id: device id + a suffix of this open
   HlcTimestamp clockAtBegin;
   UuidGenerator ids;
+  UuidGenerator mutationIds;  // outbox mutation ids: unique among this device's, compact on the wire
   std::size_t outboxCeiling = 0;
   std::int64_t outboxCountCache = -1;
   int schemaVersion = 0;
@@ -144,7 +145,7 @@ struct Store::Impl {
         " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!stmt) return std::unexpected(stmt.error());
     auto& s = **stmt;
-    s.bindText(1, ids.v7(now).toString());
+    s.bindText(1, mutationIds.v7Sequential(now).toString());
     s.bindText(2, entity);
     s.bindText(3, id.toString());
     s.bindText(4, kind);
@@ -970,19 +971,8 @@ Result<CheckInReceipt> Store::checkIn(const Uuid& appointmentId, const Actor& ac
       return fail(ErrorDomain::Conflict, "checkin.illegal", std::string(check.reason));
     appt.status = AppointmentStatus::CheckedIn;
     if (auto u = tx.update(appt); !u) return u;
-
-    Notification note;
-    note.notificationId = m_impl->ids.v7(now);
-    note.recipientId = appt.providerId;
-    note.recipientType = RecipientType::Provider;
-    note.type = NotificationType::PatientArrived;
-    note.content.templateKey = "patient_arrived";
-    note.content.params = {{"appointment_id", appt.appointmentId.toString()}, {"arrived_at", formatInstant(now)}};
-    note.status = NotificationStatus::Pending;
-    if (auto n = tx.insert(note); !n) return n;
     if (auto a = tx.recordAccess("appointment", appt.appointmentId, "check_in"); !a) return a;
     receipt.appointment = appt;
-    receipt.notificationId = note.notificationId;
     return {};
   });
   if (!r) return std::unexpected(r.error());

@@ -298,8 +298,8 @@ void benchPush(Bench& bench, bool quick) {
 
 // [SECTION] wire_bytes_per_checkin
 void benchWire(Bench& bench) {
-  // 50 appointments today, each check-in one appointment update and one arrival notification:
-  // 100 mutations, one push.
+  // 100 appointments today, each check-in one appointment update (the hub writes the arrival
+  // notice): 100 mutations, one push.
   const BenchPractice bp = bench.practice("wire");
   {
     pqxx::connection c(bench.central().superDsn());
@@ -310,12 +310,12 @@ void benchWire(Bench& bench) {
         " email_hash, insurance_ids) SELECT gen_random_uuid(), pii_encrypt('Avery', $1), pii_encrypt('Benchwell' || g, $1),"
         " pii_encrypt('bench' || g || '@mail.example', $1), pii_encrypt('+15415550199', $1), pii_encrypt('1980-01-01', $1),"
         " '{\"self_pay\":true}', pii_encrypt('{}', $1), pii_lookup_hash('bench' || g || '@mail.example', $2),"
-        " pii_encrypt('{}', $1) FROM generate_series(1, 50) g",
+        " pii_encrypt('{}', $1) FROM generate_series(1, 100) g",
         std::string(sim::kPiiKey), std::string(sim::kHashKey));
     tx.exec_params(
         "INSERT INTO appointment (appointment_id, provider_id, patient_id, start_time, end_time, status, type)"
-        " SELECT gen_random_uuid(), $1::uuid, patient_id, $2::timestamp + (k * interval '10 minutes'),"
-        " $2::timestamp + (k * interval '10 minutes') + interval '9 minutes', 'scheduled', 'in_person'"
+        " SELECT gen_random_uuid(), $1::uuid, patient_id, $2::timestamp + (k * interval '5 minutes'),"
+        " $2::timestamp + (k * interval '5 minutes') + interval '4 minutes', 'scheduled', 'in_person'"
         " FROM (SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS k FROM patient"
         "       WHERE pii_decrypt(last_name, $3) LIKE 'Benchwell%') p",
         bp.provider.toString(), formatInstant(floor<minutes>(nowUtc()) + minutes{30}), std::string(sim::kPiiKey));
@@ -330,7 +330,7 @@ void benchWire(Bench& bench) {
   if (!appts) die("wire: " + appts.error().message);
   int checkedIn = 0;
   for (const auto& a : *appts) {
-    if (checkedIn == 50) break;
+    if (checkedIn == 100) break;
     if (s.store->checkIn(a.appointmentId, store::Actor::kiosk(), nowUtc())) ++checkedIn;
   }
   const auto pending = s.store->pendingOutboxCount().value_or(0);

@@ -261,15 +261,11 @@ TEST_CASE("ui: a patient checks in with taps: last name with ñ, date of birth o
   REQUIRE(stored.has_value());
   REQUIRE(stored->has_value());
   CHECK((*stored)->status == AppointmentStatus::CheckedIn);
-  const auto notes = db.notificationsFor(s.appointment.providerId);
-  REQUIRE(notes.has_value());
-  REQUIRE(notes->size() == 1);
-  CHECK(notes->front().type == NotificationType::PatientArrived);
+  // One mutation queued for the hub, which tells the provider when it applies it.
   const auto outbox = db.pendingOutbox(10);
   REQUIRE(outbox.has_value());
-  REQUIRE(outbox->size() == 2);
+  REQUIRE(outbox->size() == 1);
   CHECK((*outbox)[0].entity == "appointment");
-  CHECK((*outbox)[1].entity == "notification");
   s.checkNotWrittenOutsideStore("Thistlewood");
 }
 
@@ -468,8 +464,8 @@ void commitFromAnotherConnection(const std::filesystem::path& db, const store::S
 
 TEST_CASE("ui: a store found damaged during a check-in sends the kiosk out of service, and the journal says why") {
   UiSession s;
-  // The check-in's notification goes into this index; nothing the kiosk has read so far needs it.
-  const long page = rootPage(s.db, s.key, "notification_recipient_idx");
+  // The check-in's outbox row goes into this index; nothing the kiosk has read so far needs it.
+  const long page = rootPage(s.db, s.key, "outbox_entity_idx");
   {
     std::fstream f(s.db, std::ios::in | std::ios::out | std::ios::binary);
     REQUIRE(f.good());

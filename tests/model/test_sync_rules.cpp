@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -633,4 +634,28 @@ TEST_CASE("the data window both sides use: two UTC days back to daysAhead + 2 ah
   CHECK(later.from == w.from + days{1});
   CHECK(later.to == w.to + days{1});
   CHECK(dataWindowAt(now, 0).to == Instant{sys_days{2026y / March / 4}});
+}
+
+TEST_CASE("an arrival is a move to checked_in from another status; the notice names ids and the kiosk's time") {
+  const Json::Object scheduled{{"status", Json("scheduled")}};
+  const Json::Object checkedIn{{"status", Json("checked_in")}};
+  CHECK(checksIn(scheduled, checkedIn));
+  CHECK_FALSE(checksIn(checkedIn, checkedIn));  // a second kiosk's repeat
+  CHECK_FALSE(checksIn(scheduled, Json::Object{{"status", Json("no_show")}}));
+  CHECK_FALSE(checksIn(scheduled, Json::Object{{"notes", Json("interpreter")}}));
+
+  const Appointment a = samples::appointment();
+  const Instant now = samples::at(10, 5);
+  const Uuid id = samples::id(40);
+  const Notification offline = arrivalNotice(a, {samples::at(9, 40), now}, id);
+  CHECK(offline.notificationId == id);
+  CHECK(offline.recipientId == a.providerId);
+  CHECK(offline.recipientType == RecipientType::Provider);
+  CHECK(offline.type == NotificationType::PatientArrived);
+  CHECK(offline.status == NotificationStatus::Pending);
+  CHECK(offline.content.params == std::map<std::string, std::string>{{"appointment_id", a.appointmentId.toString()},
+                                                                     {"arrived_at", formatInstant(samples::at(9, 40))}});
+  CHECK(offline.createdAt == now);
+  // A kiosk clock ahead of the hub's cannot put the arrival in the future.
+  CHECK(arrivalNotice(a, {now + hours{3}, now}, id).content.params.at("arrived_at") == formatInstant(now));
 }

@@ -1,6 +1,7 @@
 // UUIDv7: text form, parsing, layout bits, strict monotonicity and seeded determinism.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <unordered_set>
 #include <vector>
 
@@ -130,4 +131,37 @@ TEST_CASE("uuid hash distinguishes ids that share a timestamp") {
   std::unordered_set<std::size_t> hashes;
   for (int i = 0; i < 1000; ++i) hashes.insert(std::hash<Uuid>{}(gen.v7(kNoon)));
   CHECK(hashes.size() == 1000);
+}
+
+TEST_CASE("sequential v7 ids (outbox mutation ids): increasing, unique, one tail per generator") {
+  UuidGenerator gen;
+  const Uuid first = gen.v7Sequential(kNoon);
+  CHECK(first.version() == 7);
+  CHECK((first.bytes[8] & 0xC0) == 0x80);
+  CHECK(unixMsOf(first) == unixMsOf(kNoon));
+  Uuid previous = first;
+  std::unordered_set<Uuid> seen{first};
+  bool ordered = true, sameTail = true;
+  for (int i = 0; i < 100'000; ++i) {
+    // Bursts within a millisecond, steps forward and an hour back now and then.
+    const auto t = kNoon - minutes{(i / 20'000) * 60} + milliseconds{i / 3};
+    const Uuid id = gen.v7Sequential(t);
+    ordered = ordered && previous < id && id.version() == 7;
+    sameTail = sameTail && std::equal(id.bytes.begin() + 8, id.bytes.end(), first.bytes.begin() + 8);
+    previous = id;
+    seen.insert(id);
+  }
+  CHECK(ordered);
+  CHECK(sameTail);
+  CHECK(seen.size() == 100'001);
+  // The counter restarts at zero each new millisecond: consecutive ids differ in few characters.
+  const Uuid next = gen.v7Sequential(kNoon + hours{1});
+  CHECK(((next.bytes[6] & 0x0F) << 8 | next.bytes[7]) == 0);
+  // Another generator (the kiosk's second connection, or a restart) has another tail, so the
+  // same millisecond and counter still make a different id.
+  UuidGenerator other;
+  const Uuid theirs = other.v7Sequential(kNoon + hours{2});
+  const Uuid mine = gen.v7Sequential(kNoon + hours{2});
+  CHECK(theirs != mine);
+  CHECK(std::equal(theirs.bytes.begin(), theirs.bytes.begin() + 8, mine.bytes.begin()));
 }

@@ -832,7 +832,7 @@ TEST_CASE("netlink: a link up and running or a new address means the network may
   CHECK_FALSE(watch.drainCameUp());  // nothing queued yet is not "up"
 }
 
-TEST_CASE("wire bytes: 50 real check-ins (100 mutations) in one gzip'd push") {
+TEST_CASE("wire bytes: 100 real check-ins (one mutation each) in one gzip'd push") {
   REQUIRE(pki().error.empty());
   std::atomic<int> pulls{0};
   TlsTestServer server(hubOptions([&](const HttpRequest& r) { return cannedHub(r, pulls); }));
@@ -842,11 +842,11 @@ TEST_CASE("wire bytes: 50 real check-ins (100 mutations) in one gzip'd push") {
   test::SampleData data;
   data.applyAll(stores.kiosk);
   std::vector<Uuid> appointments;
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 100; ++i) {  // a check-in is one mutation: 100 of them in one push
     Appointment a = data.appointment;
     a.appointmentId = data.id();
-    a.startTime = nowUtc() + std::chrono::minutes{10 * i};
-    a.endTime = a.startTime + std::chrono::minutes{9};
+    a.startTime = nowUtc() + std::chrono::minutes{5 * i};
+    a.endTime = a.startTime + std::chrono::minutes{4};
     REQUIRE(stores.kiosk.applyRemote(a, store::Actor::sync()).has_value());
     appointments.push_back(a.appointmentId);
   }

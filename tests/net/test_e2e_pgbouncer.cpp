@@ -43,8 +43,7 @@ TEST_CASE("e2e: the hub through PgBouncer in transaction mode, long-poll wake-up
     CHECK_MESSAGE(took < 10s, "B was not woken by the NOTIFY (took " << took.count() << " ms with wait_s = 25)");
   }
   const auto t0 = steady_clock::now();
-  checkIn(b, practice.practice().appointments[3]);
-  CHECK(eventually([&] { return appointmentStatus(a, practice.practice().appointments[3]) == AppointmentStatus::CheckedIn; }, 20s));
+  checkInReaches(practice, b, a, practice.practice().appointments[3], 20s, db, da);
   CHECK(steady_clock::now() - t0 < 10s);
   // The pooled connections were used: PgBouncer saw the hub's role.
   auto pools = run({"psql", "-h", "127.0.0.1", "-p", std::to_string(bouncer.port()), "-U", "postgres", "-d", "pgbouncer",

@@ -98,6 +98,10 @@ TEST_CASE("e2e: a check-in made while the network refuses reaches central when i
                 "the check-in never reached central:\n" << da.output());
   CHECK_MESSAGE(eventually([&] { return appointmentStatus(b, appt) == AppointmentStatus::CheckedIn; }, 20s),
                 "B never saw the check-in:\n" << db.output());
+  // The provider is told once, by the hub, and the notice reaches both kiosks.
+  CHECK(centralArrivalNotices(practice, appt) == "1");
+  CHECK_MESSAGE(eventually([&] { return arrivalNotices(b, practice.practice(), appt) == 1; }, 20s), db.output());
+  CHECK_MESSAGE(eventually([&] { return arrivalNotices(a, practice.practice(), appt) == 1; }, 20s), da.output());
   CHECK(eventually([&] { return practice.syncState(a, "last_error").value_or("x") == ""; }, 20s));
   CHECK_MESSAGE(drained(a), "a's outbox never emptied:\n" << da.output());
   CHECK(da.stop(10s) == 0);

@@ -3,6 +3,7 @@
 // the rows that result on the devices and centrally.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <pqxx/pqxx>
@@ -133,6 +134,46 @@ TEST_CASE("a central cancellation and an offline check-in of the same appointmen
   REQUIRE(conflicts->size() == 1);
   CHECK(conflicts->front().entityId == appt.toString());
   CHECK(conflicts->front().reason.find("cancel") != std::string::npos);
+}
+
+TEST_CASE("a patient checked in on two kiosks offline: the hub tells the provider once, at the first kiosk's time") {
+  Fixture f;
+  const Uuid appt = f.world.seededAppointments().front();
+  auto arrivals = [&] {
+    return f.centralText("SELECT count(*) FROM notification WHERE type = 'patient_arrived'"
+                         " AND content->'params'->>'appointment_id' = $1",
+                         {appt.toString()});
+  };
+  f.world.advance(minutes{5});
+  const Instant firstAt = f.world.now();
+  requireOk(f.store(0).checkIn(appt, store::Actor::kiosk(), firstAt));
+  f.world.advance(minutes{7});
+  requireOk(f.store(1).checkIn(appt, store::Actor::kiosk(), f.world.now()));
+  // A check-in is one mutation: the notice is not the kiosk's to write.
+  CHECK(*f.store(0).pendingOutboxCount() == 1);
+  CHECK(arrivals() == "0");
+  f.world.advance(minutes{20});  // both come back online later
+  f.sync(0);
+  f.sync(1);
+  CHECK(f.centralText("SELECT status FROM appointment WHERE appointment_id = $1::uuid", {appt.toString()}) == "checked_in");
+  CHECK(arrivals() == "1");
+  const std::string provider =
+      f.centralText("SELECT provider_id FROM appointment WHERE appointment_id = $1::uuid", {appt.toString()});
+  CHECK(f.centralText("SELECT recipient_id || ' ' || recipient_type || ' ' || status || ' ' || (content->'params'->>'arrived_at')"
+                      " FROM notification WHERE content->'params'->>'appointment_id' = $1",
+                      {appt.toString()}) == provider + " provider pending " + formatInstant(firstAt));
+  CHECK(f.store(1).openConflicts(10)->empty());  // the second check-in is a repeat, not a conflict
+  // Both kiosks hold the one notice the hub wrote.
+  f.sync(0);
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto notes = f.store(i).notificationsFor(*Uuid::parse(provider));
+    REQUIRE(notes.has_value());
+    CHECK(std::count_if(notes->begin(), notes->end(), [&](const Notification& n) {
+            const auto about = n.content.params.find("appointment_id");
+            return n.type == NotificationType::PatientArrived && about != n.content.params.end() &&
+                   about->second == appt.toString();
+          }) == 1);
+  }
 }
 
 TEST_CASE("a demographics edit on a device and another centrally merge per field") {

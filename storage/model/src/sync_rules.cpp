@@ -527,4 +527,29 @@ RequestDecision decideRequest(const AppointmentRequest& request, const Appointme
   return c;
 }
 
+// [SECTION] A patient's arrival
+
+bool checksIn(const Json::Object& before, const Json::Object& toWrite) {
+  const auto to = toWrite.find("status");
+  if (to == toWrite.end() || !to->second.isString() || to->second.asString() != toString(AppointmentStatus::CheckedIn))
+    return false;
+  const auto from = before.find("status");
+  return from == before.end() || !from->second.isString() || from->second.asString() != to->second.asString();
+}
+
+Notification arrivalNotice(const Appointment& appointment, const ArrivalCheckIn& at, const Uuid& notificationId) {
+  Notification note;
+  note.notificationId = notificationId;
+  note.recipientId = appointment.providerId;
+  note.recipientType = RecipientType::Provider;
+  note.type = NotificationType::PatientArrived;
+  note.content.templateKey = "patient_arrived";
+  note.content.params = {{"appointment_id", appointment.appointmentId.toString()},
+                         {"arrived_at", formatInstant(std::min(at.arrivedAt, at.now))}};
+  note.status = NotificationStatus::Pending;
+  note.createdAt = at.now;
+  note.updatedAt = at.now;
+  return note;
+}
+
 }  // namespace anteroom

@@ -65,13 +65,13 @@ UuidGenerator::UuidGenerator()
 
 UuidGenerator::UuidGenerator(std::uint64_t seed) : m_rng(seed) {}
 
-Uuid UuidGenerator::v7(std::chrono::system_clock::time_point now) {
+void UuidGenerator::step(std::chrono::system_clock::time_point now, bool randomCounter) {
   using namespace std::chrono;
   const std::int64_t ms =
       std::clamp<std::int64_t>(duration_cast<milliseconds>(now.time_since_epoch()).count(), 0, kMaxUnixMs);
   // A fresh millisecond reseeds the counter with 11 random bits: the clear top bit leaves at
   // least 2048 increments of headroom before it overflows (RFC 9562 §6.2 suggests this).
-  const auto reseed = [this] { return static_cast<std::uint32_t>(m_rng() & 0x7FF); };
+  const auto reseed = [&] { return randomCounter ? static_cast<std::uint32_t>(m_rng() & 0x7FF) : 0U; };
   if (ms > m_lastMs) {
     m_lastMs = ms;
     m_counter = reseed();
@@ -81,16 +81,28 @@ Uuid UuidGenerator::v7(std::chrono::system_clock::time_point now) {
     ++m_lastMs;  // counter exhausted: borrow the next millisecond so order stays strict
     m_counter = reseed();
   }
+}
 
+Uuid UuidGenerator::layout(std::uint64_t randB) const {
   Uuid id;
   const auto unixMs = static_cast<std::uint64_t>(m_lastMs);
   for (std::size_t i = 0; i < 6; ++i) id.bytes[i] = static_cast<std::uint8_t>(unixMs >> (40 - 8 * i));
   id.bytes[6] = static_cast<std::uint8_t>(0x70 | (m_counter >> 8));
   id.bytes[7] = static_cast<std::uint8_t>(m_counter & 0xFF);
-  const std::uint64_t randB = m_rng();
   for (std::size_t i = 8; i < 16; ++i) id.bytes[i] = static_cast<std::uint8_t>(randB >> (8 * (15 - i)));
   id.bytes[8] = static_cast<std::uint8_t>(0x80 | (id.bytes[8] & 0x3F));  // variant 10
   return id;
+}
+
+Uuid UuidGenerator::v7(std::chrono::system_clock::time_point now) {
+  step(now, true);
+  return layout(m_rng());
+}
+
+Uuid UuidGenerator::v7Sequential(std::chrono::system_clock::time_point now) {
+  if (m_fixedTail == 0) m_fixedTail = m_rng() | 1;  // nonzero: drawn
+  step(now, false);
+  return layout(m_fixedTail);
 }
 
 }  // namespace anteroom

@@ -520,6 +520,7 @@ struct HubCore::Impl {
     if (plan.rejection) refuse(plan.rejection->code, plan.rejection->message);
     writeRow(tx, spec, m.id, plan.toWrite, false);
     if (entity == Entity::WaitlistEntry || entity == Entity::Patient) rescoreFor(tx, entity, m.id);
+    if (entity == Entity::Appointment && checksIn(current->row, plan.toWrite)) announceArrival(tx, current->row, m);
     if (!plan.conflicts.empty()) {
       out.result.status = ResultStatus::Merged;
       out.result.code = "sync.identity_conflict";
@@ -530,6 +531,20 @@ struct HubCore::Impl {
       out.result.status = ResultStatus::Merged;
     }
     if (entity == Entity::AppointmentRequest) confirmRequest(tx, m.id, out);
+  }
+
+  // The provider hears of the arrival from the hub, once, in the check-in's transaction. The
+  // notice says when the kiosk checked the patient in (its clock, from the mutation's HLC, never
+  // later than the hub's), which for a check-in made offline is earlier than its arrival here.
+  void announceArrival(pqxx::dbtransaction& tx, const Json::Object& appointmentRow, const Mutation& m) {
+    auto appointment = fromRowJson<Appointment>(appointmentRow);
+    if (!appointment) return;
+    const Instant at = now();
+    Instant arrivedAt = at;
+    if (auto hlc = HybridLogicalClock::decode(m.hlc))
+      arrivedAt = Instant{std::chrono::milliseconds{hlc->first.wallMs}};
+    const Notification note = arrivalNotice(*appointment, {arrivedAt, at}, uuids.v7(at));
+    writeRow(tx, *hub::entitySpec("notification"), note.notificationId, toRowJson(note), true);
   }
 
   void deleteOne(pqxx::dbtransaction& tx, const EntitySpec& spec, const Mutation& m, Applied&) {

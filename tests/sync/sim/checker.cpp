@@ -186,6 +186,14 @@ std::vector<std::string> checkInvariants(const CheckInput& in) {
       " AND a.status NOT IN ('cancelled', 'no_show') AND b.status NOT IN ('cancelled', 'no_show')",
       {in.practice.toString()});
   failIf(overlapping != "0", "central: " + overlapping.value_or("?") + " pairs of appointments overlap for one provider");
+  // 6. A check-in is applied once however often it arrives: at most one arrival notice per
+  //    appointment (another system may check a patient in without one).
+  auto twice = centralValue(in.superDsn,
+      "SELECT count(*) FROM (SELECT n.content->'params'->>'appointment_id' FROM notification n"
+      " JOIN provider p ON p.provider_id = n.recipient_id WHERE n.type = 'patient_arrived' AND p.practice_id = $1::uuid"
+      " GROUP BY 1 HAVING count(*) > 1) x",
+      {in.practice.toString()});
+  failIf(twice != "0", "central: " + twice.value_or("?") + " appointments have more than one arrival notice");
   return failures;
 }
 

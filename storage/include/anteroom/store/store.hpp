@@ -117,7 +117,6 @@ struct PurgeReport {
 
 struct CheckInReceipt {
   Appointment appointment;
-  Uuid notificationId;
   bool alreadyCheckedIn = false;
 };
 
@@ -219,8 +218,9 @@ class Store {
   Result<std::vector<Notification>> notificationsFor(const Uuid& recipientId);
 
   // [SECTION] Domain operations (rules from the model)
-  // scheduled -> checked_in, plus a PatientArrived notification for the provider.
-  // Repeating a check-in is a no-op; an illegal move is a Conflict error with the reason.
+  // scheduled -> checked_in: one outbox mutation. The provider's PatientArrived notification is
+  // the hub's to write when it applies the check-in (model arrivalNotice), once however many
+  // kiosks checked the patient in. Repeating a check-in is a no-op; an illegal move is a Conflict error with the reason.
   Result<CheckInReceipt> checkIn(const Uuid& appointmentId, const Actor& actor, Instant now);
   Result<Appointment> setAppointmentStatus(const Uuid& appointmentId, AppointmentStatus to,
                                            const Actor& actor, Instant now);

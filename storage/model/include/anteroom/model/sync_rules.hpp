@@ -177,4 +177,18 @@ RequestDecision decideRequest(const AppointmentRequest& request, const Appointme
                               const std::optional<WaitlistEntry>& entry, Instant now,
                               const NewAppointment& appointment);
 
+// [SECTION] A patient's arrival (the hub tells the provider; devices only check in)
+
+// The arrival notice the hub writes in the transaction that applies a check-in, so a check-in
+// is one mutation on the wire and two kiosks checking one patient in make one notice. When the
+// device checked in (`arrivedAt`, its clock) is kept apart from when the hub heard of it.
+struct ArrivalCheckIn {
+  Instant arrivedAt;  // the device's time of the check-in, never later than `now`
+  Instant now;        // the hub's clock: the notice's created_at
+};
+// Whether applying `changes` to the central appointment row `before` checks the patient in:
+// the status moves to checked_in from another status (a repeat is not an arrival).
+bool checksIn(const Json::Object& before, const Json::Object& toWrite);
+Notification arrivalNotice(const Appointment& appointment, const ArrivalCheckIn& at, const Uuid& notificationId);
+
 }  // namespace anteroom

@@ -36,9 +36,21 @@ class UuidGenerator {
 
   // Strictly increasing across calls on one generator, even if the clock goes backwards.
   Uuid v7(std::chrono::system_clock::time_point now);
+  // For ids that need only be unique among one writer's own: a device's outbox mutation ids,
+  // which the hub keys by device. The v7 layout, but the counter restarts at 0 each millisecond
+  // and the 62 bits after it are drawn once per generator, so consecutive ids differ in a few
+  // characters and a push of a hundred compresses to little (wire bytes, issue 10). Within one
+  // generator the (millisecond, counter) pair never repeats; two generators (two connections,
+  // or a restart with the clock set back) differ in their fixed bits. Never for record ids:
+  // those must not collide across kiosks.
+  Uuid v7Sequential(std::chrono::system_clock::time_point now);
 
  private:
+  void step(std::chrono::system_clock::time_point now, bool randomCounter);
+  Uuid layout(std::uint64_t randB) const;
+
   std::mt19937_64 m_rng;
+  std::uint64_t m_fixedTail = 0;  // v7Sequential's 62 bits, drawn on first use
   std::int64_t m_lastMs = -1;   // -1: nothing generated yet
   std::uint32_t m_counter = 0;  // 12-bit rand_a counter (RFC 9562 §6.2, method 1)
 };
