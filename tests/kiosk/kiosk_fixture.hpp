@@ -85,7 +85,11 @@ struct Driver {
     app.apply(kiosk::Intent::press(id), now);
     app.finishPendingWork(now);  // a PIN check on the worker lands before the next step
   }
-  void type(const std::string& text) { app.apply(kiosk::Intent::typed(text), now); }
+  void type(const std::string& text) {
+    app.apply(kiosk::Intent::typed(text), now);
+    // Enter is Continue (a scanner ends a code with it): its lookup lands before the next step.
+    if (text.find('\n') != std::string::npos) app.finishPendingWork(now);
+  }
   void advance(std::chrono::milliseconds s) {
     now += s;
     app.tick(now);
