@@ -53,12 +53,14 @@ struct KioskFixture {
     REQUIRE(store.applyRemote(appointment, store::Actor::sync()).has_value());
   }
 
-  // The kiosk's store worker has its own connection, as in anteroom-kiosk.
+  // The kiosk's store worker and reader have their own connections, as in anteroom-kiosk.
   std::optional<store::Store> workerStore;
+  std::optional<store::Store> readerStore;
 
   kiosk::KioskApp app() {
     if (!workerStore) workerStore.emplace(openStore(dir / "store.db", key));
-    return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now, &*workerStore);
+    if (!readerStore) readerStore.emplace(openStore(dir / "store.db", key));
+    return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now, &*workerStore, &*readerStore);
   }
 };
 

@@ -201,8 +201,9 @@ struct KioskApp::State {
   PracticeZone zone = PracticeZone::utc();
 
   bool checkingPin = false;  // the PIN is being checked on the worker
-  // The worker's own connection (see KioskApp's constructor); only the worker thread uses it.
+  // The workers' own connections (see KioskApp's constructor); only their threads use them.
   store::Store* workerStore = nullptr;
+  store::Store* readerStore = nullptr;
   // A patient's write is on the worker: the screen says "Saving…" and takes no second tap.
   bool saving = false;
   std::optional<Error> workerDamage;  // see KioskApp::workerDamage()
@@ -223,18 +224,21 @@ struct KioskApp::State {
   bool lookingUp = false;
   std::uint64_t lookupGeneration = 0;  // moves on when the patient leaves (idle reset, Start over)
 
-  // A read on the worker's connection (inline without one, or with its queue full): `read` runs
-  // there and touches nothing of the state; `apply` gets its result on the UI thread, once a
-  // frame, unless `generation` moved on meanwhile (a newer read, or what it was for is gone).
+  // A read on the reader's connection (the writer's without one; inline without either, or with
+  // the queue full): `read` runs there and touches nothing of the state; `apply` gets its result
+  // on the UI thread, once a frame, unless `generation` moved on meanwhile (a newer read, or what
+  // it was for is gone).
   template <class T>
   void postRead(std::uint64_t& generation, std::function<T(store::Store&)> read, std::function<void(T)> apply) {
     const std::uint64_t mine = ++generation;
     auto land = [&generation, mine, apply = std::move(apply)](T result) {
       if (mine == generation) apply(std::move(result));
     };
-    if (workerStore != nullptr) {
-      const bool posted = worker.post([this, read, land]() -> Worker::Done {
-        return [land, result = read(*workerStore)]() mutable { land(std::move(result)); };
+    store::Store* own = readerStore != nullptr ? readerStore : workerStore;
+    Worker& thread = readerStore != nullptr ? reader : worker;
+    if (own != nullptr) {
+      const bool posted = thread.post([own, read, land]() -> Worker::Done {
+        return [land, result = read(*own)]() mutable { land(std::move(result)); };
       });
       if (posted) return;
     }
@@ -273,8 +277,12 @@ struct KioskApp::State {
   // While a lookup is out: the screen says so and Continue waits.
   void showLookingUp(ScreenVm& vm) const;
 
-  // Declared last so it is destroyed first: its thread stops before anything a job uses.
+  // The writes' thread and the reads' (a read never queues behind a write that waits for the
+  // sync daemon's lock). Declared last so they are destroyed first: their threads stop before
+  // anything a job uses.
   Worker worker;
+  Worker reader;
+  [[nodiscard]] bool workersBusy() const { return worker.busy() || reader.busy(); }
 
   // [SECTION] helpers used by every flow
   void go(Screen next);

@@ -411,10 +411,11 @@ Result<void> checkStoreForService(store::Store& store) { return store.checkInteg
 // [SECTION] KioskApp
 
 KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now,
-                   store::Store* workerStore)
+                   store::Store* workerStore, store::Store* readerStore)
     : m_state(std::make_unique<State>(store, std::move(translator), std::move(config))) {
   auto& s = *m_state;
   s.workerStore = workerStore;
+  s.readerStore = readerStore;
   s.now = now;
   s.lastInput = now;
   s.screenSince = now;
@@ -442,6 +443,7 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
 KioskApp::~KioskApp() {
   if (m_state) {
     m_state->worker.waitIdle();
+    m_state->reader.waitIdle();
     m_state->draft.wipe();
     wipeString(m_state->pin);
   }
@@ -576,6 +578,7 @@ void KioskApp::tick(Instant now) {
   s.now = now;
   // Results of background work, once a frame.
   s.worker.drain();
+  s.reader.drain();
   if (now - s.lastPoll >= pollInterval(s.screen)) {
     s.lastPoll = now;
     const auto version = s.store.dataVersion();
@@ -619,7 +622,7 @@ void KioskApp::tick(Instant now) {
 std::optional<Instant> KioskApp::nextDeadline() const {
   const auto& s = *m_state;
   // While the worker has something for us, look again soon (a frame at 60 Hz).
-  if (s.worker.busy()) return s.now + milliseconds{16};
+  if (s.workersBusy()) return s.now + milliseconds{16};
   const Instant poll = s.lastPoll + pollInterval(s.screen);
   Instant due = poll;
   // While paused: the end of the pause, and the countdown once a second.
@@ -644,8 +647,9 @@ void KioskApp::finishPendingWork(Instant now) {
   // A result can post more work (an unlock posts its audit rows): until nothing is left.
   do {
     m_state->worker.waitIdle();
+    m_state->reader.waitIdle();
     tick(now);
-  } while (m_state->worker.busy());
+  } while (m_state->workersBusy());
 }
 
 std::optional<Error> KioskApp::workerDamage() const { return m_state->workerDamage; }
