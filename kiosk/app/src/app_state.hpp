@@ -319,6 +319,8 @@ struct KioskApp::State {
   // Reads the daemon's status and the open conflicts into `sync` on the worker; what shows
   // changes only when the words or the conflicts do.
   void loadSyncScreen();
+  // Why the hub refused or held a change, in the screen's language (see flow_staff.cpp).
+  [[nodiscard]] std::string conflictReason(const store::SyncConflict& conflict) const;
   // The sync screen's words for what was read, at `now`, in the current language (no SQL).
   [[nodiscard]] std::vector<std::string> syncLines(const SyncScreen& screenData) const;
   // The waitlist service on a given connection (the worker's), in the practice's zone.

@@ -514,6 +514,16 @@ void KioskApp::State::wipeBoards() {
   ++syncGeneration;
 }
 
+// The hub explains a conflict in English, naming the column or record it means: an English
+// screen shows its words. Any other shows the sentence for the conflict's code in its own
+// language (en.json keeps the English source of each), and the hub's words only for a code the
+// kiosk does not know.
+std::string KioskApp::State::conflictReason(const store::SyncConflict& conflict) const {
+  const std::string key = "staff.sync.reason." + conflict.code;
+  if (tr.language() == "en" || conflict.code.empty() || !tr.has(tr.language(), key)) return conflict.reason;
+  return tr.tr(key);
+}
+
 std::vector<std::string> KioskApp::State::syncLines(const SyncScreen& screenData) const {
   if (screenData.unreadable) return {tr.tr("staff.board.unreadable")};
   return describeSyncStatus(screenData.status, now, tr, [this](Instant t) {
@@ -739,13 +749,13 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
         const std::string kind = tr.has("en", "entity." + c.entity) ? tr.tr("entity." + c.entity) : c.entity;
         const bool today = created && zone.partsOf(*created).date == zone.partsOf(now).date;
         row.cells = {created ? (today ? formatTime(*created) : formatDay(*created) + " " + formatTime(*created)) : c.createdAt,
-                     kind, c.reason};
+                     kind, conflictReason(c)};
         row.actions.push_back({"staff.sync.view." + row.id, tr.tr("staff.sync.view"), ButtonStyle::Secondary, true, false});
         row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
         row.highlighted = selectedConflict == c.conflictId;
         if (row.highlighted) {
           auto orNone = [&](const std::string& v) { return v.empty() || v == "{}" ? tr.tr("staff.sync.detail.none") : v; };
-          vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", c.reason}}),
+          vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", conflictReason(c)}}),
                        tr.tr("staff.sync.detail.record", {{"entity", kind}, {"id", c.entityId}}),
                        tr.tr("staff.sync.detail.when", {{"when", row.cells.front()}}),
                        tr.tr("staff.sync.detail.local", {{"value", orNone(c.localValue)}}),
