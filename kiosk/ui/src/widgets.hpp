@@ -32,10 +32,16 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size);
 float buttonHeight(const ButtonVm& button, float width);
 // How wide a button must be to show its label on one line.
 float buttonNaturalWidth(const ButtonVm& button);
+// How narrow a button can be with its label wrapped at spaces (no word cut or drawn smaller).
+float buttonNarrowestWidth(const ButtonVm& button);
 
 // Records the last item under `id`: the part of it the current clip rectangle shows, with the
 // width its text needed. Items scrolled fully out of view are left out.
 void record(DrawContext& ctx, const std::string& id, float textW = 0.0f);
+// The same for a rectangle that is not one item (a table cell: its column's width and the row).
+void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW);
+// The room `text` needs when it may wrap at spaces: its widest word, in the current font.
+float widestWord(const std::string& text);
 
 // An error under a question: kind words in a colour that reads in both themes. Recorded as
 // "screen.error".
