@@ -1,6 +1,7 @@
 // Staff boards: tabs, a table drawn with a list clipper (10,000 rows stay fast), row actions,
 // and a detail panel explaining the selected row.
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "keyboard.hpp"
@@ -10,17 +11,22 @@ namespace anteroom::kiosk::ui {
 
 namespace {
 
-// The widest word of each column, header and cells: what a column needs so no word is cut.
-const std::vector<float>& columnNeeds(const TableVm& table) {
+// What each column needs, header and cells: its widest word (wrapping) and its widest text (on
+// one line).
+const TableVm::Measured& columnNeeds(const TableVm& table) {
   auto& m = table.measured;
-  if (m.fontSize == ImGui::GetFontSize() && m.widest.size() == table.columns.size()) return m.widest;
+  if (m.fontSize == ImGui::GetFontSize() && m.widestWord.size() == table.columns.size()) return m;
   m.fontSize = ImGui::GetFontSize();
-  m.widest.assign(table.columns.size(), 0.0f);
-  for (std::size_t c = 0; c < table.columns.size(); ++c) m.widest[c] = widestWord(table.columns[c]);
+  m.widestWord.assign(table.columns.size(), 0.0f);
+  m.widestText.assign(table.columns.size(), 0.0f);
+  const auto measure = [&](std::size_t c, const std::string& text) {
+    m.widestWord[c] = std::max(m.widestWord[c], widestWord(text));
+    m.widestText[c] = std::max(m.widestText[c], ImGui::CalcTextSize(text.c_str()).x);
+  };
+  for (std::size_t c = 0; c < table.columns.size(); ++c) measure(c, table.columns[c]);
   for (const auto& row : table.rows)
-    for (std::size_t c = 0; c < row.cells.size() && c < m.widest.size(); ++c)
-      m.widest[c] = std::max(m.widest[c], widestWord(row.cells[c]));
-  return m.widest;
+    for (std::size_t c = 0; c < row.cells.size() && c < table.columns.size(); ++c) measure(c, row.cells[c]);
+  return m;
 }
 
 // The buttons every row offers, each distinct label once (rows repeat a few).
@@ -40,21 +46,25 @@ RowActions rowActions(const TableVm& table) {
   return out;
 }
 
-// A cell's words, wrapping at its column's edge; the widget map gets the cell with the widest
-// word it holds, so a test sees any word wider than its column (a word is never cut or shrunk).
-void drawCell(DrawContext& ctx, const std::string& id, const std::string& text, ImVec2 at, float w, float h) {
+// A cell's text on one line, or wrapping at its column's edge. The widget map gets the cell
+// with the room its text needs (the widest word when it wraps), so a test sees any text wider
+// than its column: a word is never cut or shrunk.
+enum class Wrap { No, AtSpaces };
+void drawCell(DrawContext& ctx, const std::string& id, const std::string& text, ImVec2 at, float w, float h, Wrap wrap) {
   ImGui::SetCursorScreenPos(at);
-  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + w);
+  if (wrap == Wrap::AtSpaces) ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + w);
   ImGui::TextUnformatted(text.c_str());
-  ImGui::PopTextWrapPos();
-  recordRect(ctx, id, at, ImVec2(at.x + w, at.y + h), widestWord(text));
+  if (wrap == Wrap::AtSpaces) ImGui::PopTextWrapPos();
+  const float needs = wrap == Wrap::AtSpaces ? widestWord(text) : ImGui::CalcTextSize(text.c_str()).x;
+  recordRect(ctx, id, at, ImVec2(at.x + w, at.y + h), needs);
 }
 
-// One line a row: the cells in columns that share the width by what their widest words need
-// (long cells wrap), the row's buttons on the right, each label on one line.
+// One line a row: every cell on one line, in columns that share the width by what their widest
+// text needs, the row's buttons on the right, each label on one line. Rows are all as tall, so
+// the clipper keeps 10,000 rows fast.
 void drawTableLines(DrawContext& ctx, const TableVm& table, const RowActions& actions, float actionW, float width,
                     float height) {
-  const std::vector<float>& needs = columnNeeds(table);
+  const std::vector<float>& needs = columnNeeds(table).widestText;
   const float padding = 2.0f * ImGui::GetStyle().CellPadding.x;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const int columns = static_cast<int>(table.columns.size()) + 1;
@@ -85,7 +95,7 @@ void drawTableLines(DrawContext& ctx, const TableVm& table, const RowActions& ac
         ImGui::TableNextColumn();
         ImGui::AlignTextToFramePadding();
         drawCell(ctx, table.id + ".cell." + row.id + "." + std::to_string(c), row.cells[c], ImGui::GetCursorScreenPos(),
-                 ImGui::GetContentRegionAvail().x, rowH);
+                 ImGui::GetContentRegionAvail().x, rowH, Wrap::No);
       }
       ImGui::TableNextColumn();
       for (std::size_t a = 0; a < row.actions.size(); ++a) {
@@ -99,11 +109,11 @@ void drawTableLines(DrawContext& ctx, const TableVm& table, const RowActions& ac
 }
 
 // Large text leaves no room for a row's words and its buttons side by side: each row takes two
-// lines, its cells on the first (the whole width shared by what their words need; up to three
-// wrapped lines of text) and its buttons under them. Every row is as tall, so the clipper keeps
-// 10,000 rows fast.
+// lines, its cells on the first (the whole width shared by what their words need; as many
+// wrapped lines of text as the widest cell needs, up to three) and its buttons under them.
+// Every row is as tall, so the clipper keeps 10,000 rows fast.
 void drawTableStacked(DrawContext& ctx, const TableVm& table, const RowActions& actions, float width, float height) {
-  const std::vector<float>& needs = columnNeeds(table);
+  const std::vector<float>& needs = columnNeeds(table).widestWord;
   const ImGuiStyle& style = ImGui::GetStyle();
   const float padding = 2.0f * style.CellPadding.x;
   float total = 0.0f;
@@ -121,14 +131,18 @@ void drawTableStacked(DrawContext& ctx, const TableVm& table, const RowActions& 
   const float lineH = ImGui::GetTextLineHeight();
   for (std::size_t c = 0; c < table.columns.size(); ++c)
     drawCell(ctx, table.id + ".header." + std::to_string(c), table.columns[c], ImVec2(headerAt.x + colX[c], headerAt.y),
-             colW[c], 2.0f * lineH);
+             colW[c], 2.0f * lineH, Wrap::AtSpaces);
   ImGui::SetCursorScreenPos(ImVec2(headerAt.x, headerAt.y + 2.0f * lineH + style.ItemSpacing.y));
   float actionW = 0.0f;
   for (const ButtonVm* a : actions.distinct) actionW = std::max(actionW, buttonNaturalWidth(*a));
   actionW = std::min(actionW, (inner - style.ItemSpacing.x * static_cast<float>(actions.most - 1)) / static_cast<float>(actions.most));
   float buttonH = targetHeight();
   for (const ButtonVm* a : actions.distinct) buttonH = std::max(buttonH, buttonHeight(*a, actionW));
-  const float cellsH = 3.0f * lineH + 2.0f * style.CellPadding.y;
+  // As many text lines as the widest cell of a column needs at its width (at most three).
+  const auto& widestText = columnNeeds(table).widestText;
+  float lines = 1.0f;
+  for (std::size_t c = 0; c < colW.size(); ++c) lines = std::max(lines, std::ceil(widestText[c] / std::max(colW[c], 1.0f)));
+  const float cellsH = std::min(lines, 3.0f) * lineH + 2.0f * style.CellPadding.y;
   const float rowH = cellsH + buttonH + 2.0f * style.ItemSpacing.y;
 
   ImGui::BeginChild(("##rows." + table.id).c_str(), ImVec2(width, std::max(height - 2.0f * lineH, rowH)), false);
@@ -143,7 +157,7 @@ void drawTableStacked(DrawContext& ctx, const TableVm& table, const RowActions& 
                           ImGui::GetColorU32(row.highlighted ? ImGuiCol_Header : (i % 2 ? ImGuiCol_TableRowBgAlt : ImGuiCol_TableRowBg)));
       for (std::size_t c = 0; c < row.cells.size() && c < colX.size(); ++c)
         drawCell(ctx, table.id + ".cell." + row.id + "." + std::to_string(c), row.cells[c],
-                 ImVec2(at.x + colX[c], at.y + style.CellPadding.y), colW[c], cellsH - style.CellPadding.y);
+                 ImVec2(at.x + colX[c], at.y + style.CellPadding.y), colW[c], cellsH - style.CellPadding.y, Wrap::AtSpaces);
       ImGui::SetCursorScreenPos(ImVec2(at.x + style.CellPadding.x, at.y + cellsH));
       for (std::size_t a = 0; a < row.actions.size(); ++a) {
         if (a > 0) ImGui::SameLine();
@@ -163,14 +177,15 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
     return;
   }
   // The actions column is as wide as the widest row's buttons, each as wide as its longest
-  // label on one line; when the data's words would not fit beside it, rows take two lines.
+  // label on one line; when the cells would not fit beside it on one line, rows take two.
   const RowActions actions = rowActions(table);
   float actionW = 150.0f;
   for (const ButtonVm* a : actions.distinct) actionW = std::max(actionW, buttonNaturalWidth(*a));
-  // Each column's share also loses its padding and the table's inner borders: counted twice.
-  const float padding = 4.0f * ImGui::GetStyle().CellPadding.x;
+  // Each column's share also loses its padding, its inner borders and ImGui's rounding of
+  // stretched widths: a few pixels more than the padding.
+  const float padding = 2.0f * ImGui::GetStyle().CellPadding.x + 8.0f;
   float dataW = 0.0f;
-  for (float n : columnNeeds(table)) dataW += n + padding;
+  for (float n : columnNeeds(table).widestText) dataW += n + padding;
   const float actionsW = static_cast<float>(actions.most) * (actionW + ImGui::GetStyle().ItemSpacing.x);
   if (dataW + actionsW + ImGui::GetStyle().ScrollbarSize > width) return drawTableStacked(ctx, table, actions, width, height);
   drawTableLines(ctx, table, actions, actionW, width, height);

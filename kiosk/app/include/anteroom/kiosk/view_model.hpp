@@ -51,7 +51,8 @@ struct TableVm {
   // (10,000 rows are not measured every frame); a rebuilt view-model starts without one.
   struct Measured {
     float fontSize = 0.0f;
-    std::vector<float> widest;  // per column
+    std::vector<float> widestWord;  // per column: the least it can have, its cells wrapping
+    std::vector<float> widestText;  // per column: what it needs for every cell on one line
   };
   mutable Measured measured;
 };
