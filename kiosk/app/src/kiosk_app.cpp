@@ -576,9 +576,10 @@ std::chrono::seconds pollInterval(Screen screen) {
 void KioskApp::tick(Instant now) {
   auto& s = *m_state;
   s.now = now;
-  // Results of background work, once a frame.
-  s.worker.drain();
+  // Results of background work, once a frame: the reads first, so a read that a write's result
+  // posts (a board after the unlock) lands on a later frame, never half-way through this one.
   s.reader.drain();
+  s.worker.drain();
   if (now - s.lastPoll >= pollInterval(s.screen)) {
     s.lastPoll = now;
     const auto version = s.store.dataVersion();
