@@ -96,8 +96,6 @@ float buttonNaturalWidth(const ButtonVm& button) {
   return ImGui::CalcTextSize(label.c_str()).x + labelPadding() + 2.0f;
 }
 
-float buttonNarrowestWidth(const ButtonVm& button) { return widestWord(shownLabel(button)) + labelPadding() + 2.0f; }
-
 float buttonHeight(const ButtonVm& button, float width) {
   const std::string label = shownLabel(button);
   const WrappedText wrapped = wrapText(label, width - labelPadding());

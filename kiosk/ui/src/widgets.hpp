@@ -32,8 +32,6 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size);
 float buttonHeight(const ButtonVm& button, float width);
 // How wide a button must be to show its label on one line.
 float buttonNaturalWidth(const ButtonVm& button);
-// How narrow a button can be with its label wrapped at spaces (no word cut or drawn smaller).
-float buttonNarrowestWidth(const ButtonVm& button);
 
 // Records the last item under `id`: the part of it the current clip rectangle shows, with the
 // width its text needed. Items scrolled fully out of view are left out.
