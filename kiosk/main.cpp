@@ -245,11 +245,13 @@ bool runFrames(Display& screen, Source& source, Leave leave) {
   return false;
 }
 
-// The store, opened twice: the UI thread's connection and the store worker's own (finding 18:
-// a patient's write that waits for the sync daemon's lock waits on the worker, not the frame).
+// The store, opened three times: the UI thread's connection, the store worker's own and the
+// reader's (finding 18: a write that waits for the sync daemon's lock waits on the worker, not
+// the frame, and the screens' reads do not queue behind it).
 struct Stores {
   store::Store ui;
   store::Store worker;
+  store::Store reader;
 };
 
 // Opens the store; every failure is one line in the journal (no PHI in these messages).
@@ -273,12 +275,18 @@ std::optional<Stores> openStore(const Options& options) {
                  fit.error().code.c_str());
     return std::nullopt;
   }
-  auto worker = store::Store::open(storeOptions, *key);
-  if (!worker) {
-    std::fprintf(stderr, "anteroom-kiosk: opening the store worker's connection: %s\n", worker.error().message.c_str());
-    return std::nullopt;
-  }
-  return Stores{std::move(*opened), std::move(*worker)};
+  auto another = [&](const char* whose) -> std::optional<store::Store> {
+    auto connection = store::Store::open(storeOptions, *key);
+    if (!connection) {
+      std::fprintf(stderr, "anteroom-kiosk: opening the %s connection: %s\n", whose, connection.error().message.c_str());
+      return std::nullopt;
+    }
+    return std::move(*connection);
+  };
+  auto worker = another("store worker's");
+  auto reader = worker ? another("store reader's") : std::nullopt;
+  if (!reader) return std::nullopt;
+  return Stores{std::move(*opened), std::move(*worker), std::move(*reader)};
 }
 
 }  // namespace
@@ -338,7 +346,7 @@ int main(int argc, char** argv) {
     }
     std::string damage;
     {
-      KioskApp app(db->ui, *translator, KioskConfig{}, nowUtc(), &db->worker);
+      KioskApp app(db->ui, *translator, KioskConfig{}, nowUtc(), &db->worker, &db->reader);
       open = runFrames(screen, app, [&] {
         // The worker's connection is the worker's: its damage comes back through the app.
         if (auto d = db->ui.damage()) damage = d->message;

@@ -53,12 +53,14 @@ struct KioskFixture {
     REQUIRE(store.applyRemote(appointment, store::Actor::sync()).has_value());
   }
 
-  // The kiosk's store worker has its own connection, as in anteroom-kiosk.
+  // The kiosk's store worker and reader have their own connections, as in anteroom-kiosk.
   std::optional<store::Store> workerStore;
+  std::optional<store::Store> readerStore;
 
   kiosk::KioskApp app() {
     if (!workerStore) workerStore.emplace(openStore(dir / "store.db", key));
-    return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now, &*workerStore);
+    if (!readerStore) readerStore.emplace(openStore(dir / "store.db", key));
+    return kiosk::KioskApp(store, translations(), kiosk::KioskConfig{}, now, &*workerStore, &*readerStore);
   }
 };
 
@@ -85,7 +87,11 @@ struct Driver {
     app.apply(kiosk::Intent::press(id), now);
     app.finishPendingWork(now);  // a PIN check on the worker lands before the next step
   }
-  void type(const std::string& text) { app.apply(kiosk::Intent::typed(text), now); }
+  void type(const std::string& text) {
+    app.apply(kiosk::Intent::typed(text), now);
+    // Enter is Continue (a scanner ends a code with it): its lookup lands before the next step.
+    if (text.find('\n') != std::string::npos) app.finishPendingWork(now);
+  }
   void advance(std::chrono::milliseconds s) {
     now += s;
     app.tick(now);

@@ -1332,6 +1332,7 @@ TEST_CASE("the PIN check runs on the worker: frames keep coming with 'Checking y
   const auto hashTime = steady_clock::now() - h0;
 
   app.apply(kiosk::Intent::press("welcome.staff"), fx.now);
+  app.finishPendingWork(fx.now);  // the staff names are read on the worker
   app.apply(kiosk::Intent::press("staff.user." + jordan.staffId.toString()), fx.now);
   app.apply(kiosk::Intent::typed("2468"), fx.now);
   const auto t0 = steady_clock::now();

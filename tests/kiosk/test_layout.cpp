@@ -138,7 +138,9 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
   float areaBottom = footer.y - 10.0f;
   for (const auto& a : vm.screen.actions) areaBottom = std::min(areaBottom, top.at(a.id).y - 10.0f);
   ui::WidgetMap last = top;
-  for (int drag = 0; drag < 12; ++drag) {
+  // Each drag runs from the bottom bar up to where the heading started; a screen whose heading
+  // sits low (lines above the question at 200%) takes more, shorter drags.
+  for (int drag = 0; drag < 30; ++drag) {
     kiosk::Intents intents;
     const float x = kWidth / 2.0f - 20.0f;  // mid-screen: the finger often starts on a tile or key
     const float from = areaBottom - 5.0f;
@@ -219,7 +221,10 @@ void walkEverything(const Combination& c) {
     d.type("nobodyhere");
     d.press("nav.continue");
     d.type(dobFor(c.language, "01021990"));
-    d.press("nav.continue");
+    // While the lookup is on the worker: "Looking that up…", and the buttons wait.
+    app.apply(kiosk::Intent::press("nav.continue"), d.now);
+    if (i == 0) visit();
+    app.finishPendingWork(d.now);
   }
   REQUIRE(d.screen() == "rate_limited");
   visit();
@@ -290,8 +295,10 @@ void walkEverything(const Combination& c) {
   d.press("nav.done");
   choose(d, c);
 
-  // Staff: names, a wrong PIN (its message shown), then every board.
-  d.press("welcome.staff");
+  // Staff: names ("Loading…" first), a wrong PIN (its message shown), then every board.
+  app.apply(kiosk::Intent::press("welcome.staff"), d.now);
+  visit();
+  app.finishPendingWork(d.now);
   visit();
   const auto users = fx.store.staffUsers().value();
   const auto jordan = std::find_if(users.begin(), users.end(), [](const StaffUser& u) { return u.displayName.starts_with("Jordan"); });
@@ -305,7 +312,9 @@ void walkEverything(const Combination& c) {
   d.press("nav.continue");
   REQUIRE(d.screen() == "staff.today");
   visit();
-  d.press("staff.tab.waitlist");
+  app.apply(kiosk::Intent::press("staff.tab.waitlist"), d.now);
+  visit();  // "Loading…" until the worker's read lands
+  app.finishPendingWork(d.now);
   REQUIRE(app.frame().screen.table.has_value());
   REQUIRE_FALSE(app.frame().screen.table->rows.empty());
   d.press(app.frame().screen.table->rows.front().actions.front().id);

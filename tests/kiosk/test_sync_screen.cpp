@@ -230,6 +230,59 @@ TEST_CASE("conflicts: counted on the sync screen, each one viewable (audited) an
   CHECK(d.screen() == "welcome");
 }
 
+TEST_CASE("conflict reasons: the Spanish screen says a known code's reason in Spanish, and the hub's own words only for an unknown code") {
+  KioskFixture fx;
+  auto app = fx.app();
+  Driver d{app, fx.now};
+  unlockJordan(fx, d);
+  d.press("staff.tab.today");
+  d.press("staff.today.check_in." + fx.appointment.appointmentId.toString());
+  // The hub refuses the check-in with a code the kiosk knows, and its arrival note with one it
+  // does not.
+  auto daemon = daemonConnection(fx);
+  const auto outbox = daemon.pendingOutbox(100).value();
+  std::vector<store::MutationAck> acks;
+  for (const auto& m : outbox) {
+    store::MutationAck a;
+    a.mutationId = m.mutationId;
+    a.status = store::AckStatus::Rejected;
+    const bool known = m.entity == "appointment";
+    a.code = known ? "sync.status.illegal" : "sync.some_future_rule";
+    a.message = known ? "a cancelled appointment cannot be checked in" : "the hub has a rule this kiosk has not heard of";
+    acks.push_back(a);
+  }
+  REQUIRE(daemon.syncWrite(d.now, [&](store::SyncTx& tx) { return tx.acknowledge(acks); }).has_value());
+  d.press("staff.tab.sync");
+  REQUIRE(app.frame().screen.table->rows.size() >= 2);
+  // English: the hub's words, which name what they mean.
+  CHECK(has(rows(app), "a cancelled appointment cannot be checked in"));
+  CHECK(has(rows(app), "the hub has a rule this kiosk has not heard of"));
+  d.press("chrome.language");
+  const std::string spanish = rows(app);
+  CHECK(has(spanish, "Este registro no puede pasar a ese estado desde el que tiene en la consulta."));
+  CHECK_FALSE(has(spanish, "a cancelled appointment cannot be checked in"));
+  CHECK(has(spanish, "the hub has a rule this kiosk has not heard of"));  // unknown: the hub's words
+  const auto& shown = app.frame().screen.table->rows;
+  const auto refused = std::find_if(shown.begin(), shown.end(), [](const kiosk::TableVm::Row& r) {
+    return has(r.cells.back(), "Este registro no puede pasar");
+  });
+  REQUIRE(refused != shown.end());
+  d.press("staff.sync.view." + refused->id);
+  std::string detail;
+  for (const auto& line : app.frame().screen.detail) detail += line + "\n";
+  CHECK(has(detail, "Este registro no puede pasar a ese estado"));
+  // Every code the hub and the model give a conflict has a Spanish sentence.
+  auto tr = translations();
+  for (const char* code : {"sync.walkin_review", "sync.identity_conflict", "sync.bad_value", "sync.invalid",
+                           "sync.unknown_entity", "sync.not_writable", "sync.not_permitted", "sync.not_found",
+                           "sync.deleted", "sync.constraint", "sync.refused", "sync.device_restored", "sync.column.fixed",
+                           "sync.status.hub_only", "sync.status.illegal", "sync.status.initial", "sync.status.unknown"}) {
+    INFO(code);
+    CHECK(tr.has("es", std::string("staff.sync.reason.") + code));
+    CHECK(tr.has("en", std::string("staff.sync.reason.") + code));
+  }
+}
+
 TEST_CASE("rows the daemon applies through SyncTx show on the boards after the next poll, without a restart") {
   KioskFixture fx;
   auto app = fx.app();

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "anteroom/kiosk/kiosk_app.hpp"
@@ -48,6 +50,24 @@ std::string toMonthFirst(const std::string& digits, const std::string& language)
 
 // Overwrites a string's bytes before releasing them, so typed PHI does not linger in freed heap.
 void wipeString(std::string& s);
+
+// What a staff board shows, as the worker last read it. `generation` drops a read that an older
+// request started, or one still on its way when the data was wiped.
+template <class T>
+struct Board {
+  bool loaded = false;
+  bool unreadable = false;
+  T rows{};
+  std::uint64_t generation = 0;
+  // Forgets what was read and drops any read on its way (patient data lives only while staff
+  // are unlocked).
+  void wipe() {
+    loaded = false;
+    unreadable = false;
+    rows = T{};
+    ++generation;
+  }
+};
 
 struct CheckInCandidate {
   Appointment appointment;
@@ -119,24 +139,53 @@ struct KioskApp::State {
   // The sync screen, loaded when it opens and on every poll while it shows (the daemon's
   // heartbeat ages with the clock, so its words change without a commit); never read in a build.
   struct SyncScreen {
+    bool loaded = false;
     DaemonStatus status;
     std::vector<store::SyncConflict> conflicts;
     bool unreadable = false;
     std::vector<std::string> lines;  // as last computed: the clock alone can change them
   };
   SyncScreen sync;
-  // Today's board as the worker read it (never read in a build): the day's appointments and
-  // their patients. `generation` drops a load that an older request started.
-  struct TodayBoard {
-    bool loaded = false;
-    bool unreadable = false;
+  std::uint64_t syncGeneration = 0;
+  // [SECTION] The staff boards, as the worker read them (a build reads no SQL).
+  // Today's: the day's appointments and their patients.
+  struct TodayRows {
     std::vector<Appointment> appointments;
     std::vector<std::optional<Patient>> patients;  // one per appointment
   };
-  TodayBoard todayBoard;
-  std::uint64_t todayGeneration = 0;
-  // Reads today's board on the worker's connection (inline without one).
+  Board<TodayRows> todayBoard;
+  // The waitlist board: the lists, and the shown one's entries ranked by the waitlist engine.
+  struct WaitlistRows {
+    std::vector<Waitlist> lists;
+    Uuid current;
+    std::optional<WaitlistEngine> engine;  // none while there is no list
+  };
+  Board<WaitlistRows> waitlistBoard;
+  // Open slots from now to three days on, the engine that matches them, and those with a request
+  // already waiting for the practice.
+  struct SlotRows {
+    std::vector<AppointmentSlot> slots;
+    std::optional<WaitlistEngine> engine;
+    std::vector<Uuid> awaiting;
+  };
+  Board<SlotRows> slotsBoard;
+  // Staff whose wrong PINs are counting, for a manager to clear.
+  struct SettingsRows {
+    std::vector<std::pair<StaffUser, int>> counting;
+  };
+  Board<SettingsRows> settingsBoard;
+  // The names on the staff select screen (no patient data: kept until the next load).
+  Board<std::vector<StaffUser>> staffList;
+  // Each reads its board on the worker's connection (inline without one).
   void loadToday();
+  void loadWaitlistBoard();
+  void loadSlotsBoard();
+  void loadSettingsBoard();
+  void loadStaffList();
+  // Reloads whichever board shows (after a change, or a commit by the sync daemon).
+  void reloadBoard();
+  // Forgets every board's patient data and drops the reads on their way (staff locked).
+  void wipeBoards();
   std::optional<std::int64_t> selectedConflict;
 
   // What another process (the sync daemon) last committed, polled by tick().
@@ -146,13 +195,15 @@ struct KioskApp::State {
   // practice data read once and refreshed on entering staff mode
   std::optional<Practice> practice;
   std::vector<Provider> providers;
+  std::uint64_t practiceGeneration = 0;
   // The practice's clock (its settings' zone; the device's when none is named): "today",
   // every time shown and the waitlist's preferred times all use it.
   PracticeZone zone = PracticeZone::utc();
 
   bool checkingPin = false;  // the PIN is being checked on the worker
-  // The worker's own connection (see KioskApp's constructor); only the worker thread uses it.
+  // The workers' own connections (see KioskApp's constructor); only their threads use them.
   store::Store* workerStore = nullptr;
+  store::Store* readerStore = nullptr;
   // A patient's write is on the worker: the screen says "Saving…" and takes no second tap.
   bool saving = false;
   std::optional<Error> workerDamage;  // see KioskApp::workerDamage()
@@ -168,8 +219,70 @@ struct KioskApp::State {
   // Every result of a worker write passes here (UI thread): damage is remembered.
   void noteWorkerError(const Error& e);
 
-  // Declared last so it is destroyed first: its thread stops before anything a job uses.
+  // A patient lookup (check-in by name and date of birth or by code, a returning patient) is on
+  // the worker: the screen says "Looking that up…" and takes no second tap.
+  bool lookingUp = false;
+  std::uint64_t lookupGeneration = 0;  // moves on when the patient leaves (idle reset, Start over)
+
+  // A read on the reader's connection (the writer's without one; inline without either, or with
+  // the queue full): `read` runs there and touches nothing of the state; `apply` gets its result
+  // on the UI thread, once a frame, unless `generation` moved on meanwhile (a newer read, or what
+  // it was for is gone).
+  template <class T>
+  void postRead(std::uint64_t& generation, std::function<T(store::Store&)> read, std::function<void(T)> apply) {
+    const std::uint64_t mine = ++generation;
+    auto land = [&generation, mine, apply = std::move(apply)](T result) {
+      if (mine == generation) apply(std::move(result));
+    };
+    store::Store* own = readerStore != nullptr ? readerStore : workerStore;
+    Worker& thread = readerStore != nullptr ? reader : worker;
+    if (own != nullptr) {
+      const bool posted = thread.post([own, read, land]() -> Worker::Done {
+        return [land, result = read(*own)]() mutable { land(std::move(result)); };
+      });
+      if (posted) return;
+    }
+    land(read(store));
+  }
+  // A staff board's read (see postRead): "Loading…" until the first lands, then its rows, or
+  // "couldn't be read" (logged; never "nobody is waiting"). Kept only while staff are unlocked.
+  template <class T>
+  void loadBoard(Board<T>& board, std::string what, std::function<Result<T>(store::Store&)> read) {
+    postRead<Result<T>>(board.generation, std::move(read), [this, &board, what = std::move(what)](Result<T> rows) {
+      if (!rows) {
+        logStoreError(rows.error(), what);
+        noteWorkerError(rows.error());
+      }
+      board.loaded = true;
+      board.unreadable = !rows.has_value();
+      board.rows = rows ? std::move(*rows) : T{};
+      changed();
+    });
+  }
+
+  // A patient lookup on the worker (see postRead): "Looking that up…" and no second tap until it
+  // lands; `then` runs only if the patient is still on the screen that asked.
+  template <class T>
+  void lookUp(std::function<Result<T>(store::Store&)> read, std::function<void(Result<T>)> then) {
+    lookingUp = true;
+    error.clear();
+    changed();
+    postRead<Result<T>>(lookupGeneration, std::move(read), [this, from = screen, then = std::move(then)](Result<T> found) {
+      lookingUp = false;
+      changed();
+      if (!found) noteWorkerError(found.error());
+      if (screen == from) then(std::move(found));
+    });
+  }
+  // While a lookup is out: the screen says so and Continue waits.
+  void showLookingUp(ScreenVm& vm) const;
+
+  // The writes' thread and the reads' (a read never queues behind a write that waits for the
+  // sync daemon's lock). Declared last so they are destroyed first: their threads stop before
+  // anything a job uses.
   Worker worker;
+  Worker reader;
+  [[nodiscard]] bool workersBusy() const { return worker.busy() || reader.busy(); }
 
   // [SECTION] helpers used by every flow
   void go(Screen next);
@@ -194,12 +307,24 @@ struct KioskApp::State {
   [[nodiscard]] std::string formatDay(Instant t) const;
   [[nodiscard]] std::pair<Instant, Instant> localDay() const;
   [[nodiscard]] std::string providerName(const Uuid& id) const;
+  // The practice and its providers. Read once as the kiosk opens (with the store's check, before
+  // the first frame); every later reload runs on the worker.
+  struct PracticeRows {
+    std::optional<Practice> practice;
+    std::vector<Provider> providers;
+  };
+  static Result<PracticeRows> readPractice(store::Store& st);
+  void adoptPractice(Result<PracticeRows> rows);
   void loadPractice();
-  // Reads the daemon's status and the open conflicts into `sync`; true when what shows changed.
-  bool loadSyncScreen();
+  // Reads the daemon's status and the open conflicts into `sync` on the worker; what shows
+  // changes only when the words or the conflicts do.
+  void loadSyncScreen();
+  // Why the hub refused or held a change, in the screen's language (see flow_staff.cpp).
+  [[nodiscard]] std::string conflictReason(const store::SyncConflict& conflict) const;
   // The sync screen's words for what was read, at `now`, in the current language (no SQL).
   [[nodiscard]] std::vector<std::string> syncLines(const SyncScreen& screenData) const;
-  [[nodiscard]] store::WaitlistService waitlistService() const;
+  // The waitlist service on a given connection (the worker's), in the practice's zone.
+  static store::WaitlistService waitlistServiceOn(store::Store& st, const PracticeZone& zone);
   bool recordFailedLookup();  // true when the limit is now reached
   [[nodiscard]] std::string pauseCountdown() const;
   [[nodiscard]] std::string* activeBuffer(std::size_t& maxLen);
@@ -222,6 +347,12 @@ struct KioskApp::State {
   void finishCheckIn(const Uuid& appointmentId, const Result<store::CheckInReceipt>& receipt,
                      std::optional<AppointmentStatus> current);
   void submitCheckIn();
+  // What a check-in lookup found on the worker: today's matching appointments and their patients.
+  struct LookupRows {
+    std::vector<Appointment> appointments;
+    std::vector<Patient> patients;
+  };
+  void finishCheckInLookup(Result<LookupRows> lookup);
   void pressWaitlist(const std::string& id);
   void submitWaitlistStep();
   // [SECTION] The walk-in's write, on the worker (or inline without a worker connection).
@@ -251,6 +382,7 @@ struct KioskApp::State {
     bool ok = false;
     bool recorded = true;
     std::chrono::seconds delay{0};
+    std::optional<std::chrono::seconds> waitLeft;  // the throttle still ran: nothing was checked
   };
   // The PIN check's result, back on the UI thread (the candidate as it was when it started).
   void finishStaffPin(const PinAttempt& attempt, const StaffUser& candidate);
@@ -260,6 +392,9 @@ struct KioskApp::State {
   void buildCheckIn(ScreenVm& vm) const;
   void buildWaitlist(ScreenVm& vm) const;
   void buildStaff(ScreenVm& vm) const;
+  // A chosen slot's best matches, and the offer's two taps.
+  void buildSlotDetail(ScreenVm& vm, const AppointmentSlot& slot, const WaitlistEngine& engine,
+                       const std::vector<Uuid>& awaitingSlots) const;
 };
 
 // Actions of the bottom bar used by most screens.

@@ -31,10 +31,12 @@ void KioskApp::State::pressCheckIn(const std::string& id) {
       }
       return;
     case Screen::CheckInDob:
+      if (lookingUp) return;  // the lookup is on its way; nothing else until it lands
       if (id == "nav.back") return go(Screen::CheckInLastName);
       if (id == "nav.continue") return submitCheckIn();
       return;
     case Screen::CheckInCode:
+      if (lookingUp) return;
       if (id == "nav.back") return resetToWelcome();
       if (id == "checkin.use_name") return go(Screen::CheckInLastName);
       if (id == "nav.continue") return submitCheckIn();
@@ -135,36 +137,63 @@ void KioskApp::State::finishCheckIn(const Uuid& appointmentId, const Result<stor
   go(Screen::CheckInDone);
 }
 
-void KioskApp::State::submitCheckIn() {
-  candidates.clear();
-  std::vector<Appointment> found;
-  std::vector<Patient> patients;
-  const auto [dayStart, dayEnd] = localDay();
+namespace {
 
+using LookupRows = KioskApp::State::LookupRows;
+using Day = std::pair<Instant, Instant>;
+
+// Today's appointments whose check-in code is the one typed, and their patients.
+Result<LookupRows> findByCode(store::Store& st, const std::string& code, Day day) {
+  LookupRows found;
+  auto today = st.appointmentsBetween(day.first, day.second);
+  if (!today) return std::unexpected(today.error());
+  for (const auto& a : *today) {
+    if (checkInCodeFor(a.appointmentId) != code) continue;
+    auto p = st.get<Patient>(a.patientId);
+    if (!p) return std::unexpected(p.error());
+    if (*p) found.patients.push_back(**p);
+    found.appointments.push_back(a);
+  }
+  return found;
+}
+
+// The patients with this last name and date of birth, and their appointments today.
+Result<LookupRows> findByName(store::Store& st, const std::string& lastName, Date dob, Day day) {
+  LookupRows found;
+  auto matches = st.findPatients(lastName, dob);
+  if (!matches) return std::unexpected(matches.error());
+  found.patients = std::move(*matches);
+  for (const auto& p : found.patients) {
+    auto appts = st.appointmentsForPatient(p.patientId, day.first, day.second);
+    if (!appts) return std::unexpected(appts.error());
+    found.appointments.insert(found.appointments.end(), appts->begin(), appts->end());
+  }
+  return found;
+}
+
+}  // namespace
+
+void KioskApp::State::submitCheckIn() {
+  if (lookingUp) return;  // one tap is one lookup
+  candidates.clear();
+  const Day day = localDay();
+  std::function<Result<LookupRows>(store::Store&)> read;
   if (screen == Screen::CheckInCode) {
     auto code = normalizeCheckInCode(draft.code);
     if (!code) return setError(code.error());
-    auto today = store.appointmentsBetween(dayStart, dayEnd);
-    if (!today) return readFailed(today.error(), "reading today's appointments");
-    for (const auto& a : *today) {
-      if (checkInCodeFor(a.appointmentId) == *code) found.push_back(a);
-    }
-    for (const auto& a : found) {
-      if (auto p = store.get<Patient>(a.patientId); p && *p) patients.push_back(**p);
-    }
+    read = [code = *code, day](store::Store& st) { return findByCode(st, code, day); };
   } else {
     auto dob = readDateOfBirth(false);
     if (!dob) return;
-    auto matches = store.findPatients(draft.lastName, *dob);
-    if (!matches) return readFailed(matches.error(), "looking a patient up");
-    patients = *matches;
-    for (const auto& p : patients) {
-      auto appts = store.appointmentsForPatient(p.patientId, dayStart, dayEnd);
-      if (!appts) return readFailed(appts.error(), "reading a patient's appointments");
-      found.insert(found.end(), appts->begin(), appts->end());
-    }
+    read = [name = draft.lastName, dob = *dob, day](store::Store& st) { return findByName(st, name, dob, day); };
   }
+  lookUp<LookupRows>(std::move(read), [this](Result<LookupRows> found) { finishCheckInLookup(std::move(found)); });
+}
 
+void KioskApp::State::finishCheckInLookup(Result<LookupRows> lookup) {
+  if (!lookup) return readFailed(lookup.error(), "looking a patient up");
+  const std::vector<Appointment>& found = lookup->appointments;
+  const std::vector<Patient>& patients = lookup->patients;
   auto patientOf = [&](const Uuid& id) -> const Patient* {
     for (const auto& p : patients) {
       if (p.patientId == id) return &p;
@@ -240,6 +269,7 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
       vm.title = tr.tr("checkin.title");
       buildDobStep(vm, "checkin.dob", tr.tr("checkin.dob.question"));
       vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
+      showLookingUp(vm);
       return;
     case Screen::CheckInCode:
       vm.title = tr.tr("checkin.title");
@@ -249,6 +279,7 @@ void KioskApp::State::buildCheckIn(ScreenVm& vm) const {
       vm.actions = {backButton(tr),
                     {"checkin.use_name", tr.tr("checkin.use_name"), ButtonStyle::Link, true, false},
                     continueButton(tr, !draft.code.empty())};
+      showLookingUp(vm);
       return;
     case Screen::CheckInChoose:
       vm.title = tr.tr("checkin.choose.title");

@@ -59,22 +59,19 @@ bool maySetUrgency(const StaffUser& u) {
 
 void KioskApp::State::pressStaff(const std::string& id) {
   if (id == "welcome.staff") {
-    auto users = store.staffUsers();
-    if (!users || users->empty()) {
-      notice = tr.tr("staff.no_staff");
-      return changed();
-    }
     go(Screen::StaffSelect);
-    return;
+    return loadStaffList();
   }
   if (screen == Screen::StaffSelect) {
     if (id == "nav.back") return resetToWelcome();
     if (id.starts_with("staff.user.")) {
       auto uid = Uuid::parse(id.substr(11));
       if (!uid) return;
-      auto user = store.get<StaffUser>(*uid);
-      if (!user || !*user || !(*user)->active) return;
-      staffCandidate = **user;
+      // The names as the worker read them: the tap reads nothing.
+      const auto& users = staffList.rows;
+      const auto user = std::find_if(users.begin(), users.end(), [&](const StaffUser& u) { return u.staffId == *uid; });
+      if (user == users.end() || !user->active) return;
+      staffCandidate = *user;
       wipeString(pin);
       go(Screen::StaffPin);
     }
@@ -107,31 +104,24 @@ void KioskApp::State::pressStaff(const std::string& id) {
       notice.clear();
       if (!r) setError(r.error());
       else notice = tr.tr(doneKey);
-      if (screen == Screen::StaffSync) loadSyncScreen();
-      if (screen == Screen::StaffToday) loadToday();
+      reloadBoard();
       changed();
     });
     changed();
   };
+  // A board opens at once and says "Loading…" until the worker's read lands.
   auto openBoard = [&](Screen board, std::string_view entity) {
     go(board);
     // Viewing a board of patient data is itself an access worth recording.
-    audit(entity, std::string(), "view_board");
+    if (!entity.empty()) audit(entity, std::string(), "view_board");
+    reloadBoard();
   };
   if (id == "staff.lock") return resetToWelcome();
-  if (id == "staff.tab.today") {
-    openBoard(Screen::StaffToday, "appointment");
-    return loadToday();
-  }
+  if (id == "staff.tab.today") return openBoard(Screen::StaffToday, "appointment");
   if (id == "staff.tab.waitlist") return openBoard(Screen::StaffWaitlist, "waitlist_entry");
   if (id == "staff.tab.slots") return openBoard(Screen::StaffSlots, "appointment_slot");
-  if (id == "staff.tab.sync") {
-    go(Screen::StaffSync);
-    selectedConflict.reset();
-    loadSyncScreen();
-    return;
-  }
-  if (id == "staff.tab.settings") return go(Screen::StaffSettings);
+  if (id == "staff.tab.sync") return openBoard(Screen::StaffSync, {});
+  if (id == "staff.tab.settings") return openBoard(Screen::StaffSettings, {});
 
   // Row actions: "<table>.<action>.<row id>".
   auto rowAction = [&](std::string_view prefix) -> std::optional<Uuid> {
@@ -158,6 +148,12 @@ void KioskApp::State::pressStaff(const std::string& id) {
   if (id.starts_with("staff.waitlist.list.")) {
     selectedWaitlist = Uuid::parse(id.substr(20));
     selectedRow.reset();
+    // The other list's entries are read on the worker: "Loading…" under the lists meanwhile.
+    if (selectedWaitlist) {
+      waitlistBoard.rows.current = *selectedWaitlist;
+      waitlistBoard.rows.engine.reset();
+    }
+    loadWaitlistBoard();
     return changed();
   }
   if (id == "staff.today.show_earlier") {
@@ -182,19 +178,21 @@ void KioskApp::State::pressStaff(const std::string& id) {
   // An offer is two taps: the first shows who and when, the second sends it for the hub to
   // confirm (a device never books or holds a slot: DESIGN 5.3).
   if (auto slot = rowAction("staff.slots.offer.")) {
-    store::WaitlistService service = waitlistService();
-    auto engine = service.loadEngine(now);
-    auto open = store.get<AppointmentSlot>(*slot);
-    if (!engine || !open) {
+    // Who would be offered, from the board as the worker read it: the tap reads nothing.
+    const SlotRows& rows = slotsBoard.rows;
+    if (!rows.engine) {
       setErrorKey("error.store");
       return changed();
     }
-    const auto best = *open ? engine->matchSlot(**open, 1) : SlotMatches{};
+    const WaitlistEngine& engine = *rows.engine;
+    const auto open = std::find_if(rows.slots.begin(), rows.slots.end(),
+                                   [&](const AppointmentSlot& s) { return s.slotId == *slot; });
+    const auto best = open != rows.slots.end() ? engine.matchSlot(*open, 1) : SlotMatches{};
     if (best.candidates.empty()) {
       setErrorKey("staff.slots.no_matches");
       return changed();
     }
-    offerToConfirm = OfferToConfirm{*slot, engine->entries()[best.candidates.front().entryIndex].entryId};
+    offerToConfirm = OfferToConfirm{*slot, engine.entries()[best.candidates.front().entryIndex].entryId};
     selectedRow = slot->toString();
     return changed();
   }
@@ -206,8 +204,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
     const OfferToConfirm offer = *offerToConfirm;
     offerToConfirm.reset();
     return boardWrite("sending an offer", [offer, actor, at = now, z = zone](store::Store& st) -> Result<void> {
-      store::WaitlistService service(st, [z](Instant t) { return z.offsetAt(t); });
-      if (auto sent = service.requestOffer(offer.slotId, offer.entryId, actor, at); !sent) return std::unexpected(sent.error());
+      if (auto sent = waitlistServiceOn(st, z).requestOffer(offer.slotId, offer.entryId, actor, at); !sent) return std::unexpected(sent.error());
       return {};
     }, "staff.slots.offer.sent");
   }
@@ -223,8 +220,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
     if (!entryId) return;
     const int level = std::atoi(rest.substr(0, dot).c_str());
     return boardWrite("setting urgency", [entry = *entryId, level, actor, at = now, z = zone](store::Store& st) -> Result<void> {
-      store::WaitlistService service(st, [z](Instant t) { return z.offsetAt(t); });
-      if (auto r = service.setUrgency(entry, level, actor, at); !r) return std::unexpected(r.error());
+      if (auto r = waitlistServiceOn(st, z).setUrgency(entry, level, actor, at); !r) return std::unexpected(r.error());
       return {};
     }, "staff.urgency.saved");
   }
@@ -248,9 +244,10 @@ void KioskApp::State::pressStaff(const std::string& id) {
   }
   if (auto who = rowAction("staff.settings.clear_pin.")) {
     if (staff->role != StaffRole::Manager && staff->role != StaffRole::Admin) return;
-    auto user = store.get<StaffUser>(*who);
-    if (!user || !*user) return;
-    const StaffUser member = **user;
+    const auto& counting = settingsBoard.rows.counting;
+    const auto user = std::find_if(counting.begin(), counting.end(), [&](const auto& c) { return c.first.staffId == *who; });
+    if (user == counting.end()) return;
+    const StaffUser member = user->first;
     notice = tr.tr("common.saving");
     postWrite("clearing a staff PIN wait", [member, actor, at = now](store::Store& st) -> Result<void> {
       if (auto r = writeLockout(st, member, Lockout{}); !r) return r;
@@ -262,6 +259,7 @@ void KioskApp::State::pressStaff(const std::string& id) {
       notice.clear();
       if (!cleared) setErrorKey("error.store");
       else notice = tr.tr("staff.settings.cleared", {{"name", name}});
+      reloadBoard();
       changed();
     });
     return changed();
@@ -309,26 +307,36 @@ KioskApp::State::PinAttempt recordPinAttempt(store::Store& st, const KioskConfig
   return out;
 }
 
+// The wait left before this person's next try, if the throttle runs (nothing is checked then).
+std::optional<seconds> pinWaitLeft(store::Store& st, const StaffUser& candidate, Instant at) {
+  const Lockout lock = readLockout(st, candidate);
+  if (!lock.until || at >= *lock.until) return std::nullopt;
+  return ceil<seconds>(*lock.until - at);
+}
+
 }  // namespace
 
 void KioskApp::State::submitStaffPin() {
   if (!staffCandidate) return go(Screen::StaffSelect);
-  Lockout lock = readLockout(store, *staffCandidate);
-  if (lock.until && now < *lock.until) {
-    wipeString(pin);
-    const auto wait = ceil<seconds>(*lock.until - now).count();
-    error = tr.tr("staff.pin.wait", {{"seconds", std::to_string(wait)}});
-    return changed();
-  }
   if (checkingPin) return;
-  // Argon2id takes ~70 ms and the attempt's bookkeeping may wait for the sync daemon's lock:
-  // both run on the worker (the bookkeeping on its connection), and the frame keeps drawing.
+  const StaffUser candidate = *staffCandidate;
+  // Without a worker connection the throttle is read here, as the bookkeeping is written here.
+  if (workerStore == nullptr) {
+    if (auto left = pinWaitLeft(store, candidate, now)) return finishStaffPin(PinAttempt{.waitLeft = left}, candidate);
+  }
+  // Argon2id takes ~70 ms and the throttle's read and the attempt's bookkeeping may wait for the
+  // sync daemon's lock: all run on the worker (the store's on its connection); frames keep coming.
   std::string typed = pin;
   wipeString(pin);
-  const StaffUser candidate = *staffCandidate;
   store::Store* own = workerStore;
   const bool posted =
       worker.post([this, candidate, own, at = now, c = cfg, typed = std::move(typed)]() mutable -> Worker::Done {
+        if (own != nullptr) {
+          if (auto left = pinWaitLeft(*own, candidate, at)) {
+            wipeString(typed);
+            return [this, left, candidate] { finishStaffPin(PinAttempt{.waitLeft = left}, candidate); };
+          }
+        }
         const bool ok = store::verifyPin(candidate.pinHash, typed);
         wipeString(typed);
         if (own == nullptr) {
@@ -350,6 +358,11 @@ void KioskApp::State::finishStaffPin(const PinAttempt& attempt, const StaffUser&
   // same person is still at their PIN screen.
   const bool here = screen == Screen::StaffPin && staffCandidate && staffCandidate->staffId == candidate.staffId;
   if (!here) return;
+  if (attempt.waitLeft) {
+    wipeString(pin);
+    error = tr.tr("staff.pin.wait", {{"seconds", std::to_string(attempt.waitLeft->count())}});
+    return changed();
+  }
   if (!attempt.ok) {
     if (!attempt.recorded) {
       setErrorKey("error.store");
@@ -369,69 +382,146 @@ void KioskApp::State::finishStaffPin(const PinAttempt& attempt, const StaffUser&
   recordAccessLater(store::Actor::staff(staff->staffId), "appointment", Uuid{}, "view_board");
 }
 
+// [SECTION] The boards' reads, on the worker (see postRead): each touches only the connection
+// it is given and the values it captured.
+
 void KioskApp::State::loadToday() {
-  const std::uint64_t generation = ++todayGeneration;
-  const auto day = localDay();
-  auto read = [day](store::Store& st) {
-    TodayBoard board;
-    board.loaded = true;
+  loadBoard<TodayRows>(todayBoard, "reading today's board", [day = localDay()](store::Store& st) -> Result<TodayRows> {
+    TodayRows rows;
     auto appts = st.appointmentsBetween(day.first, day.second);
-    if (!appts) {
-      board.unreadable = true;
-      return std::pair{std::move(board), std::optional<Error>(appts.error())};
-    }
-    board.appointments = std::move(*appts);
-    for (const auto& a : board.appointments) {
+    if (!appts) return std::unexpected(appts.error());
+    rows.appointments = std::move(*appts);
+    for (const auto& a : rows.appointments) {
       auto p = st.get<Patient>(a.patientId);
-      if (!p) {
-        board = TodayBoard{true, true, {}, {}};
-        return std::pair{std::move(board), std::optional<Error>(p.error())};
-      }
-      board.patients.push_back(std::move(*p));
+      if (!p) return std::unexpected(p.error());
+      rows.patients.push_back(std::move(*p));
     }
-    return std::pair{std::move(board), std::optional<Error>()};
-  };
-  auto apply = [this, generation](std::pair<TodayBoard, std::optional<Error>> result) {
-    if (generation != todayGeneration) return;  // a newer load is on its way
-    if (result.second) {
-      logStoreError(*result.second, "reading today's board");
-      noteWorkerError(*result.second);
-    }
-    // Patient data lives only while staff are unlocked.
-    todayBoard = onStaffBoard() ? std::move(result.first) : TodayBoard{};
-    changed();
-  };
-  if (workerStore == nullptr) return apply(read(store));
-  const bool posted = worker.post([this, read, apply]() -> Worker::Done {
-    auto result = read(*workerStore);
-    return [apply, result = std::move(result)]() mutable { apply(std::move(result)); };
+    return rows;
   });
-  if (!posted) apply(read(store));
 }
 
-bool KioskApp::State::loadSyncScreen() {
-  const auto ids = [](const SyncScreen& s) {
-    std::vector<std::int64_t> out;
-    for (const auto& c : s.conflicts) out.push_back(c.conflictId);
-    return out;
-  };
-  const std::vector<std::int64_t> idsBefore = ids(sync);
-  SyncScreen next;
-  auto status = readDaemonStatus(store);
-  auto conflicts = status ? store.openConflicts(200) : Result<std::vector<store::SyncConflict>>(std::unexpected(status.error()));
-  if (!status || !conflicts) {
-    // Never "never synced" or "no conflicts" when the store could not be read.
-    logStoreError(status ? conflicts.error() : status.error(), "reading the sync status");
-    next.unreadable = true;
-  } else {
+void KioskApp::State::loadWaitlistBoard() {
+  loadBoard<WaitlistRows>(waitlistBoard, "reading the waitlist board",
+                          [chosen = selectedWaitlist, at = now, z = zone](store::Store& st) -> Result<WaitlistRows> {
+                            WaitlistRows rows;
+                            auto lists = st.waitlists();
+                            if (!lists) return std::unexpected(lists.error());
+                            rows.lists = std::move(*lists);
+                            if (rows.lists.empty()) return rows;
+                            rows.current = chosen.value_or(rows.lists.front().waitlistId);
+                            // Ranked by the waitlist engine, live: the formula the hub uses, with its reasons.
+                            auto engine = waitlistServiceOn(st, z).loadEngine(at, rows.current);
+                            if (!engine) return std::unexpected(engine.error());
+                            rows.engine = std::move(*engine);
+                            return rows;
+                          });
+}
+
+void KioskApp::State::loadSlotsBoard() {
+  const Instant until = localDay().second + days{3};
+  loadBoard<SlotRows>(slotsBoard, "reading the open slots", [at = now, until, z = zone](store::Store& st) -> Result<SlotRows> {
+    SlotRows rows;
+    auto slots = st.slotsBetween(at, until, SlotStatus::Open);
+    if (!slots) return std::unexpected(slots.error());
+    rows.slots = std::move(*slots);
+    // Suggested matches come from the waitlist engine, with the reasons for each.
+    auto engine = waitlistServiceOn(st, z).loadEngine(at);
+    if (!engine) return std::unexpected(engine.error());
+    rows.engine = std::move(*engine);
+    for (const auto& slot : rows.slots) {
+      auto requests = st.requestsForSlot(slot.slotId);
+      if (!requests) return std::unexpected(requests.error());
+      // A request the practice has not answered yet: no second offer for the slot.
+      if (std::any_of(requests->begin(), requests->end(), [](const AppointmentRequest& r) {
+            return r.status == RequestStatus::Pending || r.status == RequestStatus::Offered ||
+                   r.status == RequestStatus::Accepted;
+          }))
+        rows.awaiting.push_back(slot.slotId);
+    }
+    return rows;
+  });
+}
+
+void KioskApp::State::loadSettingsBoard() {
+  loadBoard<SettingsRows>(settingsBoard, "reading the staff PIN waits", [](store::Store& st) -> Result<SettingsRows> {
+    SettingsRows rows;
+    auto users = st.staffUsers();
+    if (!users) return std::unexpected(users.error());
+    for (const auto& u : *users) {
+      const Lockout l = readLockout(st, u);
+      if (l.failures > 0) rows.counting.emplace_back(u, l.failures);
+    }
+    return rows;
+  });
+}
+
+void KioskApp::State::loadStaffList() {
+  loadBoard<std::vector<StaffUser>>(staffList, "reading the staff list", [](store::Store& st) { return st.staffUsers(); });
+}
+
+void KioskApp::State::loadSyncScreen() {
+  auto read = [](store::Store& st) -> Result<SyncScreen> {
+    SyncScreen next;
+    auto status = readDaemonStatus(st);
+    if (!status) return std::unexpected(status.error());
+    auto conflicts = st.openConflicts(200);
+    if (!conflicts) return std::unexpected(conflicts.error());
     next.status = std::move(*status);
     next.conflicts = std::move(*conflicts);
+    return next;
+  };
+  postRead<Result<SyncScreen>>(syncGeneration, read, [this](Result<SyncScreen> status) {
+    const auto ids = [](const SyncScreen& s) {
+      std::vector<std::int64_t> out;
+      for (const auto& c : s.conflicts) out.push_back(c.conflictId);
+      return out;
+    };
+    SyncScreen next;
+    if (status) {
+      next = std::move(*status);
+    } else {
+      // Never "never synced" or "no conflicts" when the store could not be read.
+      logStoreError(status.error(), "reading the sync status");
+      noteWorkerError(status.error());
+      next.unreadable = true;
+    }
+    next.loaded = true;
+    next.lines = syncLines(next);
+    const bool differs = !sync.loaded || next.lines != sync.lines || ids(next) != ids(sync);
+    sync = std::move(next);
+    if (differs) changed();
+  });
+}
+
+void KioskApp::State::reloadBoard() {
+  switch (screen) {
+    case Screen::StaffToday: return loadToday();
+    case Screen::StaffWaitlist: return loadWaitlistBoard();
+    case Screen::StaffSlots: return loadSlotsBoard();
+    case Screen::StaffSync: return loadSyncScreen();
+    case Screen::StaffSettings: return loadSettingsBoard();
+    default: return;
   }
-  next.lines = syncLines(next);
-  const bool differs = next.lines != sync.lines || ids(next) != idsBefore;
-  sync = std::move(next);
-  if (differs) changed();
-  return differs;
+}
+
+void KioskApp::State::wipeBoards() {
+  todayBoard.wipe();
+  waitlistBoard.wipe();
+  slotsBoard.wipe();
+  settingsBoard.wipe();
+  staffList.wipe();
+  sync = SyncScreen{};  // a conflict's values can be patient data
+  ++syncGeneration;
+}
+
+// The hub explains a conflict in English, naming the column or record it means: an English
+// screen shows its words. Any other shows the sentence for the conflict's code in its own
+// language (en.json keeps the English source of each), and the hub's words only for a code the
+// kiosk does not know.
+std::string KioskApp::State::conflictReason(const store::SyncConflict& conflict) const {
+  const std::string key = "staff.sync.reason." + conflict.code;
+  if (tr.language() == "en" || conflict.code.empty() || !tr.has(tr.language(), key)) return conflict.reason;
+  return tr.tr(key);
 }
 
 std::vector<std::string> KioskApp::State::syncLines(const SyncScreen& screenData) const {
@@ -441,14 +531,47 @@ std::vector<std::string> KioskApp::State::syncLines(const SyncScreen& screenData
   });
 }
 
+void KioskApp::State::buildSlotDetail(ScreenVm& vm, const AppointmentSlot& sl, const WaitlistEngine& engine,
+                                      const std::vector<Uuid>& awaitingSlots) const {
+  // Suggested matches from the waitlist engine, with the reasons for each.
+  const auto matches = engine.matchSlot(sl, 5);
+  vm.detail = {matches.candidates.empty() ? tr.tr("staff.slots.no_matches") : tr.tr("staff.slots.matches")};
+  int rank = 0;
+  for (const auto& c : matches.candidates) {
+    char pri[32], fit[32];
+    std::snprintf(pri, sizeof pri, "%.1f", c.priority);
+    std::snprintf(fit, sizeof fit, "%.1f", c.fit);
+    vm.detail.push_back(tr.tr("staff.slots.match_line", {{"rank", std::to_string(++rank)},
+                                                         {"name", shortName(engine.patientOf(c.entryIndex))},
+                                                         {"priority", pri},
+                                                         {"fit", fit}}));
+    if (!c.fitTerms.empty()) vm.detail.push_back("   " + formatTerms(c.fitTerms));
+  }
+  const bool awaiting = std::find(awaitingSlots.begin(), awaitingSlots.end(), sl.slotId) != awaitingSlots.end();
+  if (awaiting) {
+    vm.detail.push_back(tr.tr("staff.slots.awaiting"));
+  } else if (offerToConfirm && offerToConfirm->slotId == sl.slotId && !matches.candidates.empty()) {
+    const auto& best = matches.candidates.front();
+    vm.detail.push_back(tr.tr("staff.slots.offer.question", {{"name", shortName(engine.patientOf(best.entryIndex))},
+                                                             {"day", formatDay(sl.startTime)},
+                                                             {"time", formatTime(sl.startTime)},
+                                                             {"provider", providerName(sl.providerId)}}));
+    vm.actions.push_back({"staff.slots.offer_confirm", tr.tr("staff.slots.offer.confirm"), ButtonStyle::Primary, true, false});
+    vm.actions.push_back({"staff.slots.offer_cancel", tr.tr("staff.slots.offer.cancel"), ButtonStyle::Secondary, true, false});
+  } else if (!matches.candidates.empty()) {
+    vm.actions.push_back({"staff.slots.offer." + sl.slotId.toString(), tr.tr("staff.slots.offer"), ButtonStyle::Primary, true, false});
+  }
+}
+
 void KioskApp::State::buildStaff(ScreenVm& vm) const {
   if (screen == Screen::StaffSelect) {
     vm.title = tr.tr("staff.select.title");
-    if (auto users = store.staffUsers()) {
-      for (const auto& u : *users) {
-        if (u.active) vm.choices.push_back({"staff.user." + u.staffId.toString(), u.displayName, ButtonStyle::Tile, true, false});
-      }
+    for (const auto& u : staffList.rows) {
+      if (u.active) vm.choices.push_back({"staff.user." + u.staffId.toString(), u.displayName, ButtonStyle::Tile, true, false});
     }
+    if (!staffList.loaded) vm.body = {tr.tr("staff.board.loading")};
+    else if (staffList.unreadable) vm.body = {tr.tr("staff.board.unreadable")};
+    else if (vm.choices.empty()) vm.body = {tr.tr("staff.no_staff")};
     vm.actions = {backButton(tr)};
     return;
   }
@@ -488,9 +611,9 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
         // Never "No appointments today" when the store could not be read.
         t.empty = tr.tr("staff.board.unreadable");
       } else {
-        for (std::size_t i = 0; i < todayBoard.appointments.size(); ++i) {
-          const Appointment& a = todayBoard.appointments[i];
-          const std::optional<Patient>& p = todayBoard.patients[i];
+        for (std::size_t i = 0; i < todayBoard.rows.appointments.size(); ++i) {
+          const Appointment& a = todayBoard.rows.appointments[i];
+          const std::optional<Patient>& p = todayBoard.rows.patients[i];
           // The board starts now: what ended more than an hour ago is behind "Show earlier".
           const bool waiting = a.status == AppointmentStatus::CheckedIn;
           if (!showEarlierToday && !waiting && a.endTime < now - hours{1}) continue;
@@ -519,44 +642,41 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
     }
     case Screen::StaffWaitlist: {
       vm.title = tr.tr("staff.waitlist.title");
-      auto lists = store.waitlists();
-      if (!lists) {
-        logStoreError(lists.error(), "reading the waitlists");
-        vm.body = {tr.tr("staff.board.unreadable")};
-        return;
-      }
-      if (lists->empty()) {
+      const WaitlistRows& board = waitlistBoard.rows;
+      if (waitlistBoard.loaded && !waitlistBoard.unreadable && board.lists.empty()) {
         vm.body = {tr.tr("staff.waitlist.none")};
         return;
       }
-      const Uuid current = selectedWaitlist.value_or(lists->front().waitlistId);
-      for (const auto& w : *lists) {
+      for (const auto& w : board.lists) {
         vm.choices.push_back({"staff.waitlist.list." + w.waitlistId.toString(), w.name, ButtonStyle::Secondary, true,
-                              w.waitlistId == current});
+                              w.waitlistId == board.current});
       }
       vm.actions = {{"staff.waitlist.show_all", tr.tr(showAllEntries ? "staff.waitlist.active_only" : "staff.waitlist.show_all"),
                      ButtonStyle::Link, true, showAllEntries}};
-      // Ranked by the waitlist engine, live: the same formula the hub uses, with its reasons.
-      store::WaitlistService service = waitlistService();
-      auto engine = service.loadEngine(now, current);
       TableVm t;
       t.id = "staff.waitlist";
       t.columns = {tr.tr("staff.col.rank"), tr.tr("staff.col.patient"), tr.tr("staff.col.waited"),
                    tr.tr("staff.col.score"), tr.tr("staff.col.status")};
       t.empty = tr.tr("staff.waitlist.empty");
-      if (engine) {
+      if (waitlistBoard.unreadable) {
+        // Never "Nobody is waiting" when the store could not be read.
+        t.empty = tr.tr("staff.board.unreadable");
+      } else if (!board.engine) {
+        t.empty = tr.tr("staff.board.loading");
+      } else {
+        const WaitlistEngine& engine = *board.engine;
         std::vector<std::pair<std::size_t, int>> order;  // entry index, position (0 = inactive)
-        for (const auto& r : engine->rank(current)) order.emplace_back(r.entryIndex, r.position);
+        for (const auto& r : engine.rank(board.current)) order.emplace_back(r.entryIndex, r.position);
         if (showAllEntries) {
-          for (std::size_t i = 0; i < engine->entries().size(); ++i) {
-            const auto& e = engine->entries()[i];
-            if (e.waitlistId == current && !isActive(e.status)) order.emplace_back(i, 0);
+          for (std::size_t i = 0; i < engine.entries().size(); ++i) {
+            const auto& e = engine.entries()[i];
+            if (e.waitlistId == board.current && !isActive(e.status)) order.emplace_back(i, 0);
           }
         }
         for (const auto& [index, position] : order) {
-          const auto& e = engine->entries()[index];
-          const auto& pt = engine->patientOf(index);
-          const auto& priority = engine->priorityOf(index);
+          const auto& e = engine.entries()[index];
+          const auto& pt = engine.patientOf(index);
+          const auto& priority = engine.priorityOf(index);
           TableVm::Row row;
           row.id = e.entryId.toString();
           const auto waited = daysWaiting(e, now);
@@ -584,10 +704,6 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
           }
           t.rows.push_back(std::move(row));
         }
-      } else {
-        // Never "Nobody is waiting" when the store could not be read.
-        logStoreError(engine.error(), "reading the waitlist board");
-        t.empty = tr.tr("staff.board.unreadable");
       }
       vm.table = std::move(t);
       return;
@@ -598,64 +714,29 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       t.id = "staff.slots";
       t.columns = {tr.tr("staff.col.day"), tr.tr("staff.col.time"), tr.tr("staff.col.provider"), tr.tr("staff.col.status")};
       t.empty = tr.tr("staff.slots.empty");
-      const auto [from, to] = localDay();
-      if (auto slots = store.slotsBetween(now, to + days{3}, SlotStatus::Open)) {
-        for (const auto& sl : *slots) {
-          TableVm::Row row;
-          row.id = sl.slotId.toString();
-          row.cells = {formatDay(sl.startTime), formatTime(sl.startTime), providerName(sl.providerId),
-                       tr.tr(std::string("status.") + std::string(toString(sl.status)))};
-          row.actions.push_back({"staff.slots.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
-          row.highlighted = selectedRow == row.id;
-          if (row.highlighted) {
-            // Suggested matches from the waitlist engine, with the reasons for each.
-            store::WaitlistService service = waitlistService();
-            if (auto engine = service.loadEngine(now)) {
-              const auto matches = engine->matchSlot(sl, 5);
-              vm.detail = {matches.candidates.empty() ? tr.tr("staff.slots.no_matches") : tr.tr("staff.slots.matches")};
-              int rank = 0;
-              for (const auto& c : matches.candidates) {
-                char pri[32], fit[32];
-                std::snprintf(pri, sizeof pri, "%.1f", c.priority);
-                std::snprintf(fit, sizeof fit, "%.1f", c.fit);
-                vm.detail.push_back(tr.tr("staff.slots.match_line", {{"rank", std::to_string(++rank)},
-                                                                     {"name", shortName(engine->patientOf(c.entryIndex))},
-                                                                     {"priority", pri},
-                                                                     {"fit", fit}}));
-                if (!c.fitTerms.empty()) vm.detail.push_back("   " + formatTerms(c.fitTerms));
-              }
-              bool awaiting = false;
-              if (auto requests = store.requestsForSlot(sl.slotId)) {
-                for (const auto& r : *requests)
-                  awaiting = awaiting || r.status == RequestStatus::Pending || r.status == RequestStatus::Offered ||
-                             r.status == RequestStatus::Accepted;
-              }
-              if (awaiting) {
-                vm.detail.push_back(tr.tr("staff.slots.awaiting"));
-              } else if (offerToConfirm && offerToConfirm->slotId == sl.slotId && !matches.candidates.empty()) {
-                const auto& best = matches.candidates.front();
-                vm.detail.push_back(tr.tr("staff.slots.offer.question",
-                                          {{"name", shortName(engine->patientOf(best.entryIndex))},
-                                           {"day", formatDay(sl.startTime)},
-                                           {"time", formatTime(sl.startTime)},
-                                           {"provider", providerName(sl.providerId)}}));
-                vm.actions.push_back({"staff.slots.offer_confirm", tr.tr("staff.slots.offer.confirm"), ButtonStyle::Primary, true, false});
-                vm.actions.push_back({"staff.slots.offer_cancel", tr.tr("staff.slots.offer.cancel"), ButtonStyle::Secondary, true, false});
-              } else if (!matches.candidates.empty()) {
-                vm.actions.push_back({"staff.slots.offer." + row.id, tr.tr("staff.slots.offer"), ButtonStyle::Primary, true, false});
-              }
-            }
-          }
-          t.rows.push_back(std::move(row));
-        }
-        (void)from;
+      if (!slotsBoard.loaded) t.empty = tr.tr("staff.board.loading");
+      else if (slotsBoard.unreadable) t.empty = tr.tr("staff.board.unreadable");  // never "no open slots" then
+      const SlotRows& board = slotsBoard.rows;
+      for (const auto& sl : board.slots) {
+        TableVm::Row row;
+        row.id = sl.slotId.toString();
+        row.cells = {formatDay(sl.startTime), formatTime(sl.startTime), providerName(sl.providerId),
+                     tr.tr(std::string("status.") + std::string(toString(sl.status)))};
+        row.actions.push_back({"staff.slots.view." + row.id, tr.tr("staff.view"), ButtonStyle::Secondary, true, false});
+        row.highlighted = selectedRow == row.id;
+        if (row.highlighted && board.engine) buildSlotDetail(vm, sl, *board.engine, board.awaiting);
+        t.rows.push_back(std::move(row));
       }
       vm.table = std::move(t);
       return;
     }
     case Screen::StaffSync: {
       vm.title = tr.tr("staff.sync.title");
-      vm.body = syncLines(sync);
+      if (!sync.loaded) {
+        vm.body = {tr.tr("staff.board.loading")};
+        return;
+      }
+      vm.body = syncLines(sync);  // in the language shown now
       TableVm t;
       t.id = "staff.sync";
       t.columns = {tr.tr("staff.col.when"), tr.tr("staff.col.record"), tr.tr("staff.col.reason")};
@@ -668,13 +749,13 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
         const std::string kind = tr.has("en", "entity." + c.entity) ? tr.tr("entity." + c.entity) : c.entity;
         const bool today = created && zone.partsOf(*created).date == zone.partsOf(now).date;
         row.cells = {created ? (today ? formatTime(*created) : formatDay(*created) + " " + formatTime(*created)) : c.createdAt,
-                     kind, c.reason};
+                     kind, conflictReason(c)};
         row.actions.push_back({"staff.sync.view." + row.id, tr.tr("staff.sync.view"), ButtonStyle::Secondary, true, false});
         row.actions.push_back({"staff.sync.resolve." + row.id, tr.tr("staff.sync.resolve"), ButtonStyle::Secondary, true, false});
         row.highlighted = selectedConflict == c.conflictId;
         if (row.highlighted) {
           auto orNone = [&](const std::string& v) { return v.empty() || v == "{}" ? tr.tr("staff.sync.detail.none") : v; };
-          vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", c.reason}}),
+          vm.detail = {tr.tr("staff.sync.detail.reason", {{"reason", conflictReason(c)}}),
                        tr.tr("staff.sync.detail.record", {{"entity", kind}, {"id", c.entityId}}),
                        tr.tr("staff.sync.detail.when", {{"when", row.cells.front()}}),
                        tr.tr("staff.sync.detail.local", {{"value", orNone(c.localValue)}}),
@@ -696,14 +777,12 @@ void KioskApp::State::buildStaff(ScreenVm& vm) const {
       }
       // A manager sees who has wrong PINs counting and can clear the wait.
       if (staff && (staff->role == StaffRole::Manager || staff->role == StaffRole::Admin)) {
-        if (auto users = store.staffUsers()) {
-          for (const auto& u : *users) {
-            const Lockout l = readLockout(store, u);
-            if (l.failures == 0) continue;
-            vm.actions.push_back({"staff.settings.clear_pin." + u.staffId.toString(),
-                                  tr.tr("staff.settings.clear_pin", {{"name", u.displayName}, {"n", std::to_string(l.failures)}}),
-                                  ButtonStyle::Danger, true, false});
-          }
+        if (!settingsBoard.loaded) vm.body.push_back(tr.tr("staff.board.loading"));
+        else if (settingsBoard.unreadable) vm.body.push_back(tr.tr("staff.board.unreadable"));
+        for (const auto& [u, failures] : settingsBoard.rows.counting) {
+          vm.actions.push_back({"staff.settings.clear_pin." + u.staffId.toString(),
+                                tr.tr("staff.settings.clear_pin", {{"name", u.displayName}, {"n", std::to_string(failures)}}),
+                                ButtonStyle::Danger, true, false});
         }
       }
       return;

@@ -65,6 +65,7 @@ void KioskApp::State::pressWaitlist(const std::string& id) {
       if (next) return submitWaitlistStep();
       return;
     case Screen::WaitlistDob:
+      if (lookingUp) return;  // a returning patient's lookup is on its way
       if (back) return go(Screen::WaitlistLastName);
       if (id == "waitlist.join_as_new") {
         draft.returning = false;
@@ -206,15 +207,24 @@ void KioskApp::State::submitWaitlistStep() {
       auto dob = readDateOfBirth(!draft.returning);
       if (!dob) return;
       if (!draft.returning) return go(Screen::WaitlistPhone);
-      auto found = store.findPatients(draft.lastName, *dob);
-      if (!found) return readFailed(found.error(), "looking a patient up");
-      if (found->size() != 1) {
-        if (recordFailedLookup()) return;
-        return setErrorKey("waitlist.returning.not_found");
-      }
-      returningPatient = found->front();
-      failedLookups.clear();
-      return go(Screen::WaitlistMode);
+      if (lookingUp) return;
+      // Only one patient with that name and date of birth is this patient.
+      auto read = [name = draft.lastName, dob = *dob](store::Store& st) -> Result<std::optional<Patient>> {
+        auto found = st.findPatients(name, dob);
+        if (!found) return std::unexpected(found.error());
+        if (found->size() != 1) return std::nullopt;
+        return found->front();
+      };
+      return lookUp<std::optional<Patient>>(read, [this](Result<std::optional<Patient>> found) {
+        if (!found) return readFailed(found.error(), "looking a patient up");
+        if (!*found) {
+          if (recordFailedLookup()) return;
+          return setErrorKey("waitlist.returning.not_found");
+        }
+        returningPatient = **found;
+        failedLookups.clear();
+        go(Screen::WaitlistMode);
+      });
     }
     case Screen::WaitlistPhone: {
       auto phone = normalizePhone(draft.phone);
@@ -365,7 +375,7 @@ KioskApp::State::WalkInResult KioskApp::State::writeWalkIn(store::Store& st, con
   if (!out.written) return out;
   // Position and an honest estimate from the list's recent fills (waitlist_engine.hpp); same day:
   // today's open slots this patient could take, best first (the kiosk only offers to request one).
-  store::WaitlistService service(st, [z = zone](Instant t) { return z.offsetAt(t); });
+  store::WaitlistService service = waitlistServiceOn(st, zone);
   if (auto estimate = service.estimateFor(w.entry.entryId, w.at)) out.estimate = *estimate;
   if (auto slots = service.sameDaySlots(w.patient, w.entry.providerId, w.at + std::chrono::minutes{15}, w.dayEnd)) {
     out.sameDay = std::move(*slots);
@@ -473,6 +483,7 @@ void KioskApp::State::buildWaitlist(ScreenVm& vm) const {
     case Screen::WaitlistDob: {
       buildDobStep(vm, "waitlist.dob", tr.tr("waitlist.dob.question"));
       vm.actions = {backButton(tr), continueButton(tr, draft.dobDigits.size() == 8)};
+      showLookingUp(vm);
       if (!error.empty() && draft.returning) {
         vm.actions.insert(vm.actions.begin() + 1,
                           {"waitlist.join_as_new", tr.tr("waitlist.join_as_new"), ButtonStyle::Link, true, false});

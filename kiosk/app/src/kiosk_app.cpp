@@ -138,9 +138,9 @@ void KioskApp::State::resetToWelcome() {
   sameDaySlots.clear();
   staff.reset();
   staffCandidate.reset();
-  sync = SyncScreen{};  // a conflict's values can be patient data: gone with the staff session
-  todayBoard = TodayBoard{};
-  ++todayGeneration;  // a load still on the worker is dropped when it lands
+  wipeBoards();  // patient data on the boards goes with the staff session
+  ++lookupGeneration;  // a lookup still on the worker is dropped when it lands
+  lookingUp = false;
   resultPosition = 0;
   resultEstimate.clear();
   resultListName.clear();
@@ -223,9 +223,22 @@ std::string KioskApp::State::providerName(const Uuid& id) const {
   return tr.tr("common.your_provider");
 }
 
-void KioskApp::State::loadPractice() {
-  if (auto p = store.practice(); p && *p) practice = **p;
-  if (auto list = store.providers(); list) providers = *list;
+Result<KioskApp::State::PracticeRows> KioskApp::State::readPractice(store::Store& st) {
+  PracticeRows rows;
+  auto p = st.practice();
+  if (!p) return std::unexpected(p.error());
+  rows.practice = std::move(*p);
+  auto list = st.providers();
+  if (!list) return std::unexpected(list.error());
+  rows.providers = std::move(*list);
+  return rows;
+}
+
+void KioskApp::State::adoptPractice(Result<PracticeRows> rows) {
+  // An unreadable practice keeps what was read before (its name, zone and providers).
+  if (!rows) return logStoreError(rows.error(), "reading the practice");
+  if (rows->practice) practice = std::move(rows->practice);
+  providers = std::move(rows->providers);
   const std::string zoneName = practice ? practice->settings.timeZone : std::string();
   if (auto z = PracticeZone::named(zoneName)) {
     zone = *z;
@@ -235,10 +248,16 @@ void KioskApp::State::loadPractice() {
                  zoneName.c_str());
     zone = PracticeZone::named("").value_or(PracticeZone::utc());
   }
+  changed();
 }
 
-store::WaitlistService KioskApp::State::waitlistService() const {
-  return store::WaitlistService(store, [z = zone](Instant t) { return z.offsetAt(t); });
+void KioskApp::State::loadPractice() {
+  postRead<Result<PracticeRows>>(practiceGeneration, readPractice,
+                                 [this](Result<PracticeRows> rows) { adoptPractice(std::move(rows)); });
+}
+
+store::WaitlistService KioskApp::State::waitlistServiceOn(store::Store& st, const PracticeZone& zone) {
+  return store::WaitlistService(st, [z = zone](Instant t) { return z.offsetAt(t); });
 }
 
 // Lookups that find nobody pause the kiosk: a burst (the practice's per-minute limit) or a
@@ -376,6 +395,12 @@ std::optional<Date> KioskApp::State::readDateOfBirth(bool confirmAmbiguous) {
   return *dob;
 }
 
+void KioskApp::State::showLookingUp(ScreenVm& vm) const {
+  if (!lookingUp) return;
+  vm.body.push_back(tr.tr("common.looking_up"));
+  for (auto& action : vm.actions) action.enabled = false;
+}
+
 ButtonVm backButton(const Translator& tr) { return {"nav.back", tr.tr("nav.back"), ButtonStyle::Secondary, true, false}; }
 ButtonVm continueButton(const Translator& tr, bool enabled) {
   return {"nav.continue", tr.tr("nav.continue"), ButtonStyle::Primary, enabled, false};
@@ -386,16 +411,17 @@ Result<void> checkStoreForService(store::Store& store) { return store.checkInteg
 // [SECTION] KioskApp
 
 KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now,
-                   store::Store* workerStore)
+                   store::Store* workerStore, store::Store* readerStore)
     : m_state(std::make_unique<State>(store, std::move(translator), std::move(config))) {
   auto& s = *m_state;
   s.workerStore = workerStore;
+  s.readerStore = readerStore;
   s.now = now;
   s.lastInput = now;
   s.screenSince = now;
   s.lastPoll = now;
   if (auto v = store.dataVersion()) s.dataVersion = *v;
-  s.loadPractice();
+  s.adoptPractice(State::readPractice(store));
   if (s.practice) {
     const auto& settings = s.practice->settings;
     if (settings.idleTimeoutSeconds >= 15) s.cfg.idleTimeout = seconds{settings.idleTimeoutSeconds};
@@ -417,6 +443,7 @@ KioskApp::KioskApp(store::Store& store, Translator translator, KioskConfig confi
 KioskApp::~KioskApp() {
   if (m_state) {
     m_state->worker.waitIdle();
+    m_state->reader.waitIdle();
     m_state->draft.wipe();
     wipeString(m_state->pin);
   }
@@ -549,18 +576,21 @@ std::chrono::seconds pollInterval(Screen screen) {
 void KioskApp::tick(Instant now) {
   auto& s = *m_state;
   s.now = now;
-  // Results of background work, once a frame.
+  // Results of background work, once a frame: the reads first, so a read that a write's result
+  // posts (a board after the unlock) lands on a later frame, never half-way through this one.
+  s.reader.drain();
   s.worker.drain();
   if (now - s.lastPoll >= pollInterval(s.screen)) {
     s.lastPoll = now;
-    if (auto v = s.store.dataVersion(); v && *v != s.dataVersion) {
-      s.dataVersion = *v;
+    const auto version = s.store.dataVersion();
+    const bool committed = version && *version != s.dataVersion;
+    if (committed) {
+      s.dataVersion = *version;
       s.loadPractice();
-      if (s.screen == Screen::StaffToday) s.loadToday();  // read on the worker, shown when it lands
-      s.changed();  // the other boards are rebuilt from the store on the next frame
     }
-    // The daemon's words depend on the clock too (a heartbeat that stops ages into "not running").
-    if (s.screen == Screen::StaffSync) s.loadSyncScreen();
+    // Boards are read on the worker and shown when they land. The sync screen's words depend on
+    // the clock too (a heartbeat that stops ages into "not running"): it reloads every poll.
+    if (committed || s.screen == Screen::StaffSync) s.reloadBoard();
   }
   if (s.screen == Screen::RateLimited) {
     if (s.rateLimitedUntil && now >= *s.rateLimitedUntil) {
@@ -593,7 +623,7 @@ void KioskApp::tick(Instant now) {
 std::optional<Instant> KioskApp::nextDeadline() const {
   const auto& s = *m_state;
   // While the worker has something for us, look again soon (a frame at 60 Hz).
-  if (s.worker.busy()) return s.now + milliseconds{16};
+  if (s.workersBusy()) return s.now + milliseconds{16};
   const Instant poll = s.lastPoll + pollInterval(s.screen);
   Instant due = poll;
   // While paused: the end of the pause, and the countdown once a second.
@@ -618,8 +648,9 @@ void KioskApp::finishPendingWork(Instant now) {
   // A result can post more work (an unlock posts its audit rows): until nothing is left.
   do {
     m_state->worker.waitIdle();
+    m_state->reader.waitIdle();
     tick(now);
-  } while (m_state->worker.busy());
+  } while (m_state->workersBusy());
 }
 
 std::optional<Error> KioskApp::workerDamage() const { return m_state->workerDamage; }

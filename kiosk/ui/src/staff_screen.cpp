@@ -1,6 +1,7 @@
 // Staff boards: tabs, a table drawn with a list clipper (10,000 rows stay fast), row actions,
 // and a detail panel explaining the selected row.
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "keyboard.hpp"
@@ -10,34 +11,78 @@ namespace anteroom::kiosk::ui {
 
 namespace {
 
-void drawTable(DrawContext& ctx, const TableVm& table, float width, float height) {
-  if (table.rows.empty()) {
-    paragraph(table.empty);
-    return;
-  }
-  const int columns = static_cast<int>(table.columns.size()) + 1;
-  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY |
-                                ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable(table.id.c_str(), columns, flags, ImVec2(width, height))) return;
-  ImGui::TableSetupScrollFreeze(0, 1);
-  for (const auto& c : table.columns) ImGui::TableSetupColumn(c.c_str());
-  // The actions column is as wide as the widest row's buttons, so the data keeps the room; a
-  // button is as wide as its longest label in this language and size. Rows repeat a few labels,
-  // so each distinct one is measured once.
-  std::size_t maxActions = 1;
-  float actionW = 150.0f;
-  std::vector<const std::string*> measured;
+// What each column needs, header and cells: its widest word (wrapping) and its widest text (on
+// one line).
+const TableVm::Measured& columnNeeds(const TableVm& table) {
+  auto& m = table.measured;
+  if (m.fontSize == ImGui::GetFontSize() && m.widestWord.size() == table.columns.size()) return m;
+  m.fontSize = ImGui::GetFontSize();
+  m.widestWord.assign(table.columns.size(), 0.0f);
+  m.widestText.assign(table.columns.size(), 0.0f);
+  const auto measure = [&](std::size_t c, const std::string& text) {
+    m.widestWord[c] = std::max(m.widestWord[c], widestWord(text));
+    m.widestText[c] = std::max(m.widestText[c], ImGui::CalcTextSize(text.c_str()).x);
+  };
+  for (std::size_t c = 0; c < table.columns.size(); ++c) measure(c, table.columns[c]);
+  for (const auto& row : table.rows)
+    for (std::size_t c = 0; c < row.cells.size() && c < table.columns.size(); ++c) measure(c, row.cells[c]);
+  return m;
+}
+
+// The buttons every row offers, each distinct label once (rows repeat a few).
+struct RowActions {
+  std::size_t most = 1;                   // the most buttons one row has
+  std::vector<const ButtonVm*> distinct;  // one per label
+};
+RowActions rowActions(const TableVm& table) {
+  RowActions out;
   for (const auto& row : table.rows) {
-    maxActions = std::max(maxActions, row.actions.size());
+    out.most = std::max(out.most, row.actions.size());
     for (const auto& a : row.actions) {
-      if (std::any_of(measured.begin(), measured.end(), [&](const std::string* m) { return *m == a.label; })) continue;
-      measured.push_back(&a.label);
-      actionW = std::max(actionW, buttonNaturalWidth(a));
+      if (std::none_of(out.distinct.begin(), out.distinct.end(), [&](const ButtonVm* m) { return m->label == a.label; }))
+        out.distinct.push_back(&a);
     }
   }
-  ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed,
-                          static_cast<float>(maxActions) * (actionW + ImGui::GetStyle().ItemSpacing.x));
-  ImGui::TableHeadersRow();
+  return out;
+}
+
+// A cell's text on one line, or wrapping at its column's edge. The widget map gets the cell
+// with the room its text needs (the widest word when it wraps), so a test sees any text wider
+// than its column: a word is never cut or shrunk.
+enum class Wrap { No, AtSpaces };
+void drawCell(DrawContext& ctx, const std::string& id, const std::string& text, ImVec2 at, float w, float h, Wrap wrap) {
+  ImGui::SetCursorScreenPos(at);
+  if (wrap == Wrap::AtSpaces) ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + w);
+  ImGui::TextUnformatted(text.c_str());
+  if (wrap == Wrap::AtSpaces) ImGui::PopTextWrapPos();
+  const float needs = wrap == Wrap::AtSpaces ? widestWord(text) : ImGui::CalcTextSize(text.c_str()).x;
+  recordRect(ctx, id, at, ImVec2(at.x + w, at.y + h), needs);
+}
+
+// One line a row: every cell on one line, in columns that share the width by what their widest
+// text needs, the row's buttons on the right, each label on one line. Rows are all as tall, so
+// the clipper keeps 10,000 rows fast.
+void drawTableLines(DrawContext& ctx, const TableVm& table, const RowActions& actions, float actionW, float width,
+                    float height) {
+  const std::vector<float>& needs = columnNeeds(table).widestText;
+  const float padding = 2.0f * ImGui::GetStyle().CellPadding.x;
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const int columns = static_cast<int>(table.columns.size()) + 1;
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY;
+  if (!ImGui::BeginTable(table.id.c_str(), columns, flags, ImVec2(width, height))) return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  for (std::size_t c = 0; c < table.columns.size(); ++c)
+    ImGui::TableSetupColumn(table.columns[c].c_str(), ImGuiTableColumnFlags_WidthStretch, needs[c] + padding);
+  ImGui::TableSetupColumn("##actions", ImGuiTableColumnFlags_WidthFixed, static_cast<float>(actions.most) * (actionW + gap));
+  // Headers do not wrap: the widget map gets each with its whole label's width.
+  ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+  for (int c = 0; c < columns; ++c) {
+    ImGui::TableSetColumnIndex(c);
+    const char* name = ImGui::TableGetColumnName(c);
+    ImGui::TableHeader(name);
+    if (c + 1 < columns)
+      record(ctx, table.id + ".header." + std::to_string(c), ImGui::CalcTextSize(name).x + padding / 2.0f);
+  }
   const float rowH = targetHeight();
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(table.rows.size()), rowH + ImGui::GetStyle().CellPadding.y * 2);
@@ -46,10 +91,11 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
       const auto& row = table.rows[static_cast<std::size_t>(i)];
       ImGui::TableNextRow(ImGuiTableRowFlags_None, rowH);
       if (row.highlighted) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, ImGui::GetColorU32(ImGuiCol_Header));
-      for (const auto& cell : row.cells) {
+      for (std::size_t c = 0; c < row.cells.size(); ++c) {
         ImGui::TableNextColumn();
         ImGui::AlignTextToFramePadding();
-        ImGui::TextUnformatted(cell.c_str());
+        drawCell(ctx, table.id + ".cell." + row.id + "." + std::to_string(c), row.cells[c], ImGui::GetCursorScreenPos(),
+                 ImGui::GetContentRegionAvail().x, rowH, Wrap::No);
       }
       ImGui::TableNextColumn();
       for (std::size_t a = 0; a < row.actions.size(); ++a) {
@@ -60,6 +106,89 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
   }
   touchScroll();
   ImGui::EndTable();
+}
+
+// Large text leaves no room for a row's words and its buttons side by side: each row takes two
+// lines, its cells on the first (the whole width shared by what their words need; as many
+// wrapped lines of text as the widest cell needs, up to three) and its buttons under them.
+// Every row is as tall, so the clipper keeps 10,000 rows fast.
+void drawTableStacked(DrawContext& ctx, const TableVm& table, const RowActions& actions, float width, float height) {
+  const std::vector<float>& needs = columnNeeds(table).widestWord;
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float padding = 2.0f * style.CellPadding.x;
+  float total = 0.0f;
+  for (float n : needs) total += n + padding;
+  const float inner = width - style.ScrollbarSize;
+  std::vector<float> colX, colW;
+  float x = 0.0f;
+  for (float n : needs) {
+    const float w = (n + padding) * inner / total;
+    colX.push_back(x + style.CellPadding.x);
+    colW.push_back(w - padding);
+    x += w;
+  }
+  const ImVec2 headerAt = ImGui::GetCursorScreenPos();
+  const float lineH = ImGui::GetTextLineHeight();
+  for (std::size_t c = 0; c < table.columns.size(); ++c)
+    drawCell(ctx, table.id + ".header." + std::to_string(c), table.columns[c], ImVec2(headerAt.x + colX[c], headerAt.y),
+             colW[c], 2.0f * lineH, Wrap::AtSpaces);
+  ImGui::SetCursorScreenPos(ImVec2(headerAt.x, headerAt.y + 2.0f * lineH + style.ItemSpacing.y));
+  float actionW = 0.0f;
+  for (const ButtonVm* a : actions.distinct) actionW = std::max(actionW, buttonNaturalWidth(*a));
+  actionW = std::min(actionW, (inner - style.ItemSpacing.x * static_cast<float>(actions.most - 1)) / static_cast<float>(actions.most));
+  float buttonH = targetHeight();
+  for (const ButtonVm* a : actions.distinct) buttonH = std::max(buttonH, buttonHeight(*a, actionW));
+  // As many text lines as the widest cell of a column needs at its width (at most three).
+  const auto& widestText = columnNeeds(table).widestText;
+  float lines = 1.0f;
+  for (std::size_t c = 0; c < colW.size(); ++c) lines = std::max(lines, std::ceil(widestText[c] / std::max(colW[c], 1.0f)));
+  const float cellsH = std::min(lines, 3.0f) * lineH + 2.0f * style.CellPadding.y;
+  const float rowH = cellsH + buttonH + 2.0f * style.ItemSpacing.y;
+
+  ImGui::BeginChild(("##rows." + table.id).c_str(), ImVec2(width, std::max(height - 2.0f * lineH, rowH)), false);
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(table.rows.size()), rowH);
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      const auto& row = table.rows[static_cast<std::size_t>(i)];
+      const ImVec2 at = ImGui::GetCursorScreenPos();
+      ImDrawList* draw = ImGui::GetWindowDrawList();
+      draw->AddRectFilled(at, ImVec2(at.x + inner, at.y + rowH - style.ItemSpacing.y),
+                          ImGui::GetColorU32(row.highlighted ? ImGuiCol_Header : (i % 2 ? ImGuiCol_TableRowBgAlt : ImGuiCol_TableRowBg)));
+      for (std::size_t c = 0; c < row.cells.size() && c < colX.size(); ++c)
+        drawCell(ctx, table.id + ".cell." + row.id + "." + std::to_string(c), row.cells[c],
+                 ImVec2(at.x + colX[c], at.y + style.CellPadding.y), colW[c], cellsH - style.CellPadding.y, Wrap::AtSpaces);
+      ImGui::SetCursorScreenPos(ImVec2(at.x + style.CellPadding.x, at.y + cellsH));
+      for (std::size_t a = 0; a < row.actions.size(); ++a) {
+        if (a > 0) ImGui::SameLine();
+        touchButton(ctx, row.actions[a], ImVec2(actionW, buttonH));
+      }
+      ImGui::SetCursorScreenPos(at);
+      ImGui::Dummy(ImVec2(inner, rowH));
+    }
+  }
+  touchScroll();
+  ImGui::EndChild();
+}
+
+void drawTable(DrawContext& ctx, const TableVm& table, float width, float height) {
+  if (table.rows.empty()) {
+    paragraph(table.empty);
+    return;
+  }
+  // The actions column is as wide as the widest row's buttons, each as wide as its longest
+  // label on one line; when the cells would not fit beside it on one line, rows take two.
+  const RowActions actions = rowActions(table);
+  float actionW = 150.0f;
+  for (const ButtonVm* a : actions.distinct) actionW = std::max(actionW, buttonNaturalWidth(*a));
+  // Each column's share also loses its padding, its inner borders and ImGui's rounding of
+  // stretched widths: a few pixels more than the padding.
+  const float padding = 2.0f * ImGui::GetStyle().CellPadding.x + 8.0f;
+  float dataW = 0.0f;
+  for (float n : columnNeeds(table).widestText) dataW += n + padding;
+  const float actionsW = static_cast<float>(actions.most) * (actionW + ImGui::GetStyle().ItemSpacing.x);
+  if (dataW + actionsW + ImGui::GetStyle().ScrollbarSize > width) return drawTableStacked(ctx, table, actions, width, height);
+  drawTableLines(ctx, table, actions, actionW, width, height);
 }
 
 }  // namespace

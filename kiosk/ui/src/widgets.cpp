@@ -106,8 +106,22 @@ float buttonHeight(const ButtonVm& button, float width) {
 // [SECTION] Recording and buttons
 
 void record(DrawContext& ctx, const std::string& id, float textW) {
-  ImVec2 min = ImGui::GetItemRectMin();
-  ImVec2 max = ImGui::GetItemRectMax();
+  recordRect(ctx, id, ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), textW);
+}
+
+float widestWord(const std::string& text) {
+  float widest = 0.0f;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) widest = std::max(widest, ImGui::CalcTextSize(text.data() + start, text.data() + end).x);
+    start = end + 1;
+  }
+  return widest;
+}
+
+void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW) {
   // Only what the scrolled region shows can be tapped.
   const ImVec2 clipMin = ImGui::GetWindowDrawList()->GetClipRectMin();
   const ImVec2 clipMax = ImGui::GetWindowDrawList()->GetClipRectMax();

@@ -36,6 +36,10 @@ float buttonNaturalWidth(const ButtonVm& button);
 // Records the last item under `id`: the part of it the current clip rectangle shows, with the
 // width its text needed. Items scrolled fully out of view are left out.
 void record(DrawContext& ctx, const std::string& id, float textW = 0.0f);
+// The same for a rectangle that is not one item (a table cell: its column's width and the row).
+void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW);
+// The room `text` needs when it may wrap at spaces: its widest word, in the current font.
+float widestWord(const std::string& text);
 
 // An error under a question: kind words in a colour that reads in both themes. Recorded as
 // "screen.error".

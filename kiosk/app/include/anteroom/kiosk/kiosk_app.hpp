@@ -101,11 +101,13 @@ const ScreenInfo& screenInfo(Screen screen);
 class KioskApp {
  public:
   // workerStore: a second connection to the same store file, used only on the kiosk's worker
-  // thread, for the patient's writes that may wait for the sync daemon's write lock (check-in,
-  // joining the waitlist): the frame loop shows "Saving…" and never waits. Without one (tools,
-  // some tests) those writes run on the calling thread.
+  // thread, for the writes that may wait for the sync daemon's write lock (check-in, joining the
+  // waitlist, staff changes, audit rows): the frame loop shows "Saving…" and never waits.
+  // readerStore: a third, used only on the reader thread, for every read a screen shows (boards,
+  // lookups, the practice), so a read never queues behind a write waiting for the lock; without
+  // one, reads run on the worker. Without either (tools, some tests) all run on the calling thread.
   KioskApp(store::Store& store, Translator translator, KioskConfig config, Instant now,
-           store::Store* workerStore = nullptr);
+           store::Store* workerStore = nullptr, store::Store* readerStore = nullptr);
   ~KioskApp();
   KioskApp(const KioskApp&) = delete;
   KioskApp& operator=(const KioskApp&) = delete;

@@ -47,6 +47,14 @@ struct TableVm {
   };
   std::vector<Row> rows;
   std::string empty;                // shown when there are no rows
+  // The UI's measure of the room each column's words need, taken once per build and text size
+  // (10,000 rows are not measured every frame); a rebuilt view-model starts without one.
+  struct Measured {
+    float fontSize = 0.0f;
+    std::vector<float> widestWord;  // per column: the least it can have, its cells wrapping
+    std::vector<float> widestText;  // per column: what it needs for every cell on one line
+  };
+  mutable Measured measured;
 };
 
 struct ScreenVm {
