@@ -31,6 +31,17 @@ void unlockJordan(KioskFixture& fx, Driver& d) {
   REQUIRE(d.screen() == "staff.today");
 }
 
+// A second pending change beside a check-in (which is one): a note for the front desk, as the
+// waitlist flow writes one.
+void queueDeskNote(KioskFixture& fx, std::string_view id, Instant now) {
+  Notification note;
+  note.notificationId = *Uuid::parse(id);
+  note.recipientId = fx.appointment.providerId;
+  note.type = NotificationType::RequestReceived;
+  note.content.templateKey = "request_received";
+  REQUIRE(fx.store.write(store::Actor::kiosk(), now, [&](store::WriteTx& tx) { return tx.insert(note); }).has_value());
+}
+
 // The sync daemon: its own connection to the store file.
 store::Store daemonConnection(KioskFixture& fx) {
   store::OpenOptions options;
@@ -131,13 +142,8 @@ TEST_CASE("the sync screen follows the daemon: running and synced, backing off w
   body = d.body();
   CHECK(has(body, "1 change is waiting to be sent."));
   CHECK_FALSE(has(body, "Up to date"));
-  // A second one (a note for the front desk, as the waitlist flow writes): counted in the plural.
-  Notification note;
-  note.notificationId = *Uuid::parse("0190a000-0000-7000-8000-0000000000f2");
-  note.recipientId = fx.appointment.providerId;
-  note.type = NotificationType::RequestReceived;
-  note.content.templateKey = "request_received";
-  REQUIRE(fx.store.write(store::Actor::kiosk(), d.now, [&](store::WriteTx& tx) { return tx.insert(note); }).has_value());
+  // A second one: counted in the plural.
+  queueDeskNote(fx, "0190a000-0000-7000-8000-0000000000f2", d.now);
   d.advance(seconds{1});
   CHECK(has(d.body(), "2 changes are waiting to be sent."));
 
@@ -237,8 +243,8 @@ TEST_CASE("conflict reasons: the Spanish screen says a known code's reason in Sp
   unlockJordan(fx, d);
   d.press("staff.tab.today");
   d.press("staff.today.check_in." + fx.appointment.appointmentId.toString());
-  // The hub refuses the check-in with a code the kiosk knows, and its arrival note with one it
-  // does not.
+  queueDeskNote(fx, "0190a000-0000-7000-8000-0000000000f3", d.now);
+  // The hub refuses the check-in with a code the kiosk knows, and the note with one it does not.
   auto daemon = daemonConnection(fx);
   const auto outbox = daemon.pendingOutbox(100).value();
   std::vector<store::MutationAck> acks;
