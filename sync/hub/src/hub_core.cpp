@@ -1302,10 +1302,20 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
   try {
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
     scope(tx, device);
-    // The practice's window setting and the tombstone horizon in one round trip.
+    // The practice's window setting and the tombstone horizon in one round trip, with the
+    // planner settings of this read-only transaction (set_config(..., true): this transaction
+    // only, so also right behind a transaction-pooling PgBouncer):
+    // - jit off: a snapshot page of a large table costs above jit_above_cost, and compiling
+    //   its expressions took ~45 ms a page, several times the query itself.
+    // - enable_sort off: every page walks a primary key (snapshot by id, change log by seq).
+    //   Without statistics (a table just filled, before autovacuum's ANALYZE) the planner
+    //   guesses few rows pass the window and RLS and sorts the whole rest of the table for
+    //   each page instead: 50,000 rows read for each 2,000 sent. A query with no index order
+    //   still gets its sort (disabled is only a high cost).
     auto settings = tx.exec(
         "SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
-        " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon()");
+        " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon(),"
+        " set_config('jit', 'off', true), set_config('enable_sort', 'off', true)");
     const int daysAhead = std::clamp(settings[0][0].as<int>(), 0, 60);
     const Window window = windowAt(now(), daysAhead);
 
@@ -1406,10 +1416,13 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       page.more = next.snapshot.has_value();
     } else {
       // The change log after the cursor, in commit order; the last change of each row counts.
-      auto log = tx.exec_params(
-          "SELECT seq, entity, entity_id::text, op, row_version FROM change_log"
-          " WHERE practice_id = current_practice_id() AND seq > $1 ORDER BY seq LIMIT $2",
-          cursor->seq, static_cast<std::int64_t>(limit));
+      Params lp;
+      lp.add(std::to_string(cursor->seq));
+      lp.add(std::to_string(limit));
+      auto log = exec(tx,
+                      "SELECT seq, entity, entity_id::text, op, row_version FROM change_log"
+                      " WHERE practice_id = current_practice_id() AND seq > $1::bigint ORDER BY seq LIMIT $2::bigint",
+                      lp);
       std::map<std::string, std::map<Uuid, std::pair<std::string, std::int64_t>>> last;
       for (const auto& r : log) {
         next.seq = r[0].as<std::int64_t>();
