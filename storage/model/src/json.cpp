@@ -71,10 +71,18 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
   }
 }
 
+// Stands for itself inside a JSON string: not a quote, backslash, control character or UTF-8 byte.
+bool isPlainAscii(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
 void dumpString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
+    // A run of characters that stand for themselves is appended at once.
+    const std::size_t run = i;
+    while (i < s.size() && isPlainAscii(static_cast<unsigned char>(s[i]))) ++i;
+    out.append(s.substr(run, i - run));
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       const std::size_t n = utf8Length(s, i);
@@ -221,8 +229,11 @@ class Parser {
       if (!consume(':')) return syntax("expected ':'");
       auto value = parseValue(depth);
       if (!value) return value;
-      // Duplicates are ambiguous (parsers disagree on which wins), so refuse them.
-      if (!members.try_emplace(std::move(*key), std::move(*value)).second) {
+      // Duplicates are ambiguous (parsers disagree on which wins), so refuse them. Keys in
+      // order (every canonical dump) go in at the end without a search.
+      if (members.empty() || members.rbegin()->first < *key) {
+        members.emplace_hint(members.end(), std::move(*key), std::move(*value));
+      } else if (!members.try_emplace(std::move(*key), std::move(*value)).second) {
         return syntaxAt(keyAt, "duplicate key");
       }
       skipSpace();
@@ -236,6 +247,10 @@ class Parser {
     ++m_pos;
     std::string out;
     while (true) {
+      // A run of plain ASCII is appended at once.
+      const std::size_t run = m_pos;
+      while (!atEnd() && isPlainAscii(static_cast<unsigned char>(peek()))) ++m_pos;
+      out.append(m_text.substr(run, m_pos - run));
       if (atEnd()) return syntax("unterminated string");
       const auto c = static_cast<unsigned char>(peek());
       if (c == '"') {
