@@ -308,6 +308,18 @@ Result<std::optional<AckedChange>> ackedChange(Store::Impl& impl, const Mutation
 
 Result<ApplyOutcome> SyncTx::apply(const RemoteChange& change) { return applyChange(change, false); }
 
+// Read once a transaction and then known: nothing in a SyncTx adds outbox rows (acknowledge
+// only deletes and rewrites them) and no other writer runs inside its IMMEDIATE transaction;
+// hold() marks sync_held itself. A first sync, with both empty, skips two statements a row.
+Result<bool> SyncTx::anyRows(std::optional<bool>& known, const char* table) {
+  if (!known) {
+    auto v = internal::connection(m_impl).scalar("SELECT EXISTS (SELECT 1 FROM " + std::string(table) + ")");
+    if (!v) return std::unexpected(v.error());
+    known = *v && std::get<std::int64_t>(**v) != 0;
+  }
+  return *known;
+}
+
 Result<ApplyOutcome> SyncTx::applyChange(const RemoteChange& change, bool equalVersionWins) {
   auto entity = entityNamed(change.entity);
   if (!entity) return std::unexpected(entity.error());
@@ -317,16 +329,23 @@ Result<ApplyOutcome> SyncTx::applyChange(const RemoteChange& change, bool equalV
     const bool newer = change.rowVersion > **version || (equalVersionWins && change.rowVersion == **version);
     if (!newer) return ApplyOutcome::Stale;
   }
-  auto pending = internal::hasPendingMutation(m_impl, change.entity, change.id);
+  auto anyOutbox = anyRows(m_anyOutbox, "outbox");
+  if (!anyOutbox) return std::unexpected(anyOutbox.error());
+  auto pending = *anyOutbox ? internal::hasPendingMutation(m_impl, change.entity, change.id) : Result<bool>(false);
   if (!pending) return std::unexpected(pending.error());
   if (*pending) {
     if (auto h = hold(m_impl, change, m_now); !h) return std::unexpected(h.error());
+    m_anyHeld = true;
     return ApplyOutcome::SkippedPendingLocal;
   }
-  if (auto r = run(m_impl, "DELETE FROM sync_held WHERE entity = ? AND entity_id = ? AND row_version <= ?",
-                   {change.entity, change.id.toString(), change.rowVersion}, "dropping a held-back change");
-      !r)
-    return std::unexpected(r.error());
+  auto anyHeld = anyRows(m_anyHeld, "sync_held");
+  if (!anyHeld) return std::unexpected(anyHeld.error());
+  if (*anyHeld) {
+    if (auto r = run(m_impl, "DELETE FROM sync_held WHERE entity = ? AND entity_id = ? AND row_version <= ?",
+                     {change.entity, change.id.toString(), change.rowVersion}, "dropping a held-back change");
+        !r)
+      return std::unexpected(r.error());
+  }
   if (change.op == ChangeOp::Purge || change.op == ChangeOp::Leave) {
     // Hard delete: the row only; its children get their own changes from the hub.
     auto r = run(m_impl,

@@ -40,13 +40,13 @@ Result<Json::Object> objectOf(const std::string& text, std::string_view what) {
 
 }  // namespace
 
-store::RemoteChange toRemoteChange(const Change& change) {
+store::RemoteChange toRemoteChange(Change change) {
   store::RemoteChange c;
-  c.entity = change.entity;
+  c.entity = std::move(change.entity);
   c.id = change.id;
   c.op = toStoreOp(change.op);
   c.rowVersion = change.rowVersion;
-  c.row = change.row;
+  c.row = std::move(change.row);
   if (change.op == ChangeOp::Delete) c.row["deleted"] = Json(true);
   return c;
 }
@@ -190,8 +190,8 @@ Result<void> SyncSession::pullAll(SessionReport& report) {
     }
     const Instant at = now();
     auto applied = m_store.syncWrite(at, [&](store::SyncTx& tx) -> Result<void> {
-      for (const auto& change : page->changes) {
-        auto r = tx.apply(toRemoteChange(change));
+      for (auto& change : page->changes) {
+        auto r = tx.apply(toRemoteChange(std::move(change)));
         if (!r) return std::unexpected(r.error());
       }
       if (!page->hlc.empty()) {

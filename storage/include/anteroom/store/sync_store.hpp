@@ -113,9 +113,12 @@ class SyncTx {
   SyncTx(Store::Impl& impl, Instant now) : m_impl(impl), m_now(now) {}
   Result<ApplyOutcome> applyChange(const RemoteChange& change, bool equalVersionWins);
   Result<void> releaseHeld();
+  Result<bool> anyRows(std::optional<bool>& known, const char* table);
 
   Store::Impl& m_impl;
   Instant m_now;
+  // Whether the outbox / sync_held has any row, read once in this transaction (see anyRows).
+  std::optional<bool> m_anyOutbox, m_anyHeld;
 };
 
 }  // namespace anteroom::store

@@ -74,8 +74,9 @@ class SyncSession {
   SessionOptions m_options;
 };
 
-// The mapping between the wire and the store's types, shared with the daemon.
-store::RemoteChange toRemoteChange(const Change& change);
+// The mapping between the wire and the store's types, shared with the daemon. A change passed
+// as an rvalue gives up its row (a page's rows are applied once, not copied).
+store::RemoteChange toRemoteChange(Change change);
 Result<Mutation> toMutation(const store::OutboxMutation& row);
 store::MutationAck toAck(const MutationResult& result);
 
