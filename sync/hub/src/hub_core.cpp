@@ -262,13 +262,14 @@ struct HubCore::Impl {
     return std::move(rows.front());
   }
 
-  static Change toChange(const EntitySpec& spec, const CentralRow& row) {
+  // A row passed as an rvalue gives up its values (a pull page's rows are not copied).
+  static Change toChange(const EntitySpec& spec, CentralRow row) {
     Change c;
     c.entity = spec.table;
     c.id = row.id;
     c.op = row.deleted ? ChangeOp::Delete : ChangeOp::Upsert;
     c.rowVersion = row.rowVersion;
-    c.row = row.row;
+    c.row = std::move(row.row);
     return c;
   }
 
@@ -1403,7 +1404,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
           next.snapshot->after = *Uuid::parse(r[0].c_str());  // past a row left out, too
-          if (auto row = decode(r, spec, Form::Decodable)) put(spec, toChange(spec, *row));
+          if (auto row = decode(r, spec, Form::Decodable)) put(spec, toChange(spec, std::move(*row)));
         }
         const std::size_t asked = budget;
         budget -= rows.size();
@@ -1447,7 +1448,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
             continue;
           }
           noteReferences(*spec, row.row);
-          put(*spec, toChange(*spec, row));
+          put(*spec, toChange(*spec, std::move(row)));
         }
         for (const auto& id : live)
           if (!found.contains(id) && !undecodable.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
@@ -1472,7 +1473,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           auto row = decode(r, spec, Form::Decodable);
           if (!row) continue;
           noteReferences(spec, row->row);
-          put(spec, toChange(spec, *row));
+          put(spec, toChange(spec, std::move(*row)));
         }
       }
     }
@@ -1485,7 +1486,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       std::vector<Uuid> missing;
       for (const auto& id : ids)
         if (!out.contains({indexOf(table), id})) missing.push_back(id);
-      for (const auto& row : readRows(tx, spec, missing, false, Form::Decodable)) put(spec, toChange(spec, row));
+      for (auto& row : readRows(tx, spec, missing, false, Form::Decodable)) put(spec, toChange(spec, std::move(row)));
     }
 
     page.changes.reserve(out.size());
