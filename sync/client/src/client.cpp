@@ -1,6 +1,8 @@
 // One sync session: push the outbox, then pull the practice's changes (DESIGN.md 5.2, 5.4).
 #include "anteroom/sync/client.hpp"
 
+#include <future>
+#include <utility>
 #include <vector>
 
 #include "anteroom/store/sync_store.hpp"
@@ -140,6 +142,14 @@ Result<void> SyncSession::pushAll(SessionReport& report) {
   return fail(ErrorDomain::Internal, "sync.too_many_rounds", "the outbox did not empty within one session");
 }
 
+Result<PullResponse> SyncSession::pullAfter(std::string cursor) {
+  PullRequest request;
+  request.after = std::move(cursor);
+  request.limit = m_options.pullLimit;
+  request.waitSeconds = m_options.pullWaitSeconds;
+  return m_transport.pull(request);
+}
+
 void SyncSession::askAboutHeld(SessionReport& report) {
   auto open = m_store.openConflicts(m_options.maxHeldAsks);
   if (!open) return;
@@ -172,14 +182,18 @@ void SyncSession::askAboutHeld(SessionReport& report) {
 }
 
 Result<void> SyncSession::pullAll(SessionReport& report) {
+  // overlapPages: the page after the one being applied, on its way. Leaving this function
+  // waits for it (the future's destructor), so the transport is never used after the session.
+  std::future<Result<PullResponse>> ahead;
   for (std::size_t round = 0; round < m_options.maxRounds; ++round) {
-    auto cursor = m_store.syncValue(kPullCursorKey);
-    if (!cursor) return std::unexpected(cursor.error());
-    PullRequest request;
-    request.after = cursor->value_or("");
-    request.limit = m_options.pullLimit;
-    request.waitSeconds = m_options.pullWaitSeconds;
-    auto page = m_transport.pull(request);
+    Result<PullResponse> page = std::unexpected(Error{});
+    if (ahead.valid()) {
+      page = ahead.get();
+    } else {
+      auto cursor = m_store.syncValue(kPullCursorKey);
+      if (!cursor) return std::unexpected(cursor.error());
+      page = pullAfter(cursor->value_or(""));
+    }
     if (!page) {
       if (page.error().code != "sync.resync" || report.resynced) return std::unexpected(page.error());
       // The hub no longer has every change since our cursor: start again from nothing. The
@@ -188,6 +202,9 @@ Result<void> SyncSession::pullAll(SessionReport& report) {
       report.resynced = true;
       continue;
     }
+    // The cursor sent next is the one this page's transaction stores.
+    if (m_options.overlapPages && page->more)
+      ahead = std::async(std::launch::async, &SyncSession::pullAfter, this, page->cursor);
     const Instant at = now();
     auto applied = m_store.syncWrite(at, [&](store::SyncTx& tx) -> Result<void> {
       for (auto& change : page->changes) {

@@ -150,6 +150,7 @@ Result<SessionReport> Supervisor::session(int waitSeconds) {
   options.pullLimit = m_options.pullLimit;
   options.pullWaitSeconds = waitSeconds;
   options.clock = m_options.clock;
+  options.overlapPages = true;  // a first sync's pages: the hub's time hidden behind the store's
   SyncSession session(m_store, m_transport, options);
   SessionReport report;
   // A local write from here on either is read by this push or cuts the long-poll after it.

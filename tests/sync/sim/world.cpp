@@ -294,6 +294,9 @@ Result<sync::SessionReport> World::syncDevice(std::size_t i) {
   sync::SessionOptions o;
   o.pushBatch = 1 + m_rng() % 20;
   o.pullLimit = 5 + static_cast<int>(m_rng() % 50);
+  // Half the sessions fetch a page ahead, as the daemon does (from the same draw, so a seed's
+  // random sequence is the one it had before the option existed).
+  o.overlapPages = o.pullLimit % 2 == 0;
   o.clock = [this] { return m_now; };
   sync::SyncSession session(*d.store, *d.transport, o);
   auto r = session.run();

@@ -32,6 +32,11 @@ struct SessionOptions {
   std::size_t maxRounds = 10000;  // pushes or pages in one session: a bound, not a goal
   std::size_t maxHeldAsks = 500;  // open conflicts read for held mutations to ask about again
   std::function<Instant()> clock;
+  // Fetch the next page (after this page's cursor) on a second thread while this page is
+  // applied: the hub's and the wire's time overlaps the store's. Each page is still applied in
+  // its own transaction with its cursor, in order; a page fetched ahead of a failed apply is
+  // dropped. The transport is then called from that thread (one call at a time, never two).
+  bool overlapPages = false;
 };
 
 struct SessionReport {
@@ -64,6 +69,7 @@ class SyncSession {
   // session asks again.
   void askAboutHeld(SessionReport& report);
   Result<void> pullAll(SessionReport& report);
+  Result<PullResponse> pullAfter(std::string cursor);
 
  private:
   Instant now() const;
