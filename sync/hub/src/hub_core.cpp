@@ -562,7 +562,7 @@ struct HubCore::Impl {
   void confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out);
 
   // [SECTION] Push: results kept for repeats
-  static std::string resultRecord(const MutationResult& r);
+  static Json resultRecord(const MutationResult& r);
   static Json idempotencyEntry(const Mutation& m, const MutationResult& r);
   MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
   static std::string constraintWords(const pqxx::sql_error& e);
@@ -991,7 +991,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
 // [SECTION] Push: results kept for repeats
 
-std::string HubCore::Impl::resultRecord(const MutationResult& r) {
+Json HubCore::Impl::resultRecord(const MutationResult& r) {
   Json::Object o;
   o["status"] = Json(toString(r.status));
   if (r.status == ResultStatus::Applied || r.status == ResultStatus::Merged || r.status == ResultStatus::Remapped)
@@ -1001,7 +1001,7 @@ std::string HubCore::Impl::resultRecord(const MutationResult& r) {
     o["message"] = Json(r.message);
   }
   if (r.centralId) o["central_id"] = Json(r.centralId->toString());
-  return Json(std::move(o)).dump();
+  return Json(std::move(o));
 }
 
 // One element of the JSON array the idempotency records are written from, in one statement.
@@ -1009,7 +1009,7 @@ Json HubCore::Impl::idempotencyEntry(const Mutation& m, const MutationResult& r)
   Json::Object o;
   o["m"] = Json(m.mutationId.toString());
   o["s"] = Json(m.deviceSeq);
-  o["r"] = Json::parse(resultRecord(r)).value_or(Json(Json::Object{}));
+  o["r"] = resultRecord(r);
   return Json(std::move(o));
 }
 
@@ -1510,10 +1510,11 @@ Result<std::unique_ptr<HubCore>> HubCore::connect(HubOptions options) {
 Result<DeviceContext> HubCore::deviceForFingerprint(std::string_view sha256Hex) {
   if (auto c = m_impl->ensureConnected(); !c) return std::unexpected(c.error());
   try {
-    pqxx::work tx(*m_impl->conn);
+    // One statement on its own: no BEGIN and COMMIT round trips around it (it is asked once a
+    // request).
+    pqxx::nontransaction tx(*m_impl->conn);
     auto r = tx.exec_params("SELECT device_id::text, practice_id::text, revoked FROM device_for_fingerprint($1)",
                             std::string(sha256Hex));
-    tx.commit();
     if (r.empty()) return fail(ErrorDomain::Conflict, "hub.unknown_device", "this device is not enrolled");
     if (r[0][2].as<bool>()) return fail(ErrorDomain::Conflict, "hub.revoked_device", "this device's enrolment was revoked");
     return DeviceContext{*Uuid::parse(r[0][0].c_str()), *Uuid::parse(r[0][1].c_str())};
