@@ -210,6 +210,7 @@ struct HubCore::Impl {
       if (!conn || !conn->is_open()) {
         conn = std::make_unique<pqxx::connection>(options.dsn);
         prepared.clear();
+        preparedRuns = 0;
       }
       return {};
     } catch (const std::exception&) {
@@ -233,9 +234,11 @@ struct HubCore::Impl {
     return row;
   }
 
-  static void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
-    tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
-                   device.practiceId.toString(), "device:" + device.deviceId.toString());
+  void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
+    Params p;
+    p.add(device.practiceId.toString());
+    p.add("device:" + device.deviceId.toString());
+    exec(tx, "SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)", p);
   }
 
   // [SECTION] Rows
@@ -262,13 +265,14 @@ struct HubCore::Impl {
     return std::move(rows.front());
   }
 
-  static Change toChange(const EntitySpec& spec, const CentralRow& row) {
+  // By value: a caller done with the row moves it in rather than copying its JSON.
+  static Change toChange(const EntitySpec& spec, CentralRow row) {
     Change c;
     c.entity = spec.table;
     c.id = row.id;
     c.op = row.deleted ? ChangeOp::Delete : ChangeOp::Upsert;
     c.rowVersion = row.rowVersion;
-    c.row = row.row;
+    c.row = std::move(row.row);
     return c;
   }
 
@@ -621,7 +625,12 @@ struct HubCore::Impl {
   // order, so the change log keeps the push's order). No savepoint of its own: when the database
   // refuses the statement it throws RunRefused, the batch's transaction is rolled back and the
   // batch applied again one mutation at a time (runsOff), which finds the mutation at fault.
-  // Sent unprepared: its text varies with the run.
+  // Its text varies with the run's entity, columns and length, so only the first few texts a
+  // connection sees are prepared (kPreparedRuns; a device's full batches of one entity repeat
+  // one text, and PostgreSQL then skips parsing and planning ~1,000 parameters); the others go
+  // unprepared, so a hub that sees many shapes does not pile up statements on its connections.
+  static constexpr std::size_t kPreparedRuns = 8;
+  std::size_t preparedRuns = 0;  // run texts in `prepared`
   bool runsOff = false;
   void insertRun(pqxx::dbtransaction& tx, std::span<const Mutation> run, const std::vector<Json::Object>& rows,
                  std::vector<Applied>& out) {
@@ -648,10 +657,16 @@ struct HubCore::Impl {
       sql += ")";
     }
     sql += " RETURNING " + hub::rowColumnsSql(spec);
+    const bool prepare = prepared.contains(sql) || preparedRuns < kPreparedRuns;
     pqxx::result returned;
     try {
-      const auto ptrs = p.pointers();
-      returned = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+      if (prepare) {
+        if (!prepared.contains(sql)) ++preparedRuns;
+        returned = exec(tx, sql, p);
+      } else {
+        const auto ptrs = p.pointers();
+        returned = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+      }
     } catch (const pqxx::transaction_rollback&) {
       throw;  // the whole batch is retried
     } catch (const pqxx::insufficient_resources&) {
@@ -667,8 +682,8 @@ struct HubCore::Impl {
       a.result.mutationId = m.mutationId;
       a.result.deviceSeq = m.deviceSeq;
       if (auto it = byId.find(m.id); it != byId.end()) {
-        a.result.row = toChange(spec, it->second);
         a.result.rowVersion = it->second.rowVersion;
+        a.result.row = toChange(spec, std::move(it->second));
       }
       out.push_back(std::move(a));
     }
@@ -909,7 +924,9 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
   pqxx::work tx(*conn);
   scope(tx, device);
   const std::string deviceId = device.deviceId.toString();
-  auto hw = tx.exec_params("SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE", deviceId);
+  Params byDevice;
+  byDevice.add(deviceId);
+  auto hw = exec(tx, "SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE", byDevice);
   if (hw.empty()) throw Refusal{"hub.unknown_device", "this device is not enrolled with the practice"};
   std::int64_t highWater = hw[0][0].as<std::int64_t>();
 
@@ -1393,7 +1410,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
           next.snapshot->after = *Uuid::parse(r[0].c_str());  // past a row left out, too
-          if (auto row = decode(r, spec, Form::Decodable)) put(spec, toChange(spec, *row));
+          if (auto row = decode(r, spec, Form::Decodable)) put(spec, toChange(spec, std::move(*row)));
         }
         const std::size_t asked = budget;
         budget -= rows.size();
@@ -1459,7 +1476,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           auto row = decode(r, spec, Form::Decodable);
           if (!row) continue;
           noteReferences(spec, row->row);
-          put(spec, toChange(spec, *row));
+          put(spec, toChange(spec, std::move(*row)));
         }
       }
     }
