@@ -9,8 +9,9 @@
 //   parked_longpolls, hub_rss_mb, wake_all_ms
 //                               2,000 long-polls parked in one hub, its RSS, and one commit waking all
 //   initial_sync_rows_per_s     a new device's first sync of 50,000 rows over HTTPS
-// --quick shrinks every part (scripts/test's benchmark pass). Figures only, no assertions; exits
-// 0 with a note when PostgreSQL or the binaries are missing.
+// --quick shrinks every part (scripts/test's benchmark pass); --push-only runs the first part
+// alone. Figures only, no assertions; exits 0 with a note when PostgreSQL or the binaries are
+// missing.
 #include <curl/curl.h>
 #include <sys/resource.h>
 
@@ -23,6 +24,7 @@
 #include <pqxx/pqxx>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -225,7 +227,9 @@ sync::Mutation arrivalMutation(const Uuid& provider, std::int64_t seq) {
 // [SECTION] push_mutations_per_s
 void benchPush(Bench& bench, bool quick) {
   constexpr int kPractices = 8, kDevicesEach = 2, kBatch = 100;
-  const int pushes = quick ? 2 : 4;
+  // 16 pushes a device (25,600 mutations, a few seconds each way): with 4 the network part
+  // lasted ~0.7 s, and a connection's first pushes (statements prepared, planned) weighed on it.
+  const int pushes = quick ? 2 : 16;
   struct Dev {
     Device device;
     BenchPractice practice;
@@ -591,7 +595,12 @@ void benchInitialSync(Bench& bench, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false, pushOnly = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--quick") quick = true;
+    else if (arg == "--push-only") pushOnly = true;  // the first part alone, e.g. to profile the hub
+  }
   for (const char* b : {"anteroom-hub", "anteroom-syncd", "anteroom-admin"}) {
     if (!fs::exists(binary(b))) {
       note(std::string("anteroom-bench-sync-net skipped: ") + binary(b).string() + " is not built");
@@ -614,10 +623,12 @@ int main(int argc, char** argv) {
   Bench bench(**central, dir.path());
   bench.startHub();
   benchPush(bench, quick);
-  benchWire(bench);
-  benchPropagation(bench, quick);
-  benchParked(bench, quick);
-  benchInitialSync(bench, quick);
+  if (!pushOnly) {
+    benchWire(bench);
+    benchPropagation(bench, quick);
+    benchParked(bench, quick);
+    benchInitialSync(bench, quick);
+  }
   if (!bench.hub().running()) note("the hub exited during the benchmark:\n" + bench.hub().output());
   bench.hub().stop(seconds(10));
   curl_global_cleanup();

@@ -210,6 +210,7 @@ struct HubCore::Impl {
       if (!conn || !conn->is_open()) {
         conn = std::make_unique<pqxx::connection>(options.dsn);
         prepared.clear();
+        preparedRuns = 0;
       }
       return {};
     } catch (const std::exception&) {
@@ -233,9 +234,11 @@ struct HubCore::Impl {
     return row;
   }
 
-  static void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
-    tx.exec_params("SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)",
-                   device.practiceId.toString(), "device:" + device.deviceId.toString());
+  void scope(pqxx::dbtransaction& tx, const DeviceContext& device) {
+    Params p;
+    p.add(device.practiceId.toString());
+    p.add("device:" + device.deviceId.toString());
+    exec(tx, "SELECT set_config('app.practice_id', $1, true), set_config('app.actor', $2, true)", p);
   }
 
   // [SECTION] Rows
@@ -563,7 +566,7 @@ struct HubCore::Impl {
   void confirmRequest(pqxx::dbtransaction& tx, const Uuid& requestId, Applied& out);
 
   // [SECTION] Push: results kept for repeats
-  static std::string resultRecord(const MutationResult& r);
+  static Json resultRecord(const MutationResult& r);
   static Json idempotencyEntry(const Mutation& m, const MutationResult& r);
   MutationResult storedResult(pqxx::dbtransaction& tx, const Mutation& m, std::string_view record);
   static std::string constraintWords(const pqxx::sql_error& e);
@@ -622,7 +625,12 @@ struct HubCore::Impl {
   // order, so the change log keeps the push's order). No savepoint of its own: when the database
   // refuses the statement it throws RunRefused, the batch's transaction is rolled back and the
   // batch applied again one mutation at a time (runsOff), which finds the mutation at fault.
-  // Sent unprepared: its text varies with the run.
+  // Its text varies with the run's entity, columns and length, so only the first few texts a
+  // connection sees are prepared (kPreparedRuns; a device's full batches of one entity repeat
+  // one text, and PostgreSQL then skips parsing and planning ~1,000 parameters); the others go
+  // unprepared, so a hub that sees many shapes does not pile up statements on its connections.
+  static constexpr std::size_t kPreparedRuns = 8;
+  std::size_t preparedRuns = 0;  // run texts in `prepared`
   bool runsOff = false;
   void insertRun(pqxx::dbtransaction& tx, std::span<const Mutation> run, const std::vector<Json::Object>& rows,
                  std::vector<Applied>& out) {
@@ -649,10 +657,16 @@ struct HubCore::Impl {
       sql += ")";
     }
     sql += " RETURNING " + hub::rowColumnsSql(spec);
+    const bool prepare = prepared.contains(sql) || preparedRuns < kPreparedRuns;
     pqxx::result returned;
     try {
-      const auto ptrs = p.pointers();
-      returned = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+      if (prepare) {
+        if (!prepared.contains(sql)) ++preparedRuns;
+        returned = exec(tx, sql, p);
+      } else {
+        const auto ptrs = p.pointers();
+        returned = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
+      }
     } catch (const pqxx::transaction_rollback&) {
       throw;  // the whole batch is retried
     } catch (const pqxx::insufficient_resources&) {
@@ -668,8 +682,8 @@ struct HubCore::Impl {
       a.result.mutationId = m.mutationId;
       a.result.deviceSeq = m.deviceSeq;
       if (auto it = byId.find(m.id); it != byId.end()) {
-        a.result.row = toChange(spec, it->second);
         a.result.rowVersion = it->second.rowVersion;
+        a.result.row = toChange(spec, std::move(it->second));
       }
       out.push_back(std::move(a));
     }
@@ -910,7 +924,9 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
   pqxx::work tx(*conn);
   scope(tx, device);
   const std::string deviceId = device.deviceId.toString();
-  auto hw = tx.exec_params("SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE", deviceId);
+  Params byDevice;
+  byDevice.add(deviceId);
+  auto hw = exec(tx, "SELECT last_device_seq FROM device WHERE device_id = $1::uuid FOR UPDATE", byDevice);
   if (hw.empty()) throw Refusal{"hub.unknown_device", "this device is not enrolled with the practice"};
   std::int64_t highWater = hw[0][0].as<std::int64_t>();
 
@@ -992,7 +1008,7 @@ std::vector<MutationResult> HubCore::Impl::pushBatch(const DeviceContext& device
 
 // [SECTION] Push: results kept for repeats
 
-std::string HubCore::Impl::resultRecord(const MutationResult& r) {
+Json HubCore::Impl::resultRecord(const MutationResult& r) {
   Json::Object o;
   o["status"] = Json(toString(r.status));
   if (r.status == ResultStatus::Applied || r.status == ResultStatus::Merged || r.status == ResultStatus::Remapped)
@@ -1002,7 +1018,7 @@ std::string HubCore::Impl::resultRecord(const MutationResult& r) {
     o["message"] = Json(r.message);
   }
   if (r.centralId) o["central_id"] = Json(r.centralId->toString());
-  return Json(std::move(o)).dump();
+  return Json(std::move(o));
 }
 
 // One element of the JSON array the idempotency records are written from, in one statement.
@@ -1010,7 +1026,7 @@ Json HubCore::Impl::idempotencyEntry(const Mutation& m, const MutationResult& r)
   Json::Object o;
   o["m"] = Json(m.mutationId.toString());
   o["s"] = Json(m.deviceSeq);
-  o["r"] = Json::parse(resultRecord(r)).value_or(Json(Json::Object{}));
+  o["r"] = resultRecord(r);
   return Json(std::move(o));
 }
 
@@ -1524,10 +1540,11 @@ Result<std::unique_ptr<HubCore>> HubCore::connect(HubOptions options) {
 Result<DeviceContext> HubCore::deviceForFingerprint(std::string_view sha256Hex) {
   if (auto c = m_impl->ensureConnected(); !c) return std::unexpected(c.error());
   try {
-    pqxx::work tx(*m_impl->conn);
+    // One statement on its own: no BEGIN and COMMIT round trips around it (it is asked once a
+    // request).
+    pqxx::nontransaction tx(*m_impl->conn);
     auto r = tx.exec_params("SELECT device_id::text, practice_id::text, revoked FROM device_for_fingerprint($1)",
                             std::string(sha256Hex));
-    tx.commit();
     if (r.empty()) return fail(ErrorDomain::Conflict, "hub.unknown_device", "this device is not enrolled");
     if (r[0][2].as<bool>()) return fail(ErrorDomain::Conflict, "hub.revoked_device", "this device's enrolment was revoked");
     return DeviceContext{*Uuid::parse(r[0][0].c_str()), *Uuid::parse(r[0][1].c_str())};
