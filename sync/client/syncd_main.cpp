@@ -103,6 +103,7 @@ void installSignals() {
 std::optional<store::Store> openStore(const sync::SyncdConfig& config, const store::SecretKey& key) {
   store::OpenOptions options;
   options.path = config.db;
+  options.pageCacheKiB = store::kSyncPageCacheKiB;
   auto opened = store::Store::open(options, key);
   if (!opened) {
     logLine(sync::LogPriority::Error, "cannot open the store " + config.db.string() + ": " + opened.error().message);

@@ -238,6 +238,7 @@ void benchPull(const sim::Central& central, bool quick) {
   store::OpenOptions o;
   o.path = dir / "device.db";
   o.create = true;
+  o.pageCacheKiB = store::kSyncPageCacheKiB;  // as anteroom-syncd opens it (the bulk baseline too)
   auto s = store::Store::open(o, *key);
   if (!s) {
     std::fprintf(stderr, "anteroom-bench-sync: %s\n", s.error().message.c_str());
