@@ -194,9 +194,7 @@ bool runFrames(Display& screen, Source& source, Leave leave) {
     drawnRevision = source.revision();
     if (screen.fonts.scale != vm.textScale) {
       ui::loadFonts(screen.fonts, vm.textScale, screen.options.fonts);
-      ImGui_ImplOpenGL3_DestroyFontsTexture();
-      ImGui_ImplOpenGL3_CreateFontsTexture();
-      ui::releaseFontPixels();
+      ui::uploadFontTexture();
     }
     if (!screen.themed || screen.highContrast != vm.highContrast) {
       screen.highContrast = vm.highContrast;

@@ -298,9 +298,7 @@ struct Gui {
     glfwPollEvents();
     if (fonts.scale != vm.textScale) {
       kiosk::ui::loadFonts(fonts, vm.textScale, kFontDir);
-      ImGui_ImplOpenGL3_DestroyFontsTexture();
-      ImGui_ImplOpenGL3_CreateFontsTexture();
-      kiosk::ui::releaseFontPixels();
+      kiosk::ui::uploadFontTexture();
     }
     if (highContrast != vm.highContrast) {
       highContrast = vm.highContrast;
@@ -456,6 +454,9 @@ void staffBoard(const TempDir& dir, const ut::Xvfb& x, int frames) {
   std::snprintf(split, sizeof split, "of which anonymous %.1f MB, file-backed (Mesa/LLVM libraries) %.1f MB",
                 statusMb("self", "RssAnon"), statusMb("self", "RssFile"));
   comment(split);
+  const ImFontAtlas& atlas = *ImGui::GetIO().Fonts;
+  comment("font atlas at the last text size " + std::to_string(atlas.TexWidth) + "x" + std::to_string(atlas.TexHeight) +
+          (atlas.TexPixelsAlpha8 == nullptr && atlas.TexPixelsRGBA32 == nullptr ? ", CPU pixels freed" : ", CPU pixels held"));
 }
 
 }  // namespace

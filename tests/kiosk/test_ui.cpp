@@ -370,6 +370,18 @@ TEST_CASE("ui: the idle timeout returns to a welcome screen identical to the fir
     const std::size_t at = (static_cast<std::size_t>(restY) * static_cast<std::size_t>(before->width) +
                             static_cast<std::size_t>(restX)) * 3;
     CHECK(before->rgb.substr(at, 3) == std::string("\xF6\xF3\xEE", 3));
+    // The button's label is drawn in the theme's text colour (31, 42, 46): the font texture
+    // (one byte a pixel, read as white with the glyph's coverage as alpha) neither lost its
+    // glyphs nor tinted them.
+    const ut::WidgetRect* button = s.first.find("welcome.check_in");
+    REQUIRE(button != nullptr);
+    std::size_t textPixels = 0;
+    for (std::int64_t y = button->y; y < button->y + button->h; ++y)
+      for (std::int64_t x = button->x; x < button->x + button->w; ++x) {
+        const std::size_t p = (static_cast<std::size_t>(y) * static_cast<std::size_t>(before->width) + static_cast<std::size_t>(x)) * 3;
+        if (before->rgb.compare(p, 3, std::string("\x1F\x2A\x2E", 3)) == 0) ++textPixels;
+      }
+    CHECK(textPixels > 200);
   }
 
   s.tap("welcome.check_in");

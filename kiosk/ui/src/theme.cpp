@@ -24,6 +24,8 @@ ImVec4 rgb(int r, int g, int b, float a = 1.0f) {
 bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontDir) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
+  // The texture as tall as the glyphs need, not the next power of two (up to half of it empty).
+  io.Fonts->Flags |= ImFontAtlasFlags_NoPowerOfTwoHeight;
   const std::string regular = (fontDir / "DejaVuSans.ttf").string();
   const std::string bold = (fontDir / "DejaVuSans-Bold.ttf").string();
   ImFontConfig config;
@@ -44,8 +46,6 @@ bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontD
   }
   return true;
 }
-
-void releaseFontPixels() { ImGui::GetIO().Fonts->ClearTexData(); }
 
 void applyTheme(bool highContrast) {
   ImGuiStyle& style = ImGui::GetStyle();

@@ -30,13 +30,14 @@ struct Fonts {
   float scale = 0.0f;  // the text scale the atlas was built for
 };
 
-// Builds the font atlas for a text scale (call before NewFrame; the GL backend's font texture
-// must be recreated after, then releaseFontPixels() frees the CPU copy). Fonts come from the
-// fonts-dejavu-core package.
+// Builds the font atlas for a text scale (call before NewFrame, then uploadFontTexture()).
+// Fonts come from the fonts-dejavu-core package.
 bool loadFonts(Fonts& fonts, float textScale, const std::filesystem::path& fontDir);
 
-// After the GL texture is made, the atlas's CPU-side pixels (alpha and RGBA copies) are dead weight.
-void releaseFontPixels();
+// Replaces the GL font texture with the atlas just built (one byte a pixel where the GL has
+// texture swizzle, else the backend's RGBA) and frees the atlas's CPU-side pixels. Needs the
+// current GL context and the OpenGL 3 backend initialised.
+void uploadFontTexture();
 
 // Colours and spacing for the calm default or the high-contrast theme.
 void applyTheme(bool highContrast);
