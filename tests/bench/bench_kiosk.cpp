@@ -408,10 +408,29 @@ void staffBoard(const TempDir& dir, const ut::Xvfb& x, int frames) {
   const auto it = gui.widgets.find(anyRowShown());
   if (it == gui.widgets.end()) throw std::runtime_error("the board drew no rows");
   const ImVec2 pointer(it->second.x + it->second.w / 2.0f, it->second.y + it->second.h / 2.0f);
-  // One wheel notch scrolls 5 body-font lines (30 px); rows are 84 px (64 + cell padding).
-  const float rowHeight = std::max(64.0f, 24.0f * board.textScale * 1.75f) + 2.0f * ImGui::GetStyle().CellPadding.y;
-  const float notch = 5.0f * 30.0f;
-  const float toMiddle = -(static_cast<float>(rows) / 2.0f) * rowHeight / notch;
+  // The wheel that brings the middle row into view, found by trying: rows wrap to two lines at
+  // large text sizes and a notch scrolls five lines of the window's font, so a formula for one
+  // size misses at another. Scrolling is linear until it reaches the end: each try scales the
+  // wheel by how far it fell short or went past, and is scrolled back after.
+  const auto firstShown = [&] {
+    for (std::size_t r = 0; r < rows; ++r)
+      if (gui.widgets.contains("staff.waitlist.view." + board.screen.table->rows[r].id)) return r;
+    return rows;
+  };
+  const std::size_t start = firstShown();
+  const std::size_t middle = rows / 2;
+  float toMiddle = -(static_cast<float>(middle) * 84.0f) / 150.0f;  // one-line rows at 100%
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    gui.frame(board, intents, pointer, toMiddle);
+    for (int i = 0; i < 2; ++i) gui.frame(board, intents);
+    const std::size_t reached = firstShown();
+    gui.frame(board, intents, pointer, -toMiddle);
+    for (int i = 0; i < 2; ++i) gui.frame(board, intents);
+    if (firstShown() != start) throw std::runtime_error("the board did not scroll back to where it was");
+    if (reached <= start) throw std::runtime_error("the wheel did not scroll the board");
+    if (reached + rows / 200 >= middle && reached <= middle + rows / 200) break;
+    toMiddle *= static_cast<float>(middle - start) / static_cast<float>(reached - start);
+  }
 
   std::vector<double> times;
   std::vector<double> imguiTimes;
