@@ -5,7 +5,7 @@
 //                               (one multi-row INSERT a batch; one INSERT a row printed too)
 //   initial_sync_rows_per_s     a new device pulls 50,000 rows, against the store's own bulk insert
 //   pull_page_p99_ms            a hub pull page at 1,000,000 change rows under RLS
-// --quick shrinks the data. Figures only, no assertions; exits 0 with a note without PostgreSQL.
+// --quick shrinks the data; --pull-only skips hub_apply. Figures only, no assertions; exits 0 with a note without PostgreSQL.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -350,13 +350,18 @@ void benchPull(const sim::Central& central, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false, pullOnly = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    quick = quick || arg == "--quick";
+    pullOnly = pullOnly || arg == "--pull-only";
+  }
   auto central = sim::Central::start();
   if (!central) {
     note("anteroom-bench-sync skipped: " + central.error().message);
     return 0;
   }
-  benchApply(**central, quick);
+  if (!pullOnly) benchApply(**central, quick);
   benchPull(**central, quick);
   return 0;
 }
