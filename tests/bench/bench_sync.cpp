@@ -5,7 +5,8 @@
 //                               (one multi-row INSERT a batch; one INSERT a row printed too)
 //   initial_sync_rows_per_s     a new device pulls 50,000 rows, against the store's own bulk insert
 //   pull_page_p99_ms            a hub pull page at 1,000,000 change rows under RLS
-// --quick shrinks the data; --pull-only skips hub_apply. Figures only, no assertions; exits 0 with a note without PostgreSQL.
+// --quick shrinks the data; --pull-only skips hub_apply (the pull figures alone). Figures only,
+// no assertions; exits 0 with a note without PostgreSQL.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
