@@ -14,6 +14,11 @@ namespace anteroom::sync::hub {
 
 enum class ColKind { Uuid, Text, Int, Double, Bool, Instant, Date, Enum, JsonColumn };
 
+// How a query returns a row's values: the model's row JSON built by PostgreSQL (one text), or
+// the columns one by one, from which the hub builds the same JSON (columnJson): a pull page's
+// query spent half its time in json_build_object and to_char.
+enum class RowShape { Json, Columns };
+
 struct ColumnSpec {
   std::string name;
   ColKind kind = ColKind::Text;
@@ -45,6 +50,16 @@ std::string selectRowsSql(const EntitySpec& spec, const std::string& extra);
 // is then built only for the rows the source keeps, not for every row before a sort and limit.
 std::string selectRowsFromSql(const EntitySpec& spec, const std::string& source);
 int firstFreeParam(const EntitySpec& spec);
+
+// The columns shape: "SELECT id::text, row_version, deleted, (extra), <each column>" from the
+// table or from `source` (extra true), parameters as above. Column k of spec.columns is result
+// column kFirstColumn + k, and columnJson turns it into its value of the row JSON.
+inline constexpr int kFirstColumn = 4;
+std::string selectColumnsSql(const EntitySpec& spec, const std::string& extra = "true");
+std::string selectColumnsFromSql(const EntitySpec& spec, const std::string& source);
+// The value json_build_object gave column's text (nullopt text = SQL NULL) of type typeOid, as
+// the model's parser read it; nullopt when that parse failed (the row does not decode).
+std::optional<Json> columnJson(const ColumnSpec& column, std::optional<std::string_view> text, unsigned typeOid);
 
 // A column value as a statement parameter (nullopt = SQL NULL) and the SQL expression that
 // stores parameter $n in it; for patient PII the expression encrypts with $keyParam.
