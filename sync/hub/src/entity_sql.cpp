@@ -1,6 +1,7 @@
 // Column specs from the model's field lists, and the SQL that reads and writes them centrally.
 #include "entity_sql.hpp"
 
+#include <algorithm>
 #include <concepts>
 #include <type_traits>
 
@@ -50,6 +51,8 @@ EntitySpec makeSpec() {
   s.table = std::string(Fields<T>::table);
   s.idColumn = std::string(Fields<T>::idColumn);
   s.columns = std::move(b.columns);
+  for (std::size_t k = 0; k < s.columns.size(); ++k) s.byName.push_back(k);
+  std::ranges::sort(s.byName, {}, [&](std::size_t k) -> const std::string& { return s.columns[k].name; });
   s.hasPii = std::is_same_v<T, Patient>;
   return s;
 }

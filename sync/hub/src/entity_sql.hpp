@@ -29,6 +29,7 @@ struct EntitySpec {
   std::string table;
   std::string idColumn;
   std::vector<ColumnSpec> columns;  // the model's columns, in field-list order (no local-only ones)
+  std::vector<std::size_t> byName;  // indexes of columns in name order (a row JSON's key order)
   bool hasPii = false;              // patient: encrypted columns, email hash, split insurance ids
   [[nodiscard]] const ColumnSpec* column(std::string_view name) const;
 };

@@ -133,9 +133,10 @@ bool decodable(Entity entity, const Json::Object& row) {
 }
 
 // The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse.
+// Built in key order, so each member goes in at the end without a search.
 std::optional<Json::Object> rowFromColumns(const pqxx::row& r, const EntitySpec& spec) {
   Json::Object row;
-  for (std::size_t k = 0; k < spec.columns.size(); ++k) {
+  for (const std::size_t k : spec.byName) {
     const auto at = static_cast<pqxx::row::size_type>(hub::kFirstColumn + static_cast<int>(k));
     const pqxx::field f = r[at];
     const auto text = f.is_null() ? std::nullopt : std::optional<std::string_view>(std::in_place, f.c_str(), f.size());
