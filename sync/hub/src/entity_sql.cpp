@@ -152,14 +152,6 @@ std::string rowColumnsSql(const EntitySpec& spec) { return columnList(spec); }
 
 std::string selectRowsSql(const EntitySpec& spec) { return selectColumns(spec) + " FROM " + spec.table + " t"; }
 
-std::string selectRowsSql(const EntitySpec& spec, const std::string& extra) {
-  return selectColumns(spec) + ", (" + extra + ") FROM " + spec.table + " t";
-}
-
-std::string selectRowsFromSql(const EntitySpec& spec, const std::string& source) {
-  return selectColumns(spec) + " FROM (" + source + ") t";
-}
-
 std::string selectColumnsSql(const EntitySpec& spec, const std::string& extra) {
   return selectEachColumn(spec, extra) + " FROM " + spec.table + " t";
 }
