@@ -5,7 +5,8 @@
 //                               (one multi-row INSERT a batch; one INSERT a row printed too)
 //   initial_sync_rows_per_s     a new device pulls 50,000 rows, against the store's own bulk insert
 //   pull_page_p99_ms            a hub pull page at 1,000,000 change rows under RLS
-// --quick shrinks the data. Figures only, no assertions; exits 0 with a note without PostgreSQL.
+// --quick shrinks the data; --pull-only skips hub_apply (the pull figures alone). Figures only,
+// no assertions; exits 0 with a note without PostgreSQL.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -253,14 +254,19 @@ void benchPull(const sim::Central& central, bool quick) {
       return sync::decodePushResponse(sync::encode(*hub.applyPush(ctx, *sync::decodePushRequest(sync::encode(r)))));
     }
     double hubSeconds = 0, wireSeconds = 0;  // where a first sync's time goes
+    double hubCpu = 0, wireCpu = 0;          // the same on the fetch thread's CPU clock (load-proof)
     Result<sync::PullResponse> pull(const sync::PullRequest& r) override {
       const auto t0 = SteadyClock::now();
+      const double c0 = threadCpuSeconds();
       auto page = hub.pull(ctx, *sync::decodePullRequest(sync::encode(r)));
       hubSeconds += secondsSince(t0);
+      const double c1 = threadCpuSeconds();
+      hubCpu += c1 - c0;
       if (!page) return std::unexpected(page.error());
       const auto t1 = SteadyClock::now();
       auto received = sync::decodePullResponse(sync::encode(*page));
       wireSeconds += secondsSince(t1);
+      wireCpu += threadCpuSeconds() - c1;
       return received;
     }
   } transport(*hub, {bp.device, bp.practice});
@@ -302,6 +308,9 @@ void benchPull(const sim::Central& central, bool quick) {
   metric("initial_sync_hub_s", transport.hubSeconds, "s");
   metric("initial_sync_wire_s", transport.wireSeconds, "s");
   metric("initial_sync_device_s", syncSeconds - transport.hubSeconds - transport.wireSeconds, "s");
+  // The hub's own CPU (its share of hub_s; the rest is PostgreSQL and waiting) and the wire's.
+  metric("initial_sync_hub_cpu_s", transport.hubCpu, "s");
+  metric("initial_sync_wire_cpu_s", transport.wireCpu, "s");
   metric("store_bulk_insert_rows_per_s", bulkRate, "rows/s");
   metric("initial_sync_ratio_to_store_bulk", syncRate / bulkRate, "x");
 
@@ -350,13 +359,18 @@ void benchPull(const sim::Central& central, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false, pullOnly = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    quick = quick || arg == "--quick";
+    pullOnly = pullOnly || arg == "--pull-only";
+  }
   auto central = sim::Central::start();
   if (!central) {
     note("anteroom-bench-sync skipped: " + central.error().message);
     return 0;
   }
-  benchApply(**central, quick);
+  if (!pullOnly) benchApply(**central, quick);
   benchPull(**central, quick);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "anteroom/model/row_json.hpp"
 #include "anteroom/sync/hub_core.hpp"
 #include "central.hpp"
+#include "entity_sql.hpp"
 
 using namespace anteroom;
 using namespace anteroom::sync;
@@ -405,4 +406,81 @@ TEST_CASE("a central row the model cannot decode is left out of pages and report
   CHECK(has(*later, good));
   CHECK_FALSE(has(*later, bad));
   CHECK(lines.size() == 2);
+}
+
+TEST_CASE("a column's value is what json_build_object and to_char gave it") {
+  using hub::ColKind;
+  const hub::ColumnSpec at{"sent_at", ColKind::Instant, true}, day{"day", ColKind::Date, false},
+      text{"notes", ColKind::Text, true}, score{"priority_score", ColKind::Double, false},
+      content{"content", ColKind::JsonColumn, false}, flag{"telehealth", ColKind::Bool, false};
+  constexpr unsigned kTimestamp = 1114, kDate = 1082, kText = 25, kFloat8 = 701, kJsonb = 3802, kBool = 16;
+  CHECK(*hub::columnJson(at, "2026-03-02 14:05:00", kTimestamp) == Json("2026-03-02T14:05:00.000000Z"));
+  CHECK(*hub::columnJson(at, "2026-03-02 14:05:00.5", kTimestamp) == Json("2026-03-02T14:05:00.500000Z"));
+  CHECK(*hub::columnJson(at, "2026-03-02 14:05:00.123456", kTimestamp) == Json("2026-03-02T14:05:00.123456Z"));
+  CHECK(*hub::columnJson(at, "0044-03-15 12:00:00 BC", kTimestamp) == Json("0044-03-15T12:00:00.000000Z"));
+  CHECK(*hub::columnJson(at, "infinity", kTimestamp) == Json(nullptr));
+  CHECK(*hub::columnJson(at, std::nullopt, kTimestamp) == Json(nullptr));
+  CHECK(*hub::columnJson(day, "1970-01-10", kDate) == Json("1970-01-10"));
+  CHECK(*hub::columnJson(day, "1970-01-10 x", kText) == Json("1970-01-10 x"));  // decrypted text stays text
+  CHECK(*hub::columnJson(text, "a \"quoted\" 2026-03-02 14:05:00", kText) == Json("a \"quoted\" 2026-03-02 14:05:00"));
+  CHECK(*hub::columnJson(score, "2", kFloat8) == Json(std::int64_t{2}));  // as the parser read "2"
+  CHECK(*hub::columnJson(score, "2.25", kFloat8) == Json(2.25));
+  CHECK(*hub::columnJson(score, "NaN", kFloat8) == Json("NaN"));
+  CHECK(*hub::columnJson(content, R"({"b":[1,2.5],"a":null})", kJsonb) ==
+        *Json::parse(R"({"a":null,"b":[1,2.5]})"));
+  CHECK_FALSE(hub::columnJson(content, R"({"a":)", kJsonb).has_value());
+  CHECK(*hub::columnJson(flag, "t", kBool) == Json(true));
+  CHECK(*hub::columnJson(flag, "f", kBool) == Json(false));
+}
+
+TEST_CASE("pull pages carry each row's JSON exactly as PostgreSQL's json_build_object gives it") {
+  HubPractice p;
+  const Uuid second = newId(), entry = newId(), entry2 = newId(), note = newId();
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+    // Fractions of a second, nulls, a whole and a fractional double, nested JSON.
+    tx.exec_params("INSERT INTO waitlist (waitlist_id, practice_id, name, criteria) VALUES ($1::uuid, $2::uuid, 'Late',"
+                   " '{\"days\": [\"mon\"]}')",
+                   second.toString(), p.practice.toString());
+    tx.exec_params("INSERT INTO waitlist_entry (entry_id, waitlist_id, patient_id, priority_score, status, notes, created_at)"
+                   " VALUES ($1::uuid, $3::uuid, $5::uuid, 2, 'waiting', 'Prefers \"mornings\"', '2026-03-01 09:30:00.25'),"
+                   " ($2::uuid, $4::uuid, $5::uuid, 12.125, 'offered', NULL, '2026-03-01 09:30:00')",
+                   entry.toString(), entry2.toString(), p.waitlist.toString(), second.toString(), p.patient.toString());
+    tx.exec_params("INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status, sent_at,"
+                   " created_at) VALUES ($1::uuid, $2::uuid, 'provider', 'patient_arrived',"
+                   " '{\"template_key\": \"patient_arrived\", \"params\": {\"appointment_id\": \"x\", \"n\": \"1.50\"}}',"
+                   " 'sent', '2026-03-02 14:05:00.000001', $3::timestamp)",
+                   note.toString(), p.provider.toString(), formatInstant(kNow - hours{1}));
+    tx.commit();
+  }
+  std::vector<Change> all;
+  PullRequest req;
+  req.limit = 3;  // several pages, so the snapshot's keyset paging is read too
+  for (int page = 0; page < 20; ++page) {
+    auto res = p.hub->pull(p.ctx, req);
+    REQUIRE_MESSAGE(res.has_value(), res.error().message);
+    all.insert(all.end(), res->changes.begin(), res->changes.end());
+    req.after = res->cursor;
+    if (!res->more) break;
+  }
+  // Each row again, as PostgreSQL builds the row JSON (the shape the push path reads).
+  pqxx::connection c(central().hubDsn());
+  pqxx::work tx(c);
+  tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+  std::set<std::string> seen;
+  for (const auto& change : all) {
+    const hub::EntitySpec& spec = *hub::entitySpec(change.entity);
+    const std::string id = "$" + std::to_string(hub::firstFreeParam(spec));
+    const std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = " + id + "::uuid";
+    auto r = spec.hasPii ? tx.exec_params(sql, std::string(sim::kPiiKey), change.id.toString())
+                         : tx.exec_params(sql, change.id.toString());
+    REQUIRE(r.size() == 1);
+    CHECK(Json(change.row).dump() == Json::parse(r[0][3].c_str())->dump());  // dump tells 2 from 2.0
+    seen.insert(change.entity);
+  }
+  CHECK(std::ranges::count_if(all, [&](const Change& ch) { return ch.id == entry || ch.id == entry2; }) == 2);
+  CHECK(seen == std::set<std::string>{"practice", "provider", "patient", "waitlist", "waitlist_entry", "appointment",
+                                      "notification"});
 }

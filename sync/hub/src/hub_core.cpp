@@ -117,30 +117,49 @@ Result<Json::Object> canonical(Entity entity, const Json::Object& row) {
 
 bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 
-// A result row of hub::selectRowsSql (id, row_version, deleted, row JSON) as a CentralRow in
-// the model's canonical form; nullopt for a row the model cannot decode (written centrally by
-// another system in a shape the model does not accept): sending it would fail the device's
+// A result row as a CentralRow; nullopt for a row the model cannot decode (written centrally
+// by another system in a shape the model does not accept): sending it would fail the device's
 // whole page, so callers leave it out and report it (Impl::decode).
-// Form::Canonical rewrites the row as the model writes it (what comparisons with a device's
-// values need); Form::Decodable only checks that the model decodes it and keeps PostgreSQL's
-// JSON, which decodes to the same record on the device (a pull page: half the CPU).
+// Form::Canonical reads a row of hub::selectRowsSql (id, row_version, deleted, row JSON) and
+// rewrites it as the model writes it (what comparisons with a device's values need).
+// Form::Decodable reads a row of hub::selectColumnsSql (id, row_version, deleted, extra, each
+// column), builds the JSON json_build_object would have given, and only checks that the model
+// decodes it: the same JSON, which decodes to the same record on the device, for a pull page
+// at half the CPU, without PostgreSQL building JSON text for the hub to parse.
 enum class Form { Canonical, Decodable };
 
 bool decodable(Entity entity, const Json::Object& row) {
   return visitEntity(entity, [&](auto type) { return fromRowJson<decltype(type)>(row).has_value(); });
 }
 
-std::optional<CentralRow> rowFrom(const pqxx::row& r, Entity entity, Form form = Form::Canonical) {
-  auto parsed = Json::parse(r[3].c_str());
-  if (!parsed || !parsed->isObject()) return std::nullopt;
+// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse.
+// Built in key order, so each member goes in at the end without a search.
+std::optional<Json::Object> rowFromColumns(const pqxx::row& r, const EntitySpec& spec) {
+  Json::Object row;
+  for (const std::size_t k : spec.byName) {
+    const auto at = static_cast<pqxx::row::size_type>(hub::kFirstColumn + static_cast<int>(k));
+    const pqxx::field f = r[at];
+    const auto text = f.is_null() ? std::nullopt : std::optional<std::string_view>(std::in_place, f.c_str(), f.size());
+    auto value = hub::columnJson(spec.columns[k], text, static_cast<unsigned>(f.type()));
+    if (!value) return std::nullopt;
+    row.emplace_hint(row.end(), spec.columns[k].name, std::move(*value));
+  }
+  return row;
+}
+
+std::optional<CentralRow> rowFrom(const pqxx::row& r, const EntitySpec& spec, Form form = Form::Canonical) {
+  const Entity entity = *entityFromTable(spec.table);
   CentralRow row;
   if (form == Form::Canonical) {
+    auto parsed = Json::parse(r[3].c_str());
+    if (!parsed || !parsed->isObject()) return std::nullopt;
     auto canon = canonical(entity, parsed->asObject());
     if (!canon) return std::nullopt;
     row.row = std::move(*canon);
   } else {
-    if (!decodable(entity, parsed->asObject())) return std::nullopt;
-    row.row = std::move(parsed->asObject());
+    auto columns = rowFromColumns(r, spec);
+    if (!columns || !decodable(entity, *columns)) return std::nullopt;
+    row.row = std::move(*columns);
   }
   row.id = *Uuid::parse(r[0].c_str());
   row.rowVersion = r[1].as<std::int64_t>();
@@ -227,7 +246,7 @@ struct HubCore::Impl {
 
   // rowFrom, reporting a row the model cannot decode (by entity and id only).
   std::optional<CentralRow> decode(const pqxx::row& r, const EntitySpec& spec, Form form = Form::Canonical) {
-    auto row = rowFrom(r, *entityFromTable(spec.table), form);
+    auto row = rowFrom(r, spec, form);
     if (!row)
       warn("sync.undecodable_row: central " + spec.table + " " + r[0].c_str() +
            " does not fit the model; it is left out of device pages and push answers");
@@ -252,7 +271,8 @@ struct HubCore::Impl {
     for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i].toString();
     array += "}";
     const int n = p.add(array);
-    std::string sql = hub::selectRowsSql(spec) + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
+    const std::string select = form == Form::Canonical ? hub::selectRowsSql(spec) : hub::selectColumnsSql(spec);
+    std::string sql = select + " WHERE t." + spec.idColumn + " = ANY($" + std::to_string(n) + "::uuid[])";
     if (forUpdate) sql += " FOR UPDATE";
     for (const auto& r : exec(tx, sql, p))
       if (auto row = decode(r, spec, form)) out.push_back(std::move(*row));
@@ -1329,10 +1349,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
     //   guesses few rows pass the window and RLS and sorts the whole rest of the table for
     //   each page instead: 50,000 rows read for each 2,000 sent. A query with no index order
     //   still gets its sort (disabled is only a high cost).
+    // - DateStyle ISO: rows come as columns, and the hub formats the ISO text of their times.
     auto settings = tx.exec(
         "SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
         " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon(),"
-        " set_config('jit', 'off', true), set_config('enable_sort', 'off', true)");
+        " set_config('jit', 'off', true), set_config('enable_sort', 'off', true), set_config('datestyle', 'ISO', true)");
     const int daysAhead = std::clamp(settings[0][0].as<int>(), 0, 60);
     const Window window = windowAt(now(), daysAhead);
 
@@ -1384,11 +1405,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       array += "}";
       const int n = p.add(array);
       const std::string sql =
-          bindWindow(hub::selectRowsSql(spec, cond.empty() ? "true" : cond) + " WHERE t." + spec.idColumn + " = ANY($" +
+          bindWindow(hub::selectColumnsSql(spec, cond.empty() ? "true" : cond) + " WHERE t." + spec.idColumn + " = ANY($" +
                          std::to_string(n) + "::uuid[])",
                      window, p);
       for (const auto& r : exec(tx, sql, p)) {
-        if (auto row = decode(r, spec, Form::Decodable)) rows.emplace_back(std::move(*row), r[4].as<bool>());
+        if (auto row = decode(r, spec, Form::Decodable)) rows.emplace_back(std::move(*row), r[3].as<bool>());
         else undecodable.insert(*Uuid::parse(r[0].c_str()));
       }
       return rows;
@@ -1416,7 +1437,7 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
         if (const std::string cond = windowCondition(spec.table); !cond.empty()) source += " AND " + cond;
         if (next.snapshot->after) source += " AND t." + spec.idColumn + " > $" + std::to_string(p.add(next.snapshot->after->toString())) + "::uuid";
         source += " ORDER BY t." + spec.idColumn + " LIMIT $" + std::to_string(p.add(std::to_string(budget))) + "::bigint";
-        const std::string sql = bindWindow(hub::selectRowsFromSql(spec, source) + " ORDER BY t." + spec.idColumn, window, p);
+        const std::string sql = bindWindow(hub::selectColumnsFromSql(spec, source) + " ORDER BY t." + spec.idColumn, window, p);
         const auto rows = exec(tx, sql, p);
         for (const auto& r : rows) {
           next.snapshot->after = *Uuid::parse(r[0].c_str());  // past a row left out, too
@@ -1484,8 +1505,8 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
                                      std::to_string(a) + "::timestamp AND s.start_time < $" + std::to_string(b) + "::timestamp)"
                                : "t.start_time >= $" + std::to_string(a) + "::timestamp AND t.start_time < $" +
                                      std::to_string(b) + "::timestamp";
-        // selectRowsSql numbers no parameters of its own for these entities.
-        for (const auto& r : exec(tx, hub::selectRowsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
+        // selectColumnsSql numbers no parameters of its own for these entities.
+        for (const auto& r : exec(tx, hub::selectColumnsSql(spec) + " WHERE NOT t.deleted AND " + cond, p)) {
           auto row = decode(r, spec, Form::Decodable);
           if (!row) continue;
           noteReferences(spec, row->row);

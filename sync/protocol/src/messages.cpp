@@ -327,16 +327,18 @@ Json loadJson(In& ar, std::size_t depth, std::size_t maxDepth) {
 
 // The body as the model's parser read it, walked beside cereal: where the tree says what a
 // free-form value is, cereal reads exactly that (or skips a whole object or array), instead of
-// trying types with exceptions. One decode at a time per thread; set by read() below.
+// trying types with exceptions, and the value is moved out of the tree (each is read once), not
+// copied: a pull page's rows were a third of its decode, copied and then freed with the tree.
+// One decode at a time per thread; set by read() below.
 struct Hint {
-  const Json* node = nullptr;   // the object or array element being read
-  const Json* value = nullptr;  // the member being read
+  Json* node = nullptr;   // the object or array element being read
+  Json* value = nullptr;  // the member being read
 };
 thread_local Hint t_hint;
 
-// A free-form value, from the tree when it knows it.
+// A free-form value, from the tree when it knows it (taken from it).
 Json hinted(In& ar, std::size_t maxDepth) {
-  const Json* known = t_hint.value;
+  Json* known = t_hint.value;
   if (!known) return loadJson(ar, 1, maxDepth);
   switch (known->type()) {
     case Json::Type::Null: {
@@ -370,17 +372,17 @@ Json hinted(In& ar, std::size_t maxDepth) {
       ar.finishNode();
       break;
   }
-  return *known;
+  return std::move(*known);
 }
 
 // Reads one object's members in any order: `on(name)` returns false for a name it does not
 // know, which is then skipped.
 template <class F>
 void members(In& ar, F&& on, std::size_t maxDepth) {
-  const Json* self = t_hint.node;
+  Json* self = t_hint.node;
   while (const char* name = ar.getNodeName()) {
     const std::string field(name);
-    const Json* value = self ? self->find(field) : nullptr;
+    Json* value = self ? self->find(field) : nullptr;
     t_hint = {value, value};
     if (!on(std::string_view(field))) (void)hinted(ar, maxDepth);
     t_hint = {self, nullptr};
@@ -445,14 +447,14 @@ std::vector<T> getArray(In& ar, std::string_view field, std::size_t maxItems, F&
   if (n > maxItems) throw BadMessage{"field \"" + std::string(field) + "\" has more than " + std::to_string(maxItems) + " items"};
   std::vector<T> items;
   items.reserve(static_cast<std::size_t>(n));
-  const Json* array = t_hint.value;
+  Json* array = t_hint.value;
   for (cereal::size_type k = 0; k < n; ++k) {
     try {
       ar.startNode();
     } catch (const cereal::RapidJSONException&) {
       badField(field, "an array of objects");
     }
-    const Json* element =
+    Json* element =
         array && array->isArray() && k < array->asArray().size() ? &array->asArray()[static_cast<std::size_t>(k)] : nullptr;
     const Hint outer = t_hint;
     t_hint = {element, nullptr};
@@ -503,7 +505,7 @@ Result<T> read(std::string_view body, const WireLimits& limits, std::string_view
   if (!checked->isObject())
     return fail(ErrorDomain::Protocol, "protocol.malformed", "the " + std::string(what) + " is not a JSON object");
   struct Walk {  // the tree beside cereal for this decode, cleared however it ends
-    explicit Walk(const Json& root) { t_hint = {&root, nullptr}; }
+    explicit Walk(Json& root) { t_hint = {&root, nullptr}; }
     ~Walk() { t_hint = {}; }
   } walk(*checked);
   try {
