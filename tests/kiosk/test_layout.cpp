@@ -7,6 +7,7 @@
 #include <imgui.h>
 
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -98,6 +99,26 @@ std::string describe(const std::string& id, const ui::Rect& r) {
   return out.str();
 }
 
+// Buttons of one kind (ids that differ only after the last dot: the staff tabs, a question's
+// tiles, the keys) have their labels drawn at one size: a word too long for its button is never
+// shrunk below its siblings'.
+void checkSiblings(const ui::WidgetMap& map) {
+  std::map<std::string, std::pair<std::string, float>> largest;  // kind -> the largest label drawn
+  for (const auto& [id, r] : map) {
+    if (r.textPx <= 0.0f) continue;
+    auto& [who, px] = largest[id.substr(0, id.rfind('.'))];
+    if (r.textPx > px) {
+      who = id;
+      px = r.textPx;
+    }
+  }
+  for (const auto& [id, r] : map) {
+    if (r.textPx <= 0.0f) continue;
+    const auto& [who, px] = largest.at(id.substr(0, id.rfind('.')));
+    CHECK_MESSAGE(r.textPx >= px - 0.5f, id << "'s label is drawn at " << r.textPx << " px, " << who << "'s at " << px);
+  }
+}
+
 // Every rule a person would notice, for one screen as drawn (and after scrolling it).
 void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
   INFO(c.name() << ", screen " << vm.screen.id);
@@ -120,6 +141,7 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
     }
   };
   checkMap(top);
+  checkSiblings(top);
 
   // The practice's name is always in the header, and the bottom bar always whole on screen.
   if (!vm.practiceName.empty()) CHECK_MESSAGE(top.contains("chrome.practice"), "the practice's name is missing");
