@@ -142,6 +142,19 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
   };
   checkMap(top);
   checkSiblings(top);
+  // What the patient has typed, and what is wrong with it, show without a drag: whole, above
+  // the bottom bar and clear of the fade that says more is below (48 px, 16 px above the bar).
+  if (!vm.staffMode && vm.screen.field && !vm.screen.actions.empty()) {
+    const float clearOfFade = top.at(vm.screen.actions.front().id).y - 16.0f - 48.0f;
+    std::vector<std::string> shown;
+    if (!vm.screen.field->value.empty()) shown.push_back(vm.screen.field->id);
+    if (!vm.screen.error.empty()) shown.push_back("screen.error");
+    for (const auto& id : shown) {
+      REQUIRE_MESSAGE(top.contains(id), id << " is out of view");
+      INFO(describe(id, top.at(id)));
+      CHECK_MESSAGE(top.at(id).y + top.at(id).h <= clearOfFade + 0.5f, id << " is cut off or under the fade");
+    }
+  }
 
   // The practice's name is always in the header, and the bottom bar always whole on screen.
   if (!vm.practiceName.empty()) CHECK_MESSAGE(top.contains("chrome.practice"), "the practice's name is missing");

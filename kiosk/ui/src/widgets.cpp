@@ -217,6 +217,25 @@ void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size)
   touchScroll();
 }
 
+namespace {
+
+// The soft band at the bottom of a scroll area with more below.
+float fadeBand(float areaH) { return std::min(48.0f, areaH / 4.0f); }
+
+}  // namespace
+
+void keepLastItemInView(const std::string& shown) {
+  ImGuiStorage* storage = ImGui::GetStateStorage();
+  const ImGuiID key = ImGui::GetID("##kept_in_view");
+  const int hash = static_cast<int>(ImHashStr(shown.c_str()));
+  if (storage->GetInt(key, 0) == hash) return;
+  storage->SetInt(key, hash);
+  const float windowH = ImGui::GetWindowHeight();
+  const float bottom = ImGui::GetItemRectMax().y - ImGui::GetWindowPos().y + ImGui::GetScrollY();
+  const float visible = ImGui::GetScrollY() + windowH - fadeBand(windowH) - ImGui::GetStyle().ItemSpacing.y;
+  if (bottom > visible) ImGui::SetScrollY(ImGui::GetScrollY() + bottom - visible);
+}
+
 void endScrollArea() {
   // More below: a down arrow on a soft band at the bottom edge, so a patient who does not know
   // the screen scrolls sees that it does.
@@ -224,7 +243,7 @@ void endScrollArea() {
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const ImVec2 pos = ImGui::GetWindowPos();
     const ImVec2 size = ImGui::GetWindowSize();
-    const float band = std::min(48.0f, size.y / 4.0f);
+    const float band = fadeBand(size.y);
     const ImU32 clear = ImGui::GetColorU32(ImGuiCol_WindowBg, 0.0f);
     const ImU32 solid = ImGui::GetColorU32(ImGuiCol_WindowBg, 1.0f);
     draw->AddRectFilledMultiColor(ImVec2(pos.x, pos.y + size.y - band), ImVec2(pos.x + size.x, pos.y + size.y), clear,

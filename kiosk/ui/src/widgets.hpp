@@ -55,6 +55,9 @@ void paragraph(const std::string& text);
 // `screenId` changes. Pair with endScrollArea().
 void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size);
 void endScrollArea();
+// Inside a scroll area: scrolls so the last item drawn is whole above the fade at the bottom,
+// from the next frame, each time `shown` (what the item says) changes.
+void keepLastItemInView(const std::string& shown);
 // Drag-to-scroll for the current window (tables call it inside their scrolling body).
 void touchScroll();
 
