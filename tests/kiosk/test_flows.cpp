@@ -922,7 +922,7 @@ TEST_CASE("the date of birth says which comes first, a date typed the other way 
   d.type("04251986");
   d.press("nav.continue");
   CHECK(d.screen() == "waitlist.dob");
-  CHECK(d.error().find("25 / 04 / 1986") != std::string::npos);
+  CHECK(d.error().find("25\u00a0/\u00a004\u00a0/\u00a01986") != std::string::npos);
   app.apply(kiosk::Intent::clear(), d.now);
   // 03/07 reads both ways: spelled out, and only a second Continue accepts it.
   d.type("03071986");

@@ -61,6 +61,8 @@ class Headless {
   }
 
   // A screen settles in a few frames (tables size their columns, scroll resets apply).
+  [[nodiscard]] const ui::Fonts& fonts() const { return m_fonts; }
+
   ui::WidgetMap settled(const kiosk::FrameVm& vm) {
     kiosk::Intents ignored;
     ui::WidgetMap map;
@@ -467,4 +469,58 @@ TEST_CASE("keyboards: the code keyboard offers only what codes contain, member i
   const auto right = [](const ui::Rect& r) { return r.x + r.w; };
   CHECK(right(done.at("nav.done")) == doctest::Approx(right(desk.at("nav.done"))).epsilon(0.001));
   CHECK(right(done.at("nav.done")) > kWidth - 80.0f);
+}
+
+namespace {
+
+// `text` as the kiosk wraps it at `width` in `font` (ImGui's word wrap, as paragraphs use).
+std::vector<std::string> wrappedLines(ImFont* font, const std::string& text, float width) {
+  std::vector<std::string> lines;
+  const char* end = text.c_str() + text.size();
+  for (const char* line = text.c_str(); line < end;) {
+    const char* next = font->CalcWordWrapPositionA(1.0f, line, end, width);
+    if (next == line) ++next;
+    const char* lineEnd = next;
+    while (lineEnd > line && lineEnd[-1] == ' ') --lineEnd;
+    lines.emplace_back(line, lineEnd);
+    line = next;
+    while (line < end && *line == ' ') ++line;
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("layout: a date in a sentence never breaks across lines, at any size and width") {
+  for (const std::string language : {"en", "es"}) {
+    for (int step = 0; step < kiosk::kTextSizeSteps; ++step) {
+      const Combination c{language, step, false};
+      CAPTURE(c.name());
+      KioskFixture fx;
+      auto app = fx.app();
+      Driver d{app, fx.now};
+      Headless h;
+      choose(d, c);
+      d.press("welcome.check_in");
+      d.type("peña-thistlewood");
+      d.press("nav.continue");
+      REQUIRE(d.screen() == "checkin.dob");
+      // A date that only works the other way round: the hint gives it the right way.
+      d.type(dobFor(language == "en" ? "es" : "en", "04251986"));
+      d.press("nav.continue");
+      REQUIRE_FALSE(d.error().empty());
+      h.settled(app.frame());
+      std::vector<std::string> sentences = app.frame().screen.body;
+      sentences.push_back(d.error());
+      for (const auto& sentence : sentences) {
+        for (float width = 300.0f; width <= kWidth; width += 7.0f) {
+          for (const auto& line : wrappedLines(h.fonts().body, sentence, width)) {
+            INFO("at " << width << " px: \"" << line << "\"");
+            CHECK_FALSE(line.starts_with("/"));
+            CHECK_FALSE(line.ends_with("/"));
+          }
+        }
+      }
+    }
+  }
 }
