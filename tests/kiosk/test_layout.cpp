@@ -1,7 +1,8 @@
 // The layout test: every patient and staff screen, in English and Spanish, at every text size
 // and in both themes, drawn headless with the real screens and fonts. Every widget lies inside
-// the window and above the crisis bar, no label needs more room than its widget has, the
-// bottom bar is always whole on screen, and what does not fit is reached by dragging a finger
+// the window and above the crisis bar, no label needs more room than its widget has nor is
+// drawn smaller than its siblings', the bottom bar is always whole on screen, what was typed
+// (and its error) shows without a drag, and what does not fit is reached by dragging a finger
 // (which taps nothing on the way).
 #include <doctest/doctest.h>
 #include <imgui.h>

@@ -47,7 +47,7 @@ void applyTheme(bool highContrast);
 // Draws one frame filling the display. Records named widgets into `widgets` (cleared first).
 void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMap& widgets);
 
-// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..,"tw":..},...}
+// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..,"tw":..,"px":..},...}
 std::string widgetMapJson(const WidgetMap& widgets);
 
 }  // namespace anteroom::kiosk::ui
