@@ -132,6 +132,30 @@ std::string checkInCodeForEntry(KioskFixture& fx) {
   return kiosk::checkInCodeFor(newest->entryId);
 }
 
+// A new patient's walk-in from the first question to the review, with `email`.
+void walkInToReview(Driver& d, const std::string& email) {
+  d.press("welcome.join_waitlist");
+  d.press("waitlist.new");
+  d.type("marisol");
+  d.press("nav.continue");
+  d.type("quintanilla");
+  d.press("nav.continue");
+  d.type(d.app.frame().language == "es" ? "15031992" : "03151992");
+  d.press("nav.continue");
+  d.type("541 555 0199");
+  d.press("nav.continue");
+  d.type(email);
+  d.press("nav.continue");
+  d.press("waitlist.insurance.self_pay");
+  d.press("waitlist.mode.either");
+  d.press("nav.continue");  // no particular concern
+  d.press("nav.continue");  // any time
+  d.press("waitlist.provider.any");
+  d.press("waitlist.consent.sms");
+  d.press("waitlist.discretion.general");
+  d.press("waitlist.privacy.received");
+}
+
 }  // namespace
 
 TEST_CASE("a check-in while the sync daemon holds the write lock for 3 s: frames keep coming, 'Saving…', and it lands after") {
@@ -210,30 +234,34 @@ TEST_CASE("joining the waitlist while the sync daemon holds the write lock: 'Sav
   KioskFixture fx;
   auto app = fx.app();
   Driver d{app, fx.now};
-  d.press("welcome.join_waitlist");
-  d.press("waitlist.new");
-  d.type("marisol");
-  d.press("nav.continue");
-  d.type("quintanilla");
-  d.press("nav.continue");
-  d.type("03151992");
-  d.press("nav.continue");
-  d.type("541 555 0199");
-  d.press("nav.continue");
-  d.type("marisol.q@patients.example");
-  d.press("nav.continue");
-  d.press("waitlist.insurance.self_pay");
-  d.press("waitlist.mode.either");
-  d.press("nav.continue");  // no particular concern
-  d.press("nav.continue");  // any time
-  d.press("waitlist.provider.any");
-  d.press("waitlist.consent.sms");
-  d.press("waitlist.discretion.general");
-  d.press("waitlist.privacy.received");
+  // In Spanish, with Ottilie's email under another name: the sign-up's reads (which list,
+  // whether the email is on file) are the worker's too, so the tap says "Guardando…" and the
+  // refusal follows on a later frame, while the lock is still held (nothing waits for it).
+  d.press("welcome.language");
+  walkInToReview(d, fx.patient.email);
   REQUIRE(d.screen() == "waitlist.review");
   const auto entriesBefore = fx.store.info().value().rowCounts;
-
   LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  {
+    const auto tapped = steady_clock::now();
+    app.apply(kiosk::Intent::press("waitlist.submit"), d.now);
+    CHECK(steady_clock::now() - tapped < milliseconds{50});
+    CHECK(d.body().find("Guardando…") != std::string::npos);
+    CHECK(d.error().empty());
+    CHECK(noneEnabled(app.frame().screen.actions));
+    auto refused = runFrames(app, d, [](const kiosk::FrameVm& f) { return !f.screen.error.empty(); });
+    REQUIRE(refused.landed);
+    CHECK(refused.landedAt - daemon.since() < milliseconds{2500});
+    CHECK(refused.p99() < 50.0);
+    CHECK(d.screen() == "waitlist.review");
+    CHECK(d.error() == "Ese correo ya está registrado con otros datos. Diríjase a recepción.");
+    CHECK(d.body().find("Guardando…") == std::string::npos);
+  }
+  // Start over, in English, with the patient's own email.
+  d.press("chrome.home");
+  d.press("welcome.language");
+  walkInToReview(d, "marisol.q@patients.example");
+  REQUIRE(d.screen() == "waitlist.review");
   const auto tapped = steady_clock::now();
   app.apply(kiosk::Intent::press("waitlist.submit"), d.now);
   CHECK(steady_clock::now() - tapped < milliseconds{50});

@@ -360,19 +360,22 @@ struct KioskApp::State {
     Patient patient;
     bool isNew = true;
     WaitlistEntry entry;
-    Waitlist list;
+    Waitlist list;  // chosen on the worker (resolveWalkIn)
     Instant at{};
     Instant dayEnd{};  // the practice's end of today, for same-day openings
   };
   struct WalkInResult {
     WalkInWrite job;  // the entry is the one already waiting when alreadyWaiting
     Result<void> written;
+    std::string refusedKey;  // why it was not written: no list to join, the email is someone else's
     bool alreadyWaiting = false;
     std::optional<WaitEstimate> estimate;
     std::vector<AppointmentSlot> sameDay;
   };
   // Runs on the connection given (the worker's); touches nothing else of the state.
   static WalkInResult writeWalkIn(store::Store& st, const PracticeZone& zone, WalkInWrite job);
+  static Result<void> resolveWalkIn(store::Store& st, WalkInResult& out);
+  [[nodiscard]] PatientPreferences chosenPreferences() const;
   void finishWalkIn(WalkInResult result);
   void requestSameDay(const Uuid& slotId);
   void pressStaff(const std::string& id);

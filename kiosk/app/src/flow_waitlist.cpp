@@ -39,6 +39,39 @@ std::vector<TimeWindow> windowsFor(const std::set<std::string>& times) {
   return out;
 }
 
+// The list whose focus covers the patient's concerns; else a general list (no focus); else the
+// first. `lists` is not empty.
+const Waitlist& listFor(const std::vector<Waitlist>& lists, const TagList& concerns) {
+  for (const auto& w : lists) {
+    const auto& focus = w.criteria.specialties;
+    const bool fits = std::any_of(concerns.begin(), concerns.end(), [&](const std::string& c) {
+      return std::find(focus.begin(), focus.end(), c) != focus.end();
+    });
+    if (!focus.empty() && fits) return w;
+  }
+  const Waitlist* general = nullptr;
+  for (const auto& w : lists) {
+    if (w.criteria.specialties.empty()) general = &w;
+  }
+  return general != nullptr ? *general : lists.front();
+}
+
+// This visit's choices over what is on file: a contact method and the practice's name in
+// messages only with a fresh consent, the privacy notice only when acknowledged now.
+void adoptChoices(PatientPreferences& onFile, const PatientPreferences& chosen) {
+  onFile.mode = chosen.mode;
+  onFile.concerns = chosen.concerns;
+  onFile.availableTimes = chosen.availableTimes;
+  onFile.onlyPreferredProvider = chosen.onlyPreferredProvider;
+  onFile.language = chosen.language;
+  onFile.contactConsent = chosen.contactConsent;
+  if (chosen.contactConsent) {
+    onFile.contactMethod = chosen.contactMethod;
+    onFile.mayNamePractice = chosen.mayNamePractice;
+  }
+  if (!chosen.privacyNoticeAcknowledgedAt.empty()) onFile.privacyNoticeAcknowledgedAt = chosen.privacyNoticeAcknowledgedAt;
+}
+
 }  // namespace
 
 void KioskApp::State::pressWaitlist(const std::string& id) {
@@ -254,83 +287,38 @@ void KioskApp::State::submitWaitlistStep() {
       return;
   }
 
-  // [SECTION] Writing the sign-up: patient (new) or preferences (returning), the entry, a
-  // note for the front desk; one transaction.
-  auto lists = store.waitlists();
-  if (!lists || lists->empty()) return setErrorKey("waitlist.no_list");
-  // The list whose focus covers the patient's concerns; else a general list (no focus).
-  const Waitlist* list = nullptr;
-  for (const auto& w : *lists) {
-    if (w.criteria.specialties.empty()) continue;
-    const bool fits = std::any_of(draft.concerns.begin(), draft.concerns.end(), [&](const std::string& c) {
-      return std::find(w.criteria.specialties.begin(), w.criteria.specialties.end(), c) != w.criteria.specialties.end();
-    });
-    if (fits) {
-      list = &w;
-      break;
-    }
-  }
-  if (list == nullptr) {
-    for (const auto& w : *lists) {
-      if (w.criteria.specialties.empty()) list = &w;
-    }
-  }
-  if (list == nullptr) list = &lists->front();
-
+  // [SECTION] The sign-up: the patient as typed (new) or as found (returning), the choices of
+  // this visit, and an entry; which list, whether the email is a patient on file, the write and
+  // what the done screen needs are for the worker (writeWalkIn).
   UuidGenerator ids;
   Patient patient;
-  bool isNew = true;
-  if (returningPatient) {
-    patient = *returningPatient;
-    isNew = false;
-  } else if (auto existing = draft.noEmail ? Result<std::optional<Patient>>(std::nullopt) : store.findPatientByEmail(draft.email);
-             existing && *existing) {
-    // Same email: the same person only if name and date of birth agree; never merged otherwise.
-    const auto& e = **existing;
-    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
-    if (dob && e.dateOfBirth == *dob && nameLookupKey(e.lastName) == nameLookupKey(draft.lastName)) {
-      patient = e;
-      isNew = false;
-    } else {
-      return setErrorKey("waitlist.email_taken");
-    }
-  }
+  const bool isNew = !returningPatient.has_value();
   if (isNew) {
+    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
+    if (!dob) return setError(dob.error());
     patient.patientId = ids.v7(now);
     patient.firstName = draft.firstName;
     patient.lastName = draft.lastName;
     patient.email = draft.noEmail ? noEmailAddressFor(patient.patientId) : draft.email;
     patient.phone = draft.phone;
-    auto dob = parseDateOfBirth(toMonthFirst(draft.dobDigits, tr.language()), toDate(now));
-    if (!dob) return setError(dob.error());
     patient.dateOfBirth = *dob;
     patient.insuranceInfo.selfPay = draft.selfPay;
     patient.insuranceInfo.payer = draft.payer;
     patient.insuranceInfo.memberId = draft.memberId;
+  } else {
+    patient = *returningPatient;
   }
-  patient.preferences.mode = draft.mode;
-  patient.preferences.concerns.assign(draft.concerns.begin(), draft.concerns.end());
-  patient.preferences.availableTimes = windowsFor(draft.times);
-  patient.preferences.onlyPreferredProvider = draft.onlyPreferredProvider;
-  patient.preferences.language = tr.language();
-  patient.preferences.contactConsent = draft.consent.value_or(false);
-  if (patient.preferences.contactConsent) {
-    patient.preferences.contactMethod = draft.contactMethod;
-    patient.preferences.mayNamePractice = draft.mayNamePractice.value_or(false);
-  }
-  if (draft.privacyAcknowledged.value_or(false)) patient.preferences.privacyNoticeAcknowledgedAt = formatInstant(now);
+  adoptChoices(patient.preferences, chosenPreferences());
 
   WaitlistEntry entry;
   entry.entryId = ids.v7(now);
-  entry.waitlistId = list->waitlistId;
-  entry.patientId = patient.patientId;
   entry.providerId = draft.providerId;
   entry.status = WaitlistEntryStatus::Waiting;
   entry.priorityScore = 0.0;  // the store scores the entry as it writes it
 
-  // The write and what the done screen needs (position, estimate, today's openings) run on the
-  // worker's connection when there is one: the write may wait for the sync daemon's lock.
-  WalkInWrite job{std::move(patient), isNew, std::move(entry), *list, now, localDay().second};
+  // On the worker's connection when there is one: the write may wait for the sync daemon's lock,
+  // and nothing the patient sees waits on the store.
+  WalkInWrite job{std::move(patient), isNew, std::move(entry), Waitlist{}, now, localDay().second};
   if (workerStore == nullptr) return finishWalkIn(writeWalkIn(store, zone, std::move(job)));
   const bool posted = worker.post([this, job = std::move(job), z = zone]() mutable -> Worker::Done {
     auto result = writeWalkIn(*workerStore, z, std::move(job));
@@ -342,10 +330,58 @@ void KioskApp::State::submitWaitlistStep() {
   changed();
 }
 
+// What the patient chose on this visit, as preferences (see adoptChoices).
+PatientPreferences KioskApp::State::chosenPreferences() const {
+  PatientPreferences prefs;
+  prefs.mode = draft.mode;
+  prefs.concerns.assign(draft.concerns.begin(), draft.concerns.end());
+  prefs.availableTimes = windowsFor(draft.times);
+  prefs.onlyPreferredProvider = draft.onlyPreferredProvider;
+  prefs.language = tr.language();
+  prefs.contactConsent = draft.consent.value_or(false);
+  if (prefs.contactConsent) {
+    prefs.contactMethod = draft.contactMethod;
+    prefs.mayNamePractice = draft.mayNamePractice.value_or(false);
+  }
+  if (draft.privacyAcknowledged.value_or(false)) prefs.privacyNoticeAcknowledgedAt = formatInstant(now);
+  return prefs;
+}
+
+// Before the write, on its connection: the list that fits, and whether a new patient's email is
+// someone on file. Sets `refusedKey` when the sign-up cannot go ahead.
+Result<void> KioskApp::State::resolveWalkIn(store::Store& st, WalkInResult& out) {
+  auto& w = out.job;
+  auto lists = st.waitlists();
+  if (!lists) return std::unexpected(lists.error());
+  if (lists->empty()) {
+    out.refusedKey = "waitlist.no_list";
+    return {};
+  }
+  w.list = listFor(*lists, w.patient.preferences.concerns);
+  w.entry.waitlistId = w.list.waitlistId;
+  if (!w.isNew || isNoEmailAddress(w.patient.email)) return {};
+  auto existing = st.findPatientByEmail(w.patient.email);
+  if (!existing) return std::unexpected(existing.error());
+  if (!*existing) return {};
+  // Same email: the same person only if name and date of birth agree; never merged otherwise.
+  Patient& onFile = **existing;
+  if (onFile.dateOfBirth != w.patient.dateOfBirth || nameLookupKey(onFile.lastName) != nameLookupKey(w.patient.lastName)) {
+    out.refusedKey = "waitlist.email_taken";
+    return {};
+  }
+  adoptChoices(onFile.preferences, w.patient.preferences);
+  w.patient = std::move(onFile);
+  w.isNew = false;
+  return {};
+}
+
 KioskApp::State::WalkInResult KioskApp::State::writeWalkIn(store::Store& st, const PracticeZone& zone, WalkInWrite job) {
   WalkInResult out;
   out.job = std::move(job);
   auto& w = out.job;
+  out.written = resolveWalkIn(st, out);
+  if (!out.written || !out.refusedKey.empty()) return out;
+  w.entry.patientId = w.patient.patientId;
   UuidGenerator ids;
   out.written = st.write(store::Actor::kiosk(), w.at, [&](store::WriteTx& tx) -> Result<void> {
     if (w.isNew) {
@@ -394,6 +430,7 @@ void KioskApp::State::finishWalkIn(WalkInResult result) {
     return;
   }
   if (!result.written) return setError(result.written.error());
+  if (!result.refusedKey.empty()) return setErrorKey(result.refusedKey);
   const auto& w = result.job;
   resultEntryId = w.entry.entryId;
   const auto& estimate = result.estimate;

@@ -373,7 +373,9 @@ std::optional<Date> KioskApp::State::readDateOfBirth(bool confirmAmbiguous) {
     if (typed.size() == 8 && dob.error().code == "validation.dob.invalid") {
       const std::string swapped = typed.substr(2, 2) + typed.substr(0, 2) + typed.substr(4);
       if (parseDateOfBirth(toMonthFirst(swapped, tr.language()), toDate(now))) {
-        const std::string shown = swapped.substr(0, 2) + " / " + swapped.substr(2, 2) + " / " + swapped.substr(4);
+        // No-break spaces: a date in a sentence never breaks across lines at large sizes.
+        const std::string slash = "\u00a0/\u00a0";
+        const std::string shown = swapped.substr(0, 2) + slash + swapped.substr(2, 2) + slash + swapped.substr(4);
         error = tr.tr("validation.dob.other_order", {{"date", shown}});
         changed();
         return std::nullopt;

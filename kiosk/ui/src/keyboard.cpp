@@ -65,6 +65,9 @@ void row(DrawContext& ctx, const std::vector<std::string>& keys, float keyW, flo
 void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height) {
   ImGui::PushFont(ctx.fonts.key);
   ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(12.0f, 10.0f));
+  // A key holds one character: a narrow side padding leaves room for the widest (W) at 200%,
+  // drawn as large as its neighbours.
+  ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(8.0f, ImGui::GetStyle().FramePadding.y));
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   if (kind == KeyboardKind::Digits || kind == KeyboardKind::Pin) {
     const float keyW = std::min(150.0f, (width - 2 * gap) / 3.0f);
@@ -80,7 +83,7 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
     key(ctx, "kb.0", "0", ImVec2(keyW, keyH), Intent::typed("0"));
     ImGui::SameLine();
     key(ctx, "kb.backspace", "\u232B", ImVec2(keyW, keyH), Intent::backspace());
-    ImGui::PopStyleVar();
+    ImGui::PopStyleVar(2);
     ImGui::PopFont();
     return;
   }
@@ -117,7 +120,7 @@ void drawKeyboard(DrawContext& ctx, KeyboardKind kind, float width, float height
     ImGui::SameLine();
     key(ctx, "kb.apostrophe", "'", ImVec2(keyW, keyH), Intent::typed("'"));
   }
-  ImGui::PopStyleVar();
+  ImGui::PopStyleVar(2);
   ImGui::PopFont();
 }
 

@@ -115,6 +115,10 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
     for (const auto& line : screen.body) paragraph(line);
     drawField(ctx, *screen.field, innerW);
     errorText(ctx, screen.error);
+    // At large sizes the lines above can push the answer below the fold: what was just typed,
+    // and what is wrong with it, scroll into view (its length, not its text, marks a change).
+    if (!screen.field->value.empty() || !screen.error.empty())
+      keepLastItemInView(screen.id + "\n" + std::to_string(screen.field->value.size()) + "\n" + screen.error);
     ImGui::Spacing();
     const float keyboardH = areaH - ImGui::GetCursorPosY();
     if (screen.field->keyboard != KeyboardKind::None)

@@ -191,21 +191,57 @@ void drawTable(DrawContext& ctx, const TableVm& table, float width, float height
   drawTableLines(ctx, table, actions, actionW, width, height);
 }
 
+// Each tab's width: all as wide (up to 230 px) where their labels allow; a tab whose longest
+// word needs more gets that, the others share what is left. A word is never drawn smaller than
+// its siblings' (a single word like "Sincronización" cannot wrap); when even that does not fit
+// on one row, tabs flow onto more rows.
+std::vector<float> tabWidths(const std::vector<ButtonVm>& tabs, float width) {
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  std::vector<float> needs;
+  for (const auto& t : tabs) needs.push_back(std::min(width, buttonMinWidth(t)));
+  // The common width: what the row leaves once the tabs wider than it have theirs.
+  float common = 230.0f;
+  for (std::size_t pass = 0; pass <= tabs.size(); ++pass) {
+    float fixed = 0.0f;
+    std::size_t sharing = 0;
+    for (float n : needs) {
+      if (n > common) fixed += n;
+      else ++sharing;
+    }
+    if (sharing == 0) break;
+    const float room = width - gap * static_cast<float>(tabs.size() - 1) - fixed;
+    const float next = std::min(230.0f, room / static_cast<float>(sharing));
+    if (next == common) break;
+    common = next;
+  }
+  std::vector<float> widths;
+  for (float n : needs) widths.push_back(std::max(n, common));
+  return widths;
+}
+
+void drawTabs(DrawContext& ctx, const std::vector<ButtonVm>& tabs, float width) {
+  if (tabs.empty()) return;
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const std::vector<float> widths = tabWidths(tabs, width);
+  float tabH = 0;
+  for (std::size_t i = 0; i < tabs.size(); ++i) tabH = std::max(tabH, buttonHeight(tabs[i], widths[i]));
+  float x = 0;
+  for (std::size_t i = 0; i < tabs.size(); ++i) {
+    if (i > 0 && x + gap + widths[i] <= width + 0.5f) {
+      ImGui::SameLine();
+      x += gap + widths[i];
+    } else {
+      x = widths[i];
+    }
+    touchButton(ctx, tabs[i], ImVec2(widths[i], tabH));
+  }
+}
+
 }  // namespace
 
 void drawStaffScreen(DrawContext& ctx, const ScreenVm& screen, float width) {
   ImGui::PushFont(ctx.fonts.body);
-  if (!screen.tabs.empty()) {
-    const float gap = ImGui::GetStyle().ItemSpacing.x;
-    const float tabW = std::min(230.0f, (width - gap * static_cast<float>(screen.tabs.size() - 1)) /
-                                            static_cast<float>(screen.tabs.size()));
-    float tabH = 0;
-    for (const auto& t : screen.tabs) tabH = std::max(tabH, buttonHeight(t, tabW));
-    for (std::size_t i = 0; i < screen.tabs.size(); ++i) {
-      if (i > 0) ImGui::SameLine();
-      touchButton(ctx, screen.tabs[i], ImVec2(tabW, tabH));
-    }
-  }
+  drawTabs(ctx, screen.tabs, width);
   ImGui::PushFont(ctx.fonts.title);
   paragraph(screen.title);
   ImGui::PopFont();

@@ -96,6 +96,10 @@ float buttonNaturalWidth(const ButtonVm& button) {
   return ImGui::CalcTextSize(label.c_str()).x + labelPadding() + 2.0f;
 }
 
+float buttonMinWidth(const ButtonVm& button) {
+  return std::max(kMinTarget, widestWord(shownLabel(button)) + labelPadding() + 2.0f);
+}
+
 float buttonHeight(const ButtonVm& button, float width) {
   const std::string label = shownLabel(button);
   const WrappedText wrapped = wrapText(label, width - labelPadding());
@@ -105,8 +109,8 @@ float buttonHeight(const ButtonVm& button, float width) {
 
 // [SECTION] Recording and buttons
 
-void record(DrawContext& ctx, const std::string& id, float textW) {
-  recordRect(ctx, id, ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), textW);
+void record(DrawContext& ctx, const std::string& id, float textW, float textPx) {
+  recordRect(ctx, id, ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), textW, textPx);
 }
 
 float widestWord(const std::string& text) {
@@ -121,7 +125,7 @@ float widestWord(const std::string& text) {
   return widest;
 }
 
-void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW) {
+void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW, float textPx) {
   // Only what the scrolled region shows can be tapped.
   const ImVec2 clipMin = ImGui::GetWindowDrawList()->GetClipRectMin();
   const ImVec2 clipMax = ImGui::GetWindowDrawList()->GetClipRectMax();
@@ -131,7 +135,7 @@ void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max,
     ctx.widgets.erase(id);
     return;
   }
-  ctx.widgets[id] = Rect{min.x, min.y, max.x - min.x, max.y - min.y, textW};
+  ctx.widgets[id] = Rect{min.x, min.y, max.x - min.x, max.y - min.y, textW, textPx};
 }
 
 bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {
@@ -167,7 +171,7 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {
   ImGui::PopStyleColor(4);
   // A finger that dragged to scroll did not mean to tap what it started on.
   if (pressed && dragScrolled()) pressed = false;
-  record(ctx, button.id, wrapped.widest + labelPadding());
+  record(ctx, button.id, wrapped.widest + labelPadding(), ImGui::GetFontSize() * wrapped.scale);
   if (pressed) ctx.intents.push_back(Intent::press(button.id));
   return pressed;
 }
@@ -213,6 +217,25 @@ void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size)
   touchScroll();
 }
 
+namespace {
+
+// The soft band at the bottom of a scroll area with more below.
+float fadeBand(float areaH) { return std::min(48.0f, areaH / 4.0f); }
+
+}  // namespace
+
+void keepLastItemInView(const std::string& shown) {
+  ImGuiStorage* storage = ImGui::GetStateStorage();
+  const ImGuiID key = ImGui::GetID("##kept_in_view");
+  const int hash = static_cast<int>(ImHashStr(shown.c_str()));
+  if (storage->GetInt(key, 0) == hash) return;
+  storage->SetInt(key, hash);
+  const float windowH = ImGui::GetWindowHeight();
+  const float bottom = ImGui::GetItemRectMax().y - ImGui::GetWindowPos().y + ImGui::GetScrollY();
+  const float visible = ImGui::GetScrollY() + windowH - fadeBand(windowH) - ImGui::GetStyle().ItemSpacing.y;
+  if (bottom > visible) ImGui::SetScrollY(ImGui::GetScrollY() + bottom - visible);
+}
+
 void endScrollArea() {
   // More below: a down arrow on a soft band at the bottom edge, so a patient who does not know
   // the screen scrolls sees that it does.
@@ -220,7 +243,7 @@ void endScrollArea() {
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const ImVec2 pos = ImGui::GetWindowPos();
     const ImVec2 size = ImGui::GetWindowSize();
-    const float band = std::min(48.0f, size.y / 4.0f);
+    const float band = fadeBand(size.y);
     const ImU32 clear = ImGui::GetColorU32(ImGuiCol_WindowBg, 0.0f);
     const ImU32 solid = ImGui::GetColorU32(ImGuiCol_WindowBg, 1.0f);
     draw->AddRectFilledMultiColor(ImVec2(pos.x, pos.y + size.y - band), ImVec2(pos.x + size.x, pos.y + size.y), clear,

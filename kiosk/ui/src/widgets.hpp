@@ -32,12 +32,15 @@ bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size);
 float buttonHeight(const ButtonVm& button, float width);
 // How wide a button must be to show its label on one line.
 float buttonNaturalWidth(const ButtonVm& button);
+// How wide a button must be for its label to wrap without any word drawn smaller.
+float buttonMinWidth(const ButtonVm& button);
 
 // Records the last item under `id`: the part of it the current clip rectangle shows, with the
-// width its text needed. Items scrolled fully out of view are left out.
-void record(DrawContext& ctx, const std::string& id, float textW = 0.0f);
+// width its text needed (and a button's, the size its label was drawn at). Items scrolled fully
+// out of view are left out.
+void record(DrawContext& ctx, const std::string& id, float textW = 0.0f, float textPx = 0.0f);
 // The same for a rectangle that is not one item (a table cell: its column's width and the row).
-void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW);
+void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max, float textW, float textPx = 0.0f);
 // The room `text` needs when it may wrap at spaces: its widest word, in the current font.
 float widestWord(const std::string& text);
 
@@ -52,6 +55,9 @@ void paragraph(const std::string& text);
 // `screenId` changes. Pair with endScrollArea().
 void beginScrollArea(const char* name, const std::string& screenId, ImVec2 size);
 void endScrollArea();
+// Inside a scroll area: scrolls so the last item drawn is whole above the fade at the bottom,
+// from the next frame, each time `shown` (what the item says) changes.
+void keepLastItemInView(const std::string& shown);
 // Drag-to-scroll for the current window (tables call it inside their scrolling body).
 void touchScroll();
 

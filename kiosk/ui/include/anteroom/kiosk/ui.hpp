@@ -16,6 +16,9 @@ namespace anteroom::kiosk::ui {
 struct Rect {
   float x = 0, y = 0, w = 0, h = 0;
   float textW = 0;  // the room its text needs (widest line plus padding); 0 when it shows none
+  // A button's label as drawn, in pixels: the font's size, or less when a word had to shrink to
+  // fit (see touchButton); 0 for what is not a button.
+  float textPx = 0;
   bool operator==(const Rect&) const = default;
 };
 // Named widget -> its visible rectangle in window pixels (the part a scrolled region does not
@@ -45,7 +48,7 @@ void applyTheme(bool highContrast);
 // Draws one frame filling the display. Records named widgets into `widgets` (cleared first).
 void drawFrame(const FrameVm& vm, const Fonts& fonts, Intents& intents, WidgetMap& widgets);
 
-// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..,"tw":..},...}
+// The widget map as JSON: {"welcome.check_in":{"x":..,"y":..,"w":..,"h":..,"tw":..,"px":..},...}
 std::string widgetMapJson(const WidgetMap& widgets);
 
 }  // namespace anteroom::kiosk::ui
