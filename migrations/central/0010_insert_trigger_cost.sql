@@ -4,8 +4,8 @@
 --
 --   practice lookup   0008's sync_log_inserted called row_practices, a plpgsql function with a
 --                     SET clause, once per new row: a settings save and restore and a nested
---                     statement each time (of a 100-row notification INSERT's ~11 ms in the
---                     server, ~1.5 ms). row_practice_ids is the same lookup as one SQL query
+--                     statement each time (~1.5 ms of a 100-row notification INSERT's ~11 ms
+--                     in the server). row_practice_ids is the same lookup as one SQL query
 --                     that PostgreSQL inlines into the trigger's statement: the other
 --                     entities' branches are pruned as one-time filters and the rest is an
 --                     index scan a row.
@@ -21,7 +21,7 @@
 --                     a seventh of it (20,000 values: ~100 ms -> ~15 ms).
 --
 -- Measured on that 100-row INSERT with its idempotency records (one connection, server CPU):
--- ~10.8 ms before, ~7.8 ms after. Updates and deletes keep their row triggers and row_practices
+-- ~10.7 ms before, ~7.2 ms after (pgbench, 300 batches, noisy machine). Updates and deletes keep their row triggers and row_practices
 -- (0003, 0007) unchanged. Runs as the superuser, like 0008's trigger loop.
 
 -- [SECTION] the practices that can see a row, as one inlinable query
