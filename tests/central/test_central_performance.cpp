@@ -159,3 +159,44 @@ TEST_CASE("0008: the notification policy reads the practice's providers once, no
   CHECK(plan.find("notification_visible") == std::string::npos);
   CHECK(plan.find("hashed SubPlan") != std::string::npos);
 }
+
+// Migration 0010: the same rows as 0008's (the test above), at a lower cost per row.
+TEST_CASE("0010: a multi-row INSERT's change log and audit make one call a statement, none a row") {
+  const std::string dsn = seededDatabase("p_insert_calls");
+  pqxx::connection c(dsn);
+  pqxx::work tx(c);
+  // The transaction's own function counts, for the hub's role (track_functions is the superuser's).
+  tx.exec("SET LOCAL track_functions = 'all'");
+  tx.exec("SET LOCAL ROLE anteroom_hub");
+  actFor(tx, kPracticeA);
+  tx.exec_params("INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status) VALUES"
+                 " ($1, $4, 'provider', 'patient_arrived', '{}', 'pending'),"
+                 " ($2, $4, 'provider', 'patient_arrived', '{}', 'pending'),"
+                 " ($3, $4, 'provider', 'patient_arrived', '{}', 'pending')",
+                 kN1, kN2, kN3, kProviderA);
+  // 0008 called row_practices once a row; only the BEFORE row trigger still runs a row.
+  CHECK(tx.exec1("SELECT string_agg(funcname || ':' || calls, ',' ORDER BY funcname) FROM pg_stat_xact_user_functions")[0]
+            .as<std::string>() == "notification_audit_inserted:1,notification_log_inserted:1,sync_row_maintain:3");
+  CHECK(tx.exec_params1("SELECT count(*) FROM change_log WHERE entity_id IN ($1, $2, $3)", kN1, kN2, kN3)[0].as<int>() == 3);
+}
+
+TEST_CASE("0010: notification types follow the same rule, checked without a counted repetition") {
+  const std::string dsn = seededDatabase("p_notification_type");
+  pqxx::connection hub(cluster().dsn("p_notification_type", "anteroom_hub"));
+  auto insertOfType = [&](const std::string& type) {
+    return errorAs(hub, kPracticeA, [&](pqxx::transaction_base& tx) {
+      tx.exec_params("INSERT INTO notification (notification_id, recipient_id, recipient_type, type, content, status)"
+                     " VALUES (gen_random_uuid(), $1, 'provider', $2, '{}', 'pending')",
+                     kProviderA, type);
+    });
+  };
+  for (const std::string& ok : std::vector<std::string>{"a", "patient_arrived", "offer_sent2", std::string(50, 'z')}) {
+    CAPTURE(ok);
+    CHECK(insertOfType(ok) == "");
+  }
+  for (const std::string& bad : std::vector<std::string>{"", "Patient_arrived", "1st", "_x", "patient-arrived", "caf\xc3\xa9"}) {
+    CAPTURE(bad);
+    CHECK(insertOfType(bad).find("notification_type_format") != std::string::npos);
+  }
+  CHECK(insertOfType(std::string(51, 'z')) != "");  // varchar(50) refuses it before the check
+}

@@ -356,6 +356,20 @@ ColumnClass columnClass(Entity entity, std::string_view column) noexcept {
   return findColumnClass(entity, column).value_or(ColumnClass::ServerOwned);
 }
 
+const Json::Object& serverOwnedDefaults(Entity entity) {
+  // One static per record type: a pushed row no longer builds a default record's JSON and looks
+  // up every column's class (twice, with the hub's validation) to complete itself.
+  return visitEntity(entity, [entity](auto record) -> const Json::Object& {
+    static const Json::Object defaults = [&] {
+      Json::Object serverOwned;
+      for (auto& [column, value] : toRowJson(record))
+        if (columnClass(entity, column) == ColumnClass::ServerOwned) serverOwned.emplace(column, std::move(value));
+      return serverOwned;
+    }();
+    return defaults;
+  });
+}
+
 std::vector<std::string_view> columnsOfClass(Entity entity, ColumnClass cls) {
   std::vector<std::string_view> columns;
   for (const ColumnRow& r : kColumns)
@@ -448,9 +462,7 @@ MergePlan planInsert(Entity entity, const Json::Object& row) {
   // Server-owned columns are the hub's to set, so a device's row need not carry them (the
   // store leaves priority_score out of the outbox): read it back with their defaults.
   Json::Object complete = row;
-  const Json::Object defaults = visitEntity(entity, [](auto record) { return toRowJson(record); });
-  for (const auto& [column, value] : defaults)
-    if (columnClass(entity, column) == ColumnClass::ServerOwned) complete.emplace(column, value);
+  for (const auto& [column, value] : serverOwnedDefaults(entity)) complete.emplace(column, value);
   if (auto bad = badValues(entity, complete)) return std::move(*bad);
   MergePlan plan;
   for (const auto& [column, value] : row) {

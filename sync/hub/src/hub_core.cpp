@@ -458,8 +458,7 @@ struct HubCore::Impl {
     return visitEntity(entity, [&](auto type) -> std::optional<std::string> {
       using T = decltype(type);
       Json::Object complete = row;
-      for (const auto& [column, value] : toRowJson(T{}))
-        if (columnClass(entity, column) == ColumnClass::ServerOwned) complete.emplace(column, value);
+      for (const auto& [column, value] : serverOwnedDefaults(entity)) complete.emplace(column, value);
       auto record = fromRowJson<T>(complete);
       if (!record) return record.error().message;
       if (auto valid = validateRecord(*record, now()); !valid) return valid.error().message;

@@ -37,6 +37,9 @@ std::optional<ColumnClass> findColumnClass(Entity entity, std::string_view colum
 // As findColumnClass, with unknown columns (local-only ones, a newer schema's) as ServerOwned:
 // a device's value for them is ignored.
 ColumnClass columnClass(Entity entity, std::string_view column) noexcept;
+// A default record's server-owned columns and values: what a device's new row is completed with
+// before it is read (a device need not send them). Built once an entity.
+const Json::Object& serverOwnedDefaults(Entity entity);
 // The entity's columns of one class in field-list order, e.g. its references for pulling the
 // rows a page's rows point at.
 std::vector<std::string_view> columnsOfClass(Entity entity, ColumnClass cls);
