@@ -102,14 +102,17 @@ std::string describe(const std::string& id, const ui::Rect& r) {
   return out.str();
 }
 
-// Buttons of one kind (ids that differ only after the last dot: the staff tabs, a question's
-// tiles, the keys) have their labels drawn at one size: a word too long for its button is never
-// shrunk below its siblings'.
-void checkSiblings(const ui::WidgetMap& map) {
+// Buttons of one kind (ids that differ only after the last dot, in one place: the staff tabs, a
+// question's tiles, the keys, the bottom bar) have their labels drawn at one size: a word too
+// long for its button is never shrunk below its siblings'.
+void checkSiblings(const ui::WidgetMap& map, const kiosk::ScreenVm& screen) {
+  std::set<std::string> inBar;
+  for (const auto& a : screen.actions) inBar.insert(a.id);
+  const auto kind = [&](const std::string& id) { return id.substr(0, id.rfind('.')) + (inBar.contains(id) ? " (bar)" : ""); };
   std::map<std::string, std::pair<std::string, float>> largest;  // kind -> the largest label drawn
   for (const auto& [id, r] : map) {
     if (r.textPx <= 0.0f) continue;
-    auto& [who, px] = largest[id.substr(0, id.rfind('.'))];
+    auto& [who, px] = largest[kind(id)];
     if (r.textPx > px) {
       who = id;
       px = r.textPx;
@@ -117,7 +120,7 @@ void checkSiblings(const ui::WidgetMap& map) {
   }
   for (const auto& [id, r] : map) {
     if (r.textPx <= 0.0f) continue;
-    const auto& [who, px] = largest.at(id.substr(0, id.rfind('.')));
+    const auto& [who, px] = largest.at(kind(id));
     CHECK_MESSAGE(r.textPx >= px - 0.5f, id << "'s label is drawn at " << r.textPx << " px, " << who << "'s at " << px);
   }
 }
@@ -144,7 +147,7 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
     }
   };
   checkMap(top);
-  checkSiblings(top);
+  checkSiblings(top, vm.screen);
   // What the patient has typed, and what is wrong with it, show without a drag: whole, above
   // the bottom bar and clear of the fade that says more is below (48 px, 16 px above the bar).
   if (!vm.staffMode && vm.screen.field && !vm.screen.actions.empty()) {
@@ -156,6 +159,15 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
       REQUIRE_MESSAGE(top.contains(id), id << " is out of view");
       INFO(describe(id, top.at(id)));
       CHECK_MESSAGE(top.at(id).y + top.at(id).h <= clearOfFade + 0.5f, id << " is cut off or under the fade");
+    }
+  }
+
+  // The welcome's two ways in show whole without a drag at every size (its sentence gives
+  // way). Other screens' tiles may need one; the drags below bring every tile into view.
+  if (vm.screen.id == "welcome") {
+    for (const auto& b : vm.screen.choices) {
+      CHECK_MESSAGE(top.contains(b.id), "tile " << b.id << " is out of view");
+      if (top.contains(b.id)) CHECK_MESSAGE(!top.at(b.id).cut, "tile " << b.id << " is cut off: " << describe(b.id, top.at(b.id)));
     }
   }
 

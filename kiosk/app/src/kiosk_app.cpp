@@ -728,6 +728,8 @@ void KioskApp::State::buildScreen(ScreenVm& vm) const {
   if (screen == Screen::Welcome) {
     vm.title = tr.tr("welcome.title");
     vm.body = {tr.tr("welcome.body")};
+    vm.bodyGivesWay = true;
+    vm.actionsAreSettings = true;
     vm.choices = {
         {"welcome.check_in", tr.tr("welcome.check_in"), ButtonStyle::Tile, true, false},
         {"welcome.join_waitlist", tr.tr("welcome.join_waitlist"), ButtonStyle::Tile, true, false},

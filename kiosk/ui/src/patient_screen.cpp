@@ -53,29 +53,57 @@ void drawField(DrawContext& ctx, const FieldVm& field, float width) {
 
 // Tiles in a grid: one column for a few, more for many. Each row is as tall as its tallest
 // label needs (labels wrap), and never below the minimum target.
-void drawChoices(DrawContext& ctx, const ScreenVm& screen, float width, float available) {
+struct ChoiceGrid {
+  std::size_t columns = 1;
+  float tileW = 0;
+  std::vector<float> rowHeights;
+  float height = 0;  // the whole grid, with the spacing under each row
+};
+
+ChoiceGrid layoutChoices(const ScreenVm& screen, float width, float available) {
+  ChoiceGrid grid;
   const std::size_t n = screen.choices.size();
   const float scale = ImGui::GetFontSize() / 30.0f;
   const std::size_t wanted = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
   // Larger text gets fewer, wider columns.
-  const std::size_t columns = std::max<std::size_t>(1, scale >= 1.5f && wanted > 2 ? wanted - 1 : wanted);
+  grid.columns = std::max<std::size_t>(1, scale >= 1.5f && wanted > 2 ? wanted - 1 : wanted);
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  const float tileW = columns == 1 ? std::min(width, 760.0f)
-                                   : (width - gap * static_cast<float>(columns - 1)) / static_cast<float>(columns);
-  const std::size_t rowCount = (n + columns - 1) / columns;
+  if (grid.columns == 1) {
+    // A single column is 760 px, wider (to the whole width) before a label would wrap.
+    float oneLine = 760.0f;
+    for (const auto& c : screen.choices) oneLine = std::max(oneLine, buttonNaturalWidth(c));
+    grid.tileW = std::min(width, oneLine);
+  } else {
+    grid.tileW = (width - gap * static_cast<float>(grid.columns - 1)) / static_cast<float>(grid.columns);
+  }
+  const std::size_t rowCount = (n + grid.columns - 1) / grid.columns;
   const float rows = static_cast<float>(rowCount);
   // Tall tiles when there is room; the area scrolls past that.
   const float fitH = (available - ImGui::GetStyle().ItemSpacing.y * rows) / rows;
   const float baseH = std::clamp(fitH, kMinTarget, n > 8 ? kMinTarget : 110.0f);
   for (std::size_t r = 0; r < rowCount; ++r) {
     float rowH = baseH;
-    for (std::size_t c = 0; c < columns && r * columns + c < n; ++c)
-      rowH = std::max(rowH, buttonHeight(screen.choices[r * columns + c], tileW));
-    for (std::size_t c = 0; c < columns && r * columns + c < n; ++c) {
+    for (std::size_t c = 0; c < grid.columns && r * grid.columns + c < n; ++c)
+      rowH = std::max(rowH, buttonHeight(screen.choices[r * grid.columns + c], grid.tileW));
+    grid.rowHeights.push_back(rowH);
+    grid.height += rowH + ImGui::GetStyle().ItemSpacing.y;
+  }
+  return grid;
+}
+
+void drawChoices(DrawContext& ctx, const ScreenVm& screen, const ChoiceGrid& grid) {
+  const std::size_t n = screen.choices.size();
+  for (std::size_t r = 0; r < grid.rowHeights.size(); ++r) {
+    for (std::size_t c = 0; c < grid.columns && r * grid.columns + c < n; ++c) {
       if (c > 0) ImGui::SameLine();
-      touchButton(ctx, screen.choices[r * columns + c], ImVec2(tileW, rowH));
+      touchButton(ctx, screen.choices[r * grid.columns + c], ImVec2(grid.tileW, grid.rowHeights[r]));
     }
   }
+}
+
+// How tall paragraph() draws `text` in the current font at `width`, with the spacing after.
+float paragraphHeight(const std::string& text, float width) {
+  return ImGui::CalcTextSize(text.c_str(), nullptr, false, width).y + ImGui::GetStyle().ItemSpacing.y;
 }
 
 // The bottom bar: back on the left, the main action on the right, links between. Back and
@@ -104,7 +132,14 @@ ActionBar layoutActions(const std::vector<ButtonVm>& actions, float width) {
 
 void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, float height) {
   ImGui::PushFont(ctx.fonts.body);
-  const ActionBar bar = screen.actions.empty() ? ActionBar{} : layoutActions(screen.actions, width);
+  ImFont* barFont = ctx.fonts.body;
+  ActionBar bar = screen.actions.empty() ? ActionBar{} : layoutActions(screen.actions, width);
+  if (screen.actionsAreSettings && bar.height > 3.0f * ImGui::GetTextLineHeight()) {
+    barFont = ctx.fonts.small;
+    ImGui::PushFont(barFont);
+    bar = layoutActions(screen.actions, width);
+    ImGui::PopFont();
+  }
   const float barH = screen.actions.empty() ? 0.0f : bar.height + ImGui::GetStyle().ItemSpacing.y;
   const float areaH = height - barH;
   const float innerW = width - ImGui::GetStyle().ScrollbarSize - 8.0f;
@@ -128,16 +163,29 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
     paragraph(screen.title);
     ImGui::PopFont();
     record(ctx, "screen.title");
-    for (const auto& line : screen.body) paragraph(line);
+    bool withBody = true;
+    if (screen.bodyGivesWay && !screen.choices.empty()) {
+      // The smallest the rest can be: title drawn, notice, spacing, error, tiles at their least.
+      float bodyH = 0;
+      for (const auto& line : screen.body) bodyH += paragraphHeight(line, innerW);
+      float restH = ImGui::GetCursorPosY() + ImGui::GetStyle().ItemSpacing.y;
+      if (!screen.notice.empty()) restH += paragraphHeight(screen.notice, innerW);
+      if (!screen.error.empty()) restH += paragraphHeight(screen.error, innerW);
+      restH += layoutChoices(screen, innerW, 0.0f).height;
+      withBody = restH + bodyH <= areaH;
+    }
+    if (withBody)
+      for (const auto& line : screen.body) paragraph(line);
     if (!screen.notice.empty()) paragraph(screen.notice);
     ImGui::Spacing();
     errorText(ctx, screen.error);
     const float available = areaH - ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y;
-    if (!screen.choices.empty()) drawChoices(ctx, screen, innerW, std::max(available, 120.0f));
+    if (!screen.choices.empty()) drawChoices(ctx, screen, layoutChoices(screen, innerW, std::max(available, 120.0f)));
   }
   endScrollArea();
 
   if (!screen.actions.empty()) {
+    ImGui::PushFont(barFont);
     ImGui::SetCursorPosY(height - bar.height);
     const std::size_t n = screen.actions.size();
     for (std::size_t i = 0; i < n; ++i) {
@@ -148,6 +196,7 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
       if (last && a.style == ButtonStyle::Primary) ImGui::SetCursorPosX(width - bar.widths[i]);
       touchButton(ctx, a, ImVec2(bar.widths[i], bar.height));
     }
+    ImGui::PopFont();
   }
   ImGui::PopFont();
 }

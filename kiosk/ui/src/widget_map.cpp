@@ -16,6 +16,7 @@ std::string widgetMapJson(const WidgetMap& widgets) {
     rect.emplace("h", Json(static_cast<std::int64_t>(std::lround(r.h))));
     if (r.textW > 0) rect.emplace("tw", Json(static_cast<std::int64_t>(std::lround(std::ceil(r.textW)))));
     if (r.textPx > 0) rect.emplace("px", Json(static_cast<std::int64_t>(std::lround(r.textPx))));
+    if (r.cut) rect.emplace("cut", Json(true));
     root.emplace(id, Json(std::move(rect)));
   }
   return Json(std::move(root)).dump();

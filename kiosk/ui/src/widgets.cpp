@@ -129,13 +129,14 @@ void recordRect(DrawContext& ctx, const std::string& id, ImVec2 min, ImVec2 max,
   // Only what the scrolled region shows can be tapped.
   const ImVec2 clipMin = ImGui::GetWindowDrawList()->GetClipRectMin();
   const ImVec2 clipMax = ImGui::GetWindowDrawList()->GetClipRectMax();
+  const bool cut = min.y < clipMin.y - 0.5f || max.y > clipMax.y + 0.5f;
   min = ImVec2(std::max(min.x, clipMin.x), std::max(min.y, clipMin.y));
   max = ImVec2(std::min(max.x, clipMax.x), std::min(max.y, clipMax.y));
   if (max.x - min.x < 1.0f || max.y - min.y < 1.0f) {
     ctx.widgets.erase(id);
     return;
   }
-  ctx.widgets[id] = Rect{min.x, min.y, max.x - min.x, max.y - min.y, textW, textPx};
+  ctx.widgets[id] = Rect{min.x, min.y, max.x - min.x, max.y - min.y, textW, textPx, cut};
 }
 
 bool touchButton(DrawContext& ctx, const ButtonVm& button, ImVec2 size) {

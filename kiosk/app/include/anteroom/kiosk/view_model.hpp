@@ -61,6 +61,10 @@ struct ScreenVm {
   std::string id;     // "welcome", "checkin.dob", "staff.waitlist", ...
   std::string title;
   std::vector<std::string> body;  // short paragraphs
+  // The body is left out when it would push the choices below the fold (the welcome's "take
+  // your time": at 200% on a tablet it would hide both ways in). Only for text a patient can do
+  // without.
+  bool bodyGivesWay = false;
   std::optional<FieldVm> field;
   std::vector<ButtonVm> choices;   // large tiles, in a grid
   bool multiSelect = false;
@@ -68,6 +72,10 @@ struct ScreenVm {
   std::optional<TableVm> table;
   std::vector<std::string> detail; // staff: the selected row's explanation
   std::vector<ButtonVm> actions;   // bottom bar (back, continue)
+  // The bottom bar holds the settings (language, text size, contrast: the welcome), which flows
+  // show in the top bar's smaller font; they take it too when the body font would wrap them to
+  // three lines.
+  bool actionsAreSettings = false;
   std::string error;               // shown near the field, kind and actionable
   std::string notice;              // calm information (e.g. "never synced")
 };

@@ -19,6 +19,7 @@ struct Rect {
   // A button's label as drawn, in pixels: the font's size, or less when a word had to shrink to
   // fit (see touchButton); 0 for what is not a button.
   float textPx = 0;
+  bool cut = false;  // the scrolled region shows only part of it (the rest is above or below)
   bool operator==(const Rect&) const = default;
 };
 // Named widget -> its visible rectangle in window pixels (the part a scrolled region does not
