@@ -499,6 +499,7 @@ struct LockFrame {
   std::string screen;                            // the screen it drew
   double ms = 0.0;                               // the UI thread's whole frame
   double drawMs = 0.0;                           // of which NewFrame..glFinish
+  double imguiMs = 0.0;                          // of which NewFrame..Render (the CPU side)
 };
 
 // One frame of kiosk/main.cpp's loop: tick (the worker's results drained), the view-model, the
@@ -513,6 +514,7 @@ LockFrame kioskFrame(Gui& gui, kiosk::KioskApp& app, kiosk::Intents intents) {
   f.ticked = std::chrono::system_clock::now();
   f.screen = vm.screen.id;
   f.drawMs = gui.frame(vm, intents);
+  f.imguiMs = gui.lastImGuiMs;
   app.applyAll(intents, nowUtc());
   f.ms = msSince(start);
   return f;
@@ -570,7 +572,8 @@ void storeLock(const TempDir& dir, const ut::Xvfb& x) {
   holder->finish();
   const auto released = holder->released();
   if (!released) throw std::runtime_error("the lock holder did not say when it let go");
-  if (frames.back().screen != "checkin.done") throw std::runtime_error("the check-in did not land within 15 s of the tap");
+  if (frames.back().screen != "checkin.done")
+    throw std::runtime_error("the check-in did not land within " + std::to_string(kLandingTimeout.count()) + " s of the tap");
   if (frames.front().start >= *released) throw std::runtime_error("the lock was let go before the tap");
   if (frames.back().ticked <= *released) throw std::runtime_error("the check-in landed while the lock was held");
   const auto checkedIn = need(db.get<Appointment>(patient.appointmentId), "read appointment");
@@ -579,10 +582,12 @@ void storeLock(const TempDir& dir, const ut::Xvfb& x) {
 
   std::vector<double> during;
   std::vector<double> drawDuring;
+  std::vector<double> imguiDuring;
   for (const auto& f : frames) {
     if (f.start >= *released) break;
     during.push_back(f.ms);
     drawDuring.push_back(f.drawMs);
+    imguiDuring.push_back(f.imguiMs);
   }
   const double landedMs = std::chrono::duration<double, std::milli>(frames.back().ticked - *released).count();
   comment("store lock: another process (the sqlcipher shell) held BEGIN IMMEDIATE for " + std::to_string(kLockHold.count()) +
@@ -590,12 +595,17 @@ void storeLock(const TempDir& dir, const ut::Xvfb& x) {
   comment("target: frame_p99_during_store_lock_ms < 50 (each frame the UI thread's whole: tick, view-model, "
           "NewFrame..glFinish, swap, intents)");
   figure("frame_p99_during_store_lock_ms", percentile(during, 0.99), "ms");
-  figure("frames_during_store_lock", during.size(), "frames");
-  figure("checkin_landed_after_store_lock_ms", landedMs, "ms");
-  char split[160];
-  std::snprintf(split, sizeof split, "of which NewFrame..glFinish p50 %.1f ms, p99 %.1f ms; slowest whole frame %.1f ms",
-                percentile(drawDuring, 0.5), percentile(drawDuring, 0.99), percentile(during, 1.0));
+  char split[200];
+  std::snprintf(split, sizeof split,
+                "of which NewFrame..glFinish p50 %.1f ms, p99 %.1f ms (ImGui's NewFrame..Render p99 %.1f ms, the rest GL); "
+                "slowest whole frame %.1f ms",
+                percentile(drawDuring, 0.5), percentile(drawDuring, 0.99), percentile(imguiDuring, 0.99),
+                percentile(during, 1.0));
   comment(split);
+  figure("frames_during_store_lock", during.size(), "frames");
+  comment("checkin_landed_after_store_lock_ms: from the holder's clock just before its ROLLBACK to the tick that drew "
+          "the done screen (the worker retries every 50-250 us; the rest is the commit and the frame pacing)");
+  figure("checkin_landed_after_store_lock_ms", landedMs, "ms");
 }
 
 }  // namespace
