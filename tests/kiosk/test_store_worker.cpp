@@ -7,15 +7,12 @@
 // lock is held; each write's, that it lands only after the lock is let go.
 #include <doctest/doctest.h>
 
-#include <sqlite3.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
 #include <thread>
 #include <tuple>
 
 #include "kiosk_fixture.hpp"
+#include "store_lock.hpp"
 
 using namespace anteroom;
 using namespace anteroom::test;
@@ -23,59 +20,12 @@ using namespace std::chrono;
 
 namespace {
 
-// Another process holding the write lock: Debian's sqlcipher shell runs BEGIN IMMEDIATE, sleeps
-// `hold`, then rolls back. Returns when the lock is seen taken (a probe connection is refused).
-class LockHolder {
- public:
-  LockHolder(const std::filesystem::path& db, const store::SecretKey& key, seconds hold) {
-    m_script = db.parent_path() / "hold.sql";
-    {
-      const store::SecretKey::RawKeyText text(key);
-      std::ofstream out(m_script);
-      out << "PRAGMA key = \"" << std::string(text.data(), static_cast<std::size_t>(text.size())) << "\";\nPRAGMA cipher_page_size = 4096;\n"
-          << "BEGIN IMMEDIATE;\nINSERT OR REPLACE INTO sync_state (key, value, updated_at) VALUES ('test.lock', 'held', '');\n"
-          << ".system sleep " << hold.count() << "\nROLLBACK;\n";
-    }
-    const std::string command = "sqlcipher '" + db.string() + "' < '" + m_script.string() + "' > /dev/null 2>&1";
-    m_pipe = ::popen(command.c_str(), "r");
-    REQUIRE(m_pipe != nullptr);
-    // Probe until the write lock is taken.
-    sqlite3* probe = nullptr;
-    REQUIRE(sqlite3_open(db.c_str(), &probe) == SQLITE_OK);
-    const store::SecretKey::RawKeyText text(key);
-    REQUIRE(sqlite3_key(probe, text.data(), text.size()) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(probe, "PRAGMA cipher_page_size = 4096;", nullptr, nullptr, nullptr) == SQLITE_OK);
-    const auto deadline = steady_clock::now() + seconds{10};
-    bool held = false;
-    while (!held && steady_clock::now() < deadline) {
-      const int rc = sqlite3_exec(probe, "BEGIN IMMEDIATE;", nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK) {
-        sqlite3_exec(probe, "ROLLBACK;", nullptr, nullptr, nullptr);
-        std::this_thread::sleep_for(milliseconds{5});
-      } else {
-        held = (rc & 0xff) == SQLITE_BUSY;
-      }
-    }
-    sqlite3_close(probe);
-    m_since = steady_clock::now();
-    REQUIRE(held);
-  }
-  ~LockHolder() { finish(); }
-  // Waits for the shell to end (the lock released).
-  void finish() {
-    if (m_pipe != nullptr) {
-      ::pclose(m_pipe);
-      m_pipe = nullptr;
-      std::filesystem::remove(m_script);
-    }
-  }
-  [[nodiscard]] steady_clock::time_point since() const { return m_since; }
-
- private:
-  std::filesystem::path m_script;
-  FILE* m_pipe = nullptr;
-  steady_clock::time_point m_since;
-};
+// Another process holding the write lock for `hold` (the sync daemon applying a pull page).
+uitest::StoreLockHolder holdLock(KioskFixture& fx, seconds hold) {
+  auto holder = uitest::StoreLockHolder::take(fx.dir / "store.db", fx.key, hold);
+  if (!holder) FAIL(holder.error());
+  return std::move(*holder);
+}
 
 // The frame loop as the UI runs it while work is out: tick and build a frame about every 8 ms
 // until `landed` says the result shows (or 15 s pass).
@@ -169,7 +119,7 @@ TEST_CASE("a check-in while the sync daemon holds the write lock for 3 s: frames
   d.press("nav.continue");
   REQUIRE(d.screen() == "checkin.confirm");
 
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   const auto tapped = steady_clock::now();
   app.apply(kiosk::Intent::press("checkin.confirm"), d.now);
   const auto tapTime = steady_clock::now() - tapped;
@@ -218,7 +168,7 @@ TEST_CASE("a check-in that cannot get the lock in time says so calmly, stays on 
   d.press("nav.continue");
   REQUIRE(d.screen() == "checkin.confirm");
   {
-    LockHolder daemon(fx.dir / "store.db", fx.key, seconds{2});
+    auto daemon = holdLock(fx, seconds{2});
     d.press("checkin.confirm");  // waits for the worker's answer (finishPendingWork)
     CHECK(d.screen() == "checkin.confirm");
     CHECK(d.error().find("front desk") != std::string::npos);
@@ -241,7 +191,7 @@ TEST_CASE("joining the waitlist while the sync daemon holds the write lock: 'Sav
   walkInToReview(d, fx.patient.email);
   REQUIRE(d.screen() == "waitlist.review");
   const auto entriesBefore = fx.store.info().value().rowCounts;
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   {
     const auto tapped = steady_clock::now();
     app.apply(kiosk::Intent::press("waitlist.submit"), d.now);
@@ -301,7 +251,7 @@ TEST_CASE("staff boards while the lock is held: opening a board and a check-in f
   REQUIRE(d.screen() == "staff.today");
   const auto auditsBefore = fx.store.auditTrail(1000).value().size();
 
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   auto t0 = steady_clock::now();
   app.apply(kiosk::Intent::press("staff.tab.waitlist"), d.now);  // audited: view_board
   app.apply(kiosk::Intent::press("staff.tab.today"), d.now);
@@ -378,7 +328,7 @@ TEST_CASE("a wrong staff PIN while the lock is held: 'Checking your PIN…' keep
   const std::string key = "staff_lock:" + jordan.staffId.toString();
   CHECK_FALSE(fx.store.syncValue(key).value().has_value());
   d.type("1111");
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   const auto t0 = steady_clock::now();
   app.apply(kiosk::Intent::press("nav.continue"), d.now);
   auto slowest = steady_clock::duration::zero();
@@ -412,7 +362,7 @@ TEST_CASE("a check-in by name and date of birth while the lock is held: 'Looking
   d.type("Peña-Thistlewood");
   d.press("nav.continue");
   d.type("04121986");
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   const auto tapped = steady_clock::now();
   app.apply(kiosk::Intent::press("nav.continue"), d.now);
   CHECK(steady_clock::now() - tapped < milliseconds{50});
@@ -441,7 +391,7 @@ TEST_CASE("a check-in by code in Spanish while the lock is held: 'Buscando sus d
   d.press("welcome.check_in");
   d.press("checkin.use_code");
   d.type(kiosk::checkInCodeFor(fx.appointment.appointmentId));
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   // Start over while the lookup is out: its answer is dropped, the next patient sees welcome.
   app.apply(kiosk::Intent::press("nav.continue"), d.now);
   CHECK(d.body().find("Buscando sus datos…") != std::string::npos);
@@ -468,7 +418,7 @@ TEST_CASE("a returning patient joining the waitlist while the lock is held: 'Loo
   d.type("peña-thistlewood");
   d.press("nav.continue");
   d.type("04121986");
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   app.apply(kiosk::Intent::press("nav.continue"), d.now);
   CHECK(d.screen() == "waitlist.dob");
   CHECK(d.body().find("Looking that up…") != std::string::npos);
@@ -487,7 +437,7 @@ TEST_CASE("staff screens while the lock is held: the names, the waitlist, slots,
   // Jordan has a wrong PIN counting: the manager's settings offer to clear it.
   REQUIRE(fx.store.setSyncValue("staff_lock:" + jordan.staffId.toString(), "2|").has_value());
   {
-    LockHolder daemon(fx.dir / "store.db", fx.key, seconds{1});
+    auto daemon = holdLock(fx, seconds{1});
     app.apply(kiosk::Intent::press("welcome.staff"), d.now);
     CHECK(d.screen() == "staff.select");
     CHECK(app.frame().screen.choices.empty());
@@ -501,7 +451,7 @@ TEST_CASE("staff screens while the lock is held: the names, the waitlist, slots,
   d.press("nav.continue");
   REQUIRE(d.screen() == "staff.today");
 
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   using Shows = bool (*)(const kiosk::FrameVm&);
   const auto tableFilled = [](const kiosk::FrameVm& f) { return f.screen.table && !f.screen.table->rows.empty(); };
   const auto loadingTable = [](const kiosk::FrameVm& f) {
@@ -551,7 +501,7 @@ TEST_CASE("the practice's details a sync brings are read on the worker: the tick
     REQUIRE(daemonConnection.applyRemote(practice, store::Actor::sync()).has_value());
   }
   CHECK(app.frame().practiceName != "Juniper Hollow Counseling");
-  LockHolder daemon(fx.dir / "store.db", fx.key, seconds{3});
+  auto daemon = holdLock(fx, seconds{3});
   d.now += seconds{31};  // the welcome screen's poll
   const auto t0 = steady_clock::now();
   app.tick(d.now);
