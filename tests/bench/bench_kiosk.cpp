@@ -279,9 +279,9 @@ struct Gui {
     io.ConfigInputTextCursorBlink = false;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
-  // Device objects now, so NewFrame never rebuilds the font texture behind our back (we free
-  // the atlas's CPU pixels once our own fonts are uploaded).
-  ImGui_ImplOpenGL3_CreateDeviceObjects();
+    // Device objects now, so NewFrame never rebuilds the font texture behind our back (we free
+    // the atlas's CPU pixels once our own fonts are uploaded).
+    ImGui_ImplOpenGL3_CreateDeviceObjects();
     kiosk::ui::applyTheme(highContrast);
   }
   Gui(const Gui&) = delete;
