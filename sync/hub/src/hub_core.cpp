@@ -1314,6 +1314,28 @@ std::string windowCondition(std::string_view entity) {
   return "";
 }
 
+// A pull page's transaction: one snapshot (REPEATABLE READ, READ ONLY), begun in the same round
+// trip as the statements that scope it and read its settings (`first`, a simple query whose
+// last result is kept in `started`). pqxx's own transaction sends its BEGIN alone, a round trip
+// of a 500-change page's six.
+class PullTransaction final : public pqxx::dbtransaction {
+ public:
+  PullTransaction(pqxx::connection_base& c, std::string first)
+      : namedclass{"pull"}, dbtransaction(c, "REPEATABLE READ", pqxx::read_only), m_first(std::move(first)) {
+    Begin();
+  }
+  ~PullTransaction() noexcept override { End(); }
+
+  pqxx::result started;
+
+ private:
+  // Two retries, as pqxx's own BEGIN (the hub's connection has nothing that forbids reconnecting).
+  void do_begin() override { started = direct_exec(("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " + m_first).c_str(), 2); }
+  void do_commit() override { direct_exec("COMMIT"); }
+
+  std::string m_first;
+};
+
 // Replaces $W1..$W3 with real parameter numbers appended to p.
 std::string bindWindow(std::string sql, const Window& w, Params& p) {
   const std::pair<const char*, Instant> marks[] = {{"$W1", w.from}, {"$W2", w.to}, {"$W3", w.notificationsFrom}};
@@ -1337,11 +1359,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       static_cast<std::size_t>(std::clamp(req.limit, 1, static_cast<int>(options.limits.maxChangesPerPage)));
   if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
   try {
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
-    scope(tx, device);
-    // The practice's window setting and the tombstone horizon in one round trip, with the
-    // planner settings of this read-only transaction (set_config(..., true): this transaction
-    // only, so also right behind a transaction-pooling PgBouncer):
+    const bool starting = req.after.empty();
+    // The scope of the device (as scope() sets it) and this read-only transaction's planner
+    // settings, then the practice's window setting, the tombstone horizon and (for a first
+    // page) the last change, all sent with BEGIN. set_config(..., true): this transaction only,
+    // so also right behind a transaction-pooling PgBouncer. The ids are UUIDs, quoted anyway.
     // - jit off: a snapshot page of a large table costs above jit_above_cost, and compiling
     //   its expressions took ~45 ms a page, several times the query itself.
     // - enable_sort off: every page walks a primary key (snapshot by id, change log by seq).
@@ -1350,19 +1372,23 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
     //   each page instead: 50,000 rows read for each 2,000 sent. A query with no index order
     //   still gets its sort (disabled is only a high cost).
     // - DateStyle ISO: rows come as columns, and the hub formats the ISO text of their times.
-    auto settings = tx.exec(
-        "SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
-        " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon(),"
-        " set_config('jit', 'off', true), set_config('enable_sort', 'off', true), set_config('datestyle', 'ISO', true)");
+    PullTransaction tx(
+        *conn,
+        "SELECT set_config('app.practice_id', " + conn->quote(device.practiceId.toString()) +
+            ", true), set_config('app.actor', " + conn->quote("device:" + device.deviceId.toString()) +
+            ", true), set_config('jit', 'off', true), set_config('enable_sort', 'off', true),"
+            " set_config('datestyle', 'ISO', true);"
+            " SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
+            " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon()" +
+            std::string(starting ? ", (SELECT coalesce(max(seq), 0) FROM change_log WHERE practice_id = current_practice_id())" : ""));
+    const pqxx::result& settings = tx.started;
     const int daysAhead = std::clamp(settings[0][0].as<int>(), 0, 60);
     const Window window = windowAt(now(), daysAhead);
 
     PullResponse page;
     Cursor next = *cursor;
-    const bool starting = req.after.empty();
     if (starting) {
-      auto last = tx.exec("SELECT coalesce(max(seq), 0) FROM change_log WHERE practice_id = current_practice_id()");
-      next.seq = last[0][0].as<std::int64_t>();
+      next.seq = settings[0][2].as<std::int64_t>();
       next.snapshot = SnapshotPosition{};
       next.windowThrough = window.throughDay;
     } else if (!cursor->snapshot) {
