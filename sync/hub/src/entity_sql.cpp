@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "anteroom/model/fields.hpp"
+#include "anteroom/model/row_json.hpp"
 
 namespace anteroom::sync::hub {
 
@@ -51,6 +52,8 @@ EntitySpec makeSpec() {
   s.table = std::string(Fields<T>::table);
   s.idColumn = std::string(Fields<T>::idColumn);
   s.columns = std::move(b.columns);
+  const auto checks = columnChecks<T>();  // the same field list, in the same order
+  for (std::size_t k = 0; k < s.columns.size(); ++k) s.columns[k].reads = checks[k].reads;
   for (std::size_t k = 0; k < s.columns.size(); ++k) s.byName.push_back(k);
   std::ranges::sort(s.byName, {}, [&](std::size_t k) -> const std::string& { return s.columns[k].name; });
   s.hasPii = std::is_same_v<T, Patient>;

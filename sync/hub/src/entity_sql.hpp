@@ -24,6 +24,7 @@ struct ColumnSpec {
   std::string name;
   ColKind kind = ColKind::Text;
   bool optional = false;
+  bool (*reads)(const Json& value) = nullptr;  // the model's check of a present value (ColumnCheck)
 };
 
 struct EntitySpec {

@@ -128,37 +128,36 @@ bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 // at half the CPU, without PostgreSQL building JSON text for the hub to parse.
 enum class Form { Canonical, Decodable };
 
-bool decodable(Entity entity, const Json::Object& row) {
-  return visitEntity(entity, [&](auto type) { return fromRowJson<decltype(type)>(row).has_value(); });
-}
-
-// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse.
-// Built in key order, so each member goes in at the end without a search.
+// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse or the
+// model would not decode it. The row has each of the model's columns and no other, so it
+// decodes exactly when each value passes its column's check (ColumnCheck): fromRowJson's
+// answer without its lookups by name and without building a record. Built in key order, so
+// each member goes in at the end without a search.
 std::optional<Json::Object> rowFromColumns(const pqxx::row& r, const EntitySpec& spec) {
   Json::Object row;
   for (const std::size_t k : spec.byName) {
+    const hub::ColumnSpec& column = spec.columns[k];
     const auto at = static_cast<pqxx::row::size_type>(hub::kFirstColumn + static_cast<int>(k));
     const pqxx::field f = r[at];
     const auto text = f.is_null() ? std::nullopt : std::optional<std::string_view>(std::in_place, f.c_str(), f.size());
-    auto value = hub::columnJson(spec.columns[k], text, static_cast<unsigned>(f.type()));
-    if (!value) return std::nullopt;
-    row.emplace_hint(row.end(), spec.columns[k].name, std::move(*value));
+    auto value = hub::columnJson(column, text, static_cast<unsigned>(f.type()));
+    if (!value || (value->isNull() ? !column.optional : !column.reads(*value))) return std::nullopt;
+    row.emplace_hint(row.end(), column.name, std::move(*value));
   }
   return row;
 }
 
 std::optional<CentralRow> rowFrom(const pqxx::row& r, const EntitySpec& spec, Form form = Form::Canonical) {
-  const Entity entity = *entityFromTable(spec.table);
   CentralRow row;
   if (form == Form::Canonical) {
     auto parsed = Json::parse(r[3].c_str());
     if (!parsed || !parsed->isObject()) return std::nullopt;
-    auto canon = canonical(entity, parsed->asObject());
+    auto canon = canonical(*entityFromTable(spec.table), parsed->asObject());
     if (!canon) return std::nullopt;
     row.row = std::move(*canon);
   } else {
     auto columns = rowFromColumns(r, spec);
-    if (!columns || !decodable(entity, *columns)) return std::nullopt;
+    if (!columns) return std::nullopt;
     row.row = std::move(*columns);
   }
   row.id = *Uuid::parse(r[0].c_str());
