@@ -169,7 +169,7 @@ std::string selectColumnsFromSql(const EntitySpec& spec, const std::string& sour
 namespace {
 
 // Type oids of pg_type (fixed in PostgreSQL's catalog).
-enum : unsigned { kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kJson = 114, kFloat4 = 700, kFloat8 = 701,
+enum : unsigned { kUuid = 2950, kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kJson = 114, kFloat4 = 700, kFloat8 = 701,
                   kDate = 1082, kTimestamp = 1114, kNumeric = 1700, kJsonb = 3802 };
 
 // What to_char(v, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') (an Instant) or to_char(v, 'YYYY-MM-DD') (a
@@ -215,6 +215,8 @@ std::optional<Json> columnJson(const ColumnSpec& column, std::optional<std::stri
   }
   return Json(*text);
 }
+
+bool alwaysReads(const ColumnSpec& column, unsigned typeOid) { return typeOid == kUuid && column.kind == ColKind::Uuid; }
 
 int firstFreeParam(const EntitySpec& spec) { return spec.hasPii ? 2 : 1; }
 

@@ -140,8 +140,11 @@ std::optional<Json::Object> rowFromColumns(const pqxx::row& r, const EntitySpec&
     const auto at = static_cast<pqxx::row::size_type>(hub::kFirstColumn + static_cast<int>(k));
     const pqxx::field f = r[at];
     const auto text = f.is_null() ? std::nullopt : std::optional<std::string_view>(std::in_place, f.c_str(), f.size());
-    auto value = hub::columnJson(column, text, static_cast<unsigned>(f.type()));
-    if (!value || (value->isNull() ? !column.optional : !column.reads(*value))) return std::nullopt;
+    const auto type = static_cast<unsigned>(f.type());
+    auto value = hub::columnJson(column, text, type);
+    if (!value) return std::nullopt;
+    const bool reads = value->isNull() ? column.optional : hub::alwaysReads(column, type) || column.reads(*value);
+    if (!reads) return std::nullopt;
     row.emplace_hint(row.end(), column.name, std::move(*value));
   }
   return row;
@@ -1501,9 +1504,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           else if (opv.first == "leave") leave(*spec, id, ChangeOp::Leave, opv.second);
           else live.push_back(id);
         }
-        std::set<Uuid> found;
+        std::vector<Uuid> found;  // sorted below: one allocation, not a tree node a row
+        found.reserve(live.size());
         for (auto& [row, kept] : readKept(*spec, live)) {
-          found.insert(row.id);
+          found.push_back(row.id);
           // A tombstone is sent as one wherever it is; a live row outside the window leaves.
           if (!row.deleted && !kept) {
             leave(*spec, row.id, ChangeOp::Leave, row.rowVersion);
@@ -1512,8 +1516,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           noteReferences(*spec, row.row);
           put(*spec, toChange(*spec, std::move(row)));
         }
+        std::ranges::sort(found);
         for (const auto& id : live)
-          if (!found.contains(id) && !undecodable.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
+          if (!std::ranges::binary_search(found, id) && !undecodable.contains(id))
+            leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
       }
     }
 
