@@ -49,6 +49,27 @@ void checkRoundTrip(const T& record) {
   CHECK(*fromText == record);
 }
 
+// A full row's answer by its column checks alone (what the hub asks of a row it built).
+template <class T>
+bool passesColumnChecks(const Json::Object& row) {
+  for (const ColumnCheck& c : columnChecks<T>()) {
+    const Json& value = row.at(std::string(c.name));
+    if (value.isNull() ? !c.optional : !c.reads(value)) return false;
+  }
+  return true;
+}
+
+template <class T>
+void checkColumnChecksAgree(const T& record, const char* column, const Json& value) {
+  CAPTURE(Fields<T>::table);
+  CAPTURE(column);
+  CAPTURE(value.dump());
+  Json::Object row = toRowJson(record);
+  REQUIRE(row.contains(column));
+  row.insert_or_assign(column, value);
+  CHECK(passesColumnChecks<T>(row) == fromRowJson<T>(row).has_value());
+}
+
 }  // namespace
 
 TEST_CASE("every record type round-trips through row JSON and its text") {
@@ -186,6 +207,31 @@ TEST_CASE("numbers, booleans and enums are strict") {
   auto r = fromRowJson<StaffUser>(staff);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message == "column active must be true or false");
+}
+
+TEST_CASE("the column checks give fromRowJson's answer for a full row, value by value") {
+  forEachRecordType([](auto record) {
+    using T = decltype(record);
+    const auto checks = columnChecks<T>();
+    const auto columns = samples::syncedColumns<T>();
+    REQUIRE(checks.size() == columns.size());
+    for (std::size_t k = 0; k < checks.size(); ++k) CHECK(checks[k].name == columns[k]);
+  });
+  auto passes = [](const auto& r) { CHECK(passesColumnChecks<std::decay_t<decltype(r)>>(toRowJson(r))); };
+  std::apply([&](const auto&... r) { (passes(r), ...); }, samples::all());
+  const Json bad[] = {Json(nullptr), Json("not-a-uuid"), Json(""), Json(12), Json(2.0), Json(std::int64_t{1} << 40),
+                      Json(true), Json(Json::Array{}), Json(Json::Object{{"payer", 5}}), Json("Waiting"),
+                      Json("1986-02-30"), Json("yesterday"), Json("2026-11-25T09:56:00.000000Z"), Json("1986-02-28"),
+                      Json("removed"), Json("provider"), Json(40)};
+  for (const Json& v : bad) {
+    for (const char* c : {"patient_id", "first_name", "date_of_birth", "created_at", "insurance_info", "preferences", "email"})
+      checkColumnChecksAgree(samples::patient(), c, v);
+    for (const char* c : {"priority_score", "urgency", "status", "provider_id", "notes"})
+      checkColumnChecksAgree(samples::entry(), c, v);
+    for (const char* c : {"recipient_type", "type", "content", "sent_at"}) checkColumnChecksAgree(samples::notification(), c, v);
+    checkColumnChecksAgree(samples::provider(), "specialties", v);
+    checkColumnChecksAgree(samples::staff(), "active", v);
+  }
 }
 
 TEST_CASE("a missing column is an error unless it is optional; unknown columns are ignored") {

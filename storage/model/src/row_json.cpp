@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "anteroom/model/columns.hpp"
 #include "anteroom/model/status.hpp"
@@ -102,6 +103,16 @@ class RowReader {
 
   [[nodiscard]] const std::optional<Error>& error() const { return m_error; }
 
+  // One present value of type V, as the operators above read it.
+  template <class V>
+  static bool reads(const Json& value) {
+    static const Json::Object kNone;
+    RowReader r(kNone);
+    V v{};
+    r.read({}, value, v);
+    return !r.m_error;
+  }
+
  private:
   const Json* required(std::string_view col) {
     if (m_error) return nullptr;
@@ -178,6 +189,21 @@ class RowReader {
   std::optional<Error> m_error;
 };
 
+// [SECTION] Column checks
+
+struct CheckCollector {
+  std::vector<ColumnCheck> checks;
+  template <class V>
+  void operator()(std::string_view col, const V&) {
+    checks.push_back({col, false, &RowReader::reads<V>});
+  }
+  template <class V>
+  void operator()(std::string_view col, const std::optional<V>&) {
+    checks.push_back({col, true, &RowReader::reads<V>});
+  }
+  void local(std::string_view, const std::string&) {}
+};
+
 // [SECTION] The entity table
 
 struct EntityRow {
@@ -234,6 +260,17 @@ Result<T> fromRowJson(const Json::Object& row) {
   return record;
 }
 
+template <class T>
+std::span<const ColumnCheck> columnChecks() {
+  static const std::vector<ColumnCheck> checks = [] {
+    CheckCollector c;
+    const T record{};
+    Fields<T>::fields(record, c);
+    return std::move(c.checks);
+  }();
+  return checks;
+}
+
 std::optional<Entity> entityFromTable(std::string_view table) noexcept {
   const auto* it = std::ranges::find(kEntities, table, &EntityRow::table);
   if (it == std::ranges::end(kEntities)) return std::nullopt;
@@ -254,7 +291,8 @@ std::span<const Entity> allEntities() noexcept { return kEntityValues; }
 
 #define ANTEROOM_ROW_JSON(T)                          \
   template Json::Object toRowJson<T>(const T&); \
-  template Result<T> fromRowJson<T>(const Json::Object&);
+  template Result<T> fromRowJson<T>(const Json::Object&); \
+  template std::span<const ColumnCheck> columnChecks<T>();
 ANTEROOM_ROW_JSON(Practice)
 ANTEROOM_ROW_JSON(Provider)
 ANTEROOM_ROW_JSON(Patient)

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "anteroom/model/fields.hpp"
+#include "anteroom/model/row_json.hpp"
 
 namespace anteroom::sync::hub {
 
@@ -51,6 +52,8 @@ EntitySpec makeSpec() {
   s.table = std::string(Fields<T>::table);
   s.idColumn = std::string(Fields<T>::idColumn);
   s.columns = std::move(b.columns);
+  const auto checks = columnChecks<T>();  // the same field list, in the same order
+  for (std::size_t k = 0; k < s.columns.size(); ++k) s.columns[k].reads = checks[k].reads;
   for (std::size_t k = 0; k < s.columns.size(); ++k) s.byName.push_back(k);
   std::ranges::sort(s.byName, {}, [&](std::size_t k) -> const std::string& { return s.columns[k].name; });
   s.hasPii = std::is_same_v<T, Patient>;
@@ -166,7 +169,7 @@ std::string selectColumnsFromSql(const EntitySpec& spec, const std::string& sour
 namespace {
 
 // Type oids of pg_type (fixed in PostgreSQL's catalog).
-enum : unsigned { kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kJson = 114, kFloat4 = 700, kFloat8 = 701,
+enum : unsigned { kUuid = 2950, kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kJson = 114, kFloat4 = 700, kFloat8 = 701,
                   kDate = 1082, kTimestamp = 1114, kNumeric = 1700, kJsonb = 3802 };
 
 // What to_char(v, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') (an Instant) or to_char(v, 'YYYY-MM-DD') (a
@@ -212,6 +215,8 @@ std::optional<Json> columnJson(const ColumnSpec& column, std::optional<std::stri
   }
   return Json(*text);
 }
+
+bool alwaysReads(const ColumnSpec& column, unsigned typeOid) { return typeOid == kUuid && column.kind == ColKind::Uuid; }
 
 int firstFreeParam(const EntitySpec& spec) { return spec.hasPii ? 2 : 1; }
 

@@ -24,6 +24,7 @@ struct ColumnSpec {
   std::string name;
   ColKind kind = ColKind::Text;
   bool optional = false;
+  bool (*reads)(const Json& value) = nullptr;  // the model's check of a present value (ColumnCheck)
 };
 
 struct EntitySpec {
@@ -59,6 +60,9 @@ std::string selectColumnsFromSql(const EntitySpec& spec, const std::string& sour
 // The value json_build_object gave column's text (nullopt text = SQL NULL) of type typeOid, as
 // the model's parser read it; nullopt when that parse failed (the row does not decode).
 std::optional<Json> columnJson(const ColumnSpec& column, std::optional<std::string_view> text, unsigned typeOid);
+// Whether a value of type typeOid always passes the column's check (ColumnSpec::reads), so a
+// caller need not ask: PostgreSQL's text of a uuid always reads as the model's Uuid.
+bool alwaysReads(const ColumnSpec& column, unsigned typeOid);
 
 // A column value as a statement parameter (nullopt = SQL NULL) and the SQL expression that
 // stores parameter $n in it; for patient PII the expression encrypts with $keyParam.

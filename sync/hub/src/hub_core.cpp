@@ -128,37 +128,39 @@ bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 // at half the CPU, without PostgreSQL building JSON text for the hub to parse.
 enum class Form { Canonical, Decodable };
 
-bool decodable(Entity entity, const Json::Object& row) {
-  return visitEntity(entity, [&](auto type) { return fromRowJson<decltype(type)>(row).has_value(); });
-}
-
-// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse.
-// Built in key order, so each member goes in at the end without a search.
+// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse or the
+// model would not decode it. The row has each of the model's columns and no other, so it
+// decodes exactly when each value passes its column's check (ColumnCheck): fromRowJson's
+// answer without its lookups by name and without building a record. Built in key order, so
+// each member goes in at the end without a search.
 std::optional<Json::Object> rowFromColumns(const pqxx::row& r, const EntitySpec& spec) {
   Json::Object row;
   for (const std::size_t k : spec.byName) {
+    const hub::ColumnSpec& column = spec.columns[k];
     const auto at = static_cast<pqxx::row::size_type>(hub::kFirstColumn + static_cast<int>(k));
     const pqxx::field f = r[at];
     const auto text = f.is_null() ? std::nullopt : std::optional<std::string_view>(std::in_place, f.c_str(), f.size());
-    auto value = hub::columnJson(spec.columns[k], text, static_cast<unsigned>(f.type()));
+    const auto type = static_cast<unsigned>(f.type());
+    auto value = hub::columnJson(column, text, type);
     if (!value) return std::nullopt;
-    row.emplace_hint(row.end(), spec.columns[k].name, std::move(*value));
+    const bool reads = value->isNull() ? column.optional : hub::alwaysReads(column, type) || column.reads(*value);
+    if (!reads) return std::nullopt;
+    row.emplace_hint(row.end(), column.name, std::move(*value));
   }
   return row;
 }
 
 std::optional<CentralRow> rowFrom(const pqxx::row& r, const EntitySpec& spec, Form form = Form::Canonical) {
-  const Entity entity = *entityFromTable(spec.table);
   CentralRow row;
   if (form == Form::Canonical) {
     auto parsed = Json::parse(r[3].c_str());
     if (!parsed || !parsed->isObject()) return std::nullopt;
-    auto canon = canonical(entity, parsed->asObject());
+    auto canon = canonical(*entityFromTable(spec.table), parsed->asObject());
     if (!canon) return std::nullopt;
     row.row = std::move(*canon);
   } else {
     auto columns = rowFromColumns(r, spec);
-    if (!columns || !decodable(entity, *columns)) return std::nullopt;
+    if (!columns) return std::nullopt;
     row.row = std::move(*columns);
   }
   row.id = *Uuid::parse(r[0].c_str());
@@ -1313,6 +1315,28 @@ std::string windowCondition(std::string_view entity) {
   return "";
 }
 
+// A pull page's transaction: one snapshot (REPEATABLE READ, READ ONLY), begun in the same round
+// trip as the statements that scope it and read its settings (`first`, a simple query whose
+// last result is kept in `started`). pqxx's own transaction sends its BEGIN alone, a round trip
+// of a 500-change page's six.
+class PullTransaction final : public pqxx::dbtransaction {
+ public:
+  PullTransaction(pqxx::connection_base& c, std::string first)
+      : namedclass{"pull"}, dbtransaction(c, "REPEATABLE READ", pqxx::read_only), m_first(std::move(first)) {
+    Begin();
+  }
+  ~PullTransaction() noexcept override { End(); }
+
+  pqxx::result started;
+
+ private:
+  // Two retries, as pqxx's own BEGIN (the hub's connection has nothing that forbids reconnecting).
+  void do_begin() override { started = direct_exec(("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " + m_first).c_str(), 2); }
+  void do_commit() override { direct_exec("COMMIT"); }
+
+  std::string m_first;
+};
+
 // Replaces $W1..$W3 with real parameter numbers appended to p.
 std::string bindWindow(std::string sql, const Window& w, Params& p) {
   const std::pair<const char*, Instant> marks[] = {{"$W1", w.from}, {"$W2", w.to}, {"$W3", w.notificationsFrom}};
@@ -1336,11 +1360,11 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
       static_cast<std::size_t>(std::clamp(req.limit, 1, static_cast<int>(options.limits.maxChangesPerPage)));
   if (auto c = ensureConnected(); !c) return std::unexpected(c.error());
   try {
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
-    scope(tx, device);
-    // The practice's window setting and the tombstone horizon in one round trip, with the
-    // planner settings of this read-only transaction (set_config(..., true): this transaction
-    // only, so also right behind a transaction-pooling PgBouncer):
+    const bool starting = req.after.empty();
+    // The scope of the device (as scope() sets it) and this read-only transaction's planner
+    // settings, then the practice's window setting, the tombstone horizon and (for a first
+    // page) the last change, all sent with BEGIN. set_config(..., true): this transaction only,
+    // so also right behind a transaction-pooling PgBouncer. The ids are UUIDs, quoted anyway.
     // - jit off: a snapshot page of a large table costs above jit_above_cost, and compiling
     //   its expressions took ~45 ms a page, several times the query itself.
     // - enable_sort off: every page walks a primary key (snapshot by id, change log by seq).
@@ -1349,19 +1373,23 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
     //   each page instead: 50,000 rows read for each 2,000 sent. A query with no index order
     //   still gets its sort (disabled is only a high cost).
     // - DateStyle ISO: rows come as columns, and the hub formats the ISO text of their times.
-    auto settings = tx.exec(
-        "SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
-        " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon(),"
-        " set_config('jit', 'off', true), set_config('enable_sort', 'off', true), set_config('datestyle', 'ISO', true)");
+    PullTransaction tx(
+        *conn,
+        "SELECT set_config('app.practice_id', " + conn->quote(device.practiceId.toString()) +
+            ", true), set_config('app.actor', " + conn->quote("device:" + device.deviceId.toString()) +
+            ", true), set_config('jit', 'off', true), set_config('enable_sort', 'off', true),"
+            " set_config('datestyle', 'ISO', true);"
+            " SELECT coalesce((SELECT (settings->>'data_window_days_ahead')::int FROM practice"
+            " WHERE practice_id = current_practice_id()), 3), sync_pull_horizon()" +
+            std::string(starting ? ", (SELECT coalesce(max(seq), 0) FROM change_log WHERE practice_id = current_practice_id())" : ""));
+    const pqxx::result& settings = tx.started;
     const int daysAhead = std::clamp(settings[0][0].as<int>(), 0, 60);
     const Window window = windowAt(now(), daysAhead);
 
     PullResponse page;
     Cursor next = *cursor;
-    const bool starting = req.after.empty();
     if (starting) {
-      auto last = tx.exec("SELECT coalesce(max(seq), 0) FROM change_log WHERE practice_id = current_practice_id()");
-      next.seq = last[0][0].as<std::int64_t>();
+      next.seq = settings[0][2].as<std::int64_t>();
       next.snapshot = SnapshotPosition{};
       next.windowThrough = window.throughDay;
     } else if (!cursor->snapshot) {
@@ -1475,9 +1503,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           else if (opv.first == "leave") leave(*spec, id, ChangeOp::Leave, opv.second);
           else live.push_back(id);
         }
-        std::set<Uuid> found;
+        std::vector<Uuid> found;  // sorted below: one allocation, not a tree node a row
+        found.reserve(live.size());
         for (auto& [row, kept] : readKept(*spec, live)) {
-          found.insert(row.id);
+          found.push_back(row.id);
           // A tombstone is sent as one wherever it is; a live row outside the window leaves.
           if (!row.deleted && !kept) {
             leave(*spec, row.id, ChangeOp::Leave, row.rowVersion);
@@ -1486,8 +1515,10 @@ Result<PullResponse> HubCore::Impl::pull(const DeviceContext& device, const Pull
           noteReferences(*spec, row.row);
           put(*spec, toChange(*spec, std::move(row)));
         }
+        std::ranges::sort(found);
         for (const auto& id : live)
-          if (!found.contains(id) && !undecodable.contains(id)) leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
+          if (!std::ranges::binary_search(found, id) && !undecodable.contains(id))
+            leave(*spec, id, ChangeOp::Leave, 0);  // no longer visible here
       }
     }
 

@@ -31,6 +31,19 @@ Json::Object toRowJson(const T& record);
 template <class T>
 Result<T> fromRowJson(const Json::Object& row);
 
+// fromRowJson's check of one column's value, in field-list order (local-only columns have
+// none): whether a present value reads as the column's type. A null is accepted exactly when
+// `optional`. For a row that has every column and nothing else, fromRowJson succeeds exactly
+// when each column passes its check: the hub checks the rows it builds from typed columns
+// this way, without building the records.
+struct ColumnCheck {
+  std::string_view name;
+  bool optional = false;
+  bool (*reads)(const Json& value) = nullptr;
+};
+template <class T>
+std::span<const ColumnCheck> columnChecks();
+
 // [SECTION] Entities by name
 
 enum class Entity {
