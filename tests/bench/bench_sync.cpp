@@ -344,7 +344,7 @@ void benchPull(const sim::Central& central, bool quick) {
   }
   std::sort(ms.begin(), ms.end());
   note("pull_page: 500 changes a page at random cursors in " + std::to_string(changes) +
-       " change rows under RLS, rows read and encoded; target p99 < 5 ms");
+       " change rows under RLS, the hub's pull (rows read and built, before the wire encoding); target p99 < 5 ms");
   metric("pull_page_p50_ms", ms[ms.size() / 2], "ms");
   metric("pull_page_p99_ms", ms[ms.size() * 99 / 100], "ms");
   // Where a page's time goes: the hub's own CPU (decoding rows into the model) against the
