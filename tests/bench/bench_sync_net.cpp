@@ -3,17 +3,20 @@
 // daemon's own libcurl transport and real anteroom-syncd daemons. "name: value unit" lines:
 //   push_mutations_per_s        16 devices pushing 100-mutation batches through one hub, beside
 //                               the same work through the hub core in process (part 1) and the ratio
+//   push_checkins_per_s         the same devices and batches, each mutation a real check-in (an
+//                               appointment's status, and the hub's arrival notice)
 //   propagation_p50_ms / p99_ms a walk-in on kiosk A visible in kiosk B's store, both daemons
 //                               long-polling
 //   wire_bytes_per_checkin      request bytes on the wire per check-in mutation, 100 a batch, gzip'd
 //   parked_longpolls, hub_rss_mb, wake_all_ms
 //                               2,000 long-polls parked in one hub, its RSS, and one commit waking all
 //   initial_sync_rows_per_s     a new device's first sync of 50,000 rows over HTTPS
-// --quick shrinks every part (scripts/test's benchmark pass); --push-only runs the first part
-// alone. Figures only, no assertions; exits 0 with a note when PostgreSQL or the binaries are
+// --quick shrinks every part (scripts/test's benchmark pass); --push-only runs the two push
+// parts alone. Figures only, no assertions; exits 0 with a note when PostgreSQL or the binaries are
 // missing.
 #include <curl/curl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,8 +24,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <pqxx/pqxx>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -71,6 +76,40 @@ std::string hlcNow() {
   const std::string digits = std::to_string(ms);
   return std::string(16 - std::min<std::size_t>(16, digits.size()), '0') + digits + "-0000000000-bench";
 }
+
+// [SECTION] CPU time from /proc
+// A process's user + system seconds (its waited-for children's too, when asked) from
+// /proc/PID/stat; its parent's pid in `parent`. 0 for a process that is gone.
+double cpuSeconds(pid_t pid, bool withChildren, pid_t* parent = nullptr) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
+  if (f.size() < 15) return 0;  // f[0] is field 3 (state): utime is field 14
+  if (parent) *parent = static_cast<pid_t>(std::stol(f[1]));
+  double ticks = std::stod(f[11]) + std::stod(f[12]);
+  if (withChildren) ticks += std::stod(f[13]) + std::stod(f[14]);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// PostgreSQL's CPU: the postmaster, the children it has reaped and those still running.
+double postgresSeconds(pid_t postmaster) {
+  double total = cpuSeconds(postmaster, true);
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    pid_t parent = 0;
+    const double own = cpuSeconds(static_cast<pid_t>(std::stol(name)), false, &parent);
+    if (parent == postmaster) total += own;
+  }
+  return total;
+}
+
+struct CpuSplit {
+  double client = 0, hub = 0, postgres = 0;  // seconds
+};
 
 // [SECTION] The practice: central rows, certificates, the hub
 
@@ -166,6 +205,16 @@ class Bench {
     return out;
   }
 
+  // CPU used so far by this process, the hub and PostgreSQL.
+  CpuSplit cpu() {
+    if (m_postmaster == 0) {
+      pqxx::connection c(m_central.superDsn());
+      pqxx::nontransaction tx(c);
+      cpuSeconds(tx.exec1("SELECT pg_backend_pid()")[0].as<pid_t>(), false, &m_postmaster);
+    }
+    return {cpuSeconds(getpid(), false), cpuSeconds(m_hub.pid(), false), postgresSeconds(m_postmaster)};
+  }
+
   sim::Central& central() { return m_central; }
   const fs::path& dir() const { return m_dir; }
   int hubPort() const { return m_hubPort; }
@@ -178,6 +227,7 @@ class Bench {
   int m_devices = 0;
   int m_hubPort = 0;
   Process m_hub;
+  pid_t m_postmaster = 0;
 };
 
 struct OpenedStore {
@@ -225,6 +275,52 @@ sync::Mutation arrivalMutation(const Uuid& provider, std::int64_t seq) {
 }
 
 // [SECTION] push_mutations_per_s
+// Each device's pushes over its own keep-alive HTTPS connection, a thread a device, all at once:
+// the wall time, the CPU each side spent, and what did not go through.
+struct NetworkRun {
+  double seconds = 0;
+  CpuSplit cpu;
+  int failedPushes = 0;
+  std::atomic<long> notApplied{0};  // results other than applied
+};
+
+void pushOverNetwork(Bench& bench, const std::vector<Device>& devices, const std::vector<std::vector<sync::PushRequest>>& work,
+                     NetworkRun& run) {
+  std::vector<std::unique_ptr<sync::CurlTransport>> transports;
+  for (const auto& d : devices) transports.push_back(bench.transport(d));
+  for (auto& t : transports) (void)t->health();  // connections made before the clock starts
+  std::atomic<int> failed{0};
+  const CpuSplit before = bench.cpu();
+  const auto start = SteadyClock::now();
+  {
+    std::vector<std::thread> pool;
+    for (std::size_t d = 0; d < devices.size(); ++d)
+      pool.emplace_back([&, d] {
+        for (const auto& req : work[d]) {
+          auto r = transports[d]->push(req);
+          if (!r) {
+            ++failed;
+            std::fprintf(stderr, "push failed: %s\n", r.error().message.c_str());
+            continue;
+          }
+          for (const auto& result : r->results)
+            if (result.status != sync::ResultStatus::Applied) ++run.notApplied;
+        }
+      });
+    for (auto& th : pool) th.join();
+  }
+  run.seconds = secondsSince(start);
+  const CpuSplit after = bench.cpu();
+  run.cpu = {after.client - before.client, after.hub - before.hub, after.postgres - before.postgres};
+  run.failedPushes = failed.load();
+}
+
+void noteCpu(const std::string& part, const CpuSplit& cpu, double mutations) {
+  auto us = [&](double s) { return std::to_string(static_cast<long>(s * 1e6 / mutations)); };
+  note(part + " CPU per mutation (from /proc): client " + us(cpu.client) + " us, hub " + us(cpu.hub) + " us, PostgreSQL " +
+       us(cpu.postgres) + " us");
+}
+
 void benchPush(Bench& bench, bool quick) {
   constexpr int kPractices = 8, kDevicesEach = 2, kBatch = 100;
   // 16 pushes a device (25,600 mutations, a few seconds each way): with 4 the network part
@@ -272,32 +368,132 @@ void benchPush(Bench& bench, bool quick) {
 
   // Through the real hub: one thread and one keep-alive HTTPS connection per device.
   auto network = makeWork();
-  std::vector<std::unique_ptr<sync::CurlTransport>> transports;
-  for (const auto& d : devices) transports.push_back(bench.transport(d.device));
-  for (auto& t : transports) (void)t->health();  // connections made before the clock starts
-  std::atomic<int> failed{0};
-  start = SteadyClock::now();
-  {
-    std::vector<std::thread> pool;
-    for (std::size_t d = 0; d < devices.size(); ++d)
-      pool.emplace_back([&, d] {
-        for (const auto& req : network[d]) {
-          auto r = transports[d]->push(req);
-          if (!r) {
-            ++failed;
-            std::fprintf(stderr, "push failed: %s\n", r.error().message.c_str());
-          }
-        }
-      });
-    for (auto& th : pool) th.join();
-  }
-  const double netRate = total / secondsSince(start);
+  std::vector<Device> enrolled;
+  for (const auto& d : devices) enrolled.push_back(d.device);
+  NetworkRun run;
+  pushOverNetwork(bench, enrolled, network, run);
+  const int failed = run.failedPushes;
+  const double netRate = total / run.seconds;
   note("push: " + std::to_string(static_cast<long>(total)) + " notification inserts from 16 devices of 8 practices, " +
        std::to_string(kBatch) + " a push, gzip'd, over mutual TLS through one hub (4 DB workers); target >= 10000/s" +
-       (failed > 0 ? "; " + std::to_string(failed.load()) + " pushes failed" : ""));
+       (failed > 0 ? "; " + std::to_string(failed) + " pushes failed" : ""));
+  noteCpu("push:", run.cpu, total);
   metric("push_mutations_per_s", netRate, "mutations/s");
   metric("push_in_process_mutations_per_s", inProcessRate, "mutations/s");
   metric("push_ratio_to_in_process", netRate / inProcessRate, "x");
+}
+
+// [SECTION] push_checkins_per_s
+// A practice's day for the check-in figure: 20 providers (the practice's own first) with `each`
+// appointments apiece, 4 minutes apart from half an hour from now, over 200 synthetic patients.
+// The providers' ids.
+std::vector<std::string> seedDay(Bench& bench, const BenchPractice& bp, const std::string& tag, int each) {
+  constexpr int kProviders = 20, kPatients = 200;
+  pqxx::connection c(bench.central().superDsn());
+  pqxx::work tx(c);
+  tx.exec_params("SELECT set_config('app.practice_id', $1, true)", bp.practice.toString());
+  std::vector<std::string> providers{bp.provider.toString()};
+  for (const auto& r : tx.exec_params(
+           "INSERT INTO provider (provider_id, practice_id, first_name, last_name, email, specialties, modalities,"
+           " availability, experience, telehealth) SELECT gen_random_uuid(), $1::uuid, 'Robin', 'Bench' || g,"
+           " 'robin.' || $2 || '.' || g || '@practice.example', '[]', '[]', '{}', 3, false FROM generate_series(2, $3) g"
+           " RETURNING provider_id::text",
+           bp.practice.toString(), tag, kProviders))
+    providers.push_back(r[0].c_str());
+  std::string patients = "{";
+  for (const auto& r : tx.exec_params(
+           "INSERT INTO patient (patient_id, first_name, last_name, email, phone, date_of_birth, insurance_info, preferences,"
+           " email_hash, insurance_ids) SELECT gen_random_uuid(), pii_encrypt('Avery', $1), pii_encrypt('Checkwell' || g, $1),"
+           " pii_encrypt($3 || g || '@mail.example', $1), pii_encrypt('+15415550199', $1), pii_encrypt('1980-01-01', $1),"
+           " '{\"self_pay\":true}', pii_encrypt('{}', $1), pii_lookup_hash($3 || g || '@mail.example', $2),"
+           " pii_encrypt('{}', $1) FROM generate_series(1, $4) g RETURNING patient_id::text",
+           std::string(sim::kPiiKey), std::string(sim::kHashKey), "checkin." + tag + ".", kPatients))
+    patients += (patients.size() > 1 ? "," : "") + std::string(r[0].c_str());
+  std::string providerArray = "{";
+  for (const auto& p : providers) providerArray += (providerArray.size() > 1 ? "," : "") + p;
+  tx.exec_params(
+      "INSERT INTO appointment (appointment_id, provider_id, patient_id, start_time, end_time, status, type)"
+      " SELECT gen_random_uuid(), pr.id, pa.ids[1 + (pr.k * $3 + g) % array_length(pa.ids, 1)],"
+      " $4::timestamp + g * interval '4 minutes', $4::timestamp + g * interval '4 minutes' + interval '3 minutes',"
+      " 'scheduled', 'in_person'"
+      " FROM unnest($1::uuid[]) WITH ORDINALITY AS pr(id, k), (SELECT $2::uuid[] AS ids) pa, generate_series(0, $3 - 1) g",
+      providerArray + "}", patients + "}", each, formatInstant(floor<minutes>(nowUtc()) + minutes{30}));
+  tx.commit();
+  return providers;
+}
+
+// The check-ins of `count` of a store's appointments (every `stride`th from `first`), written
+// as the kiosk writes them, then read back from the outbox as pushes of `batch`.
+std::vector<sync::PushRequest> checkInsFromStore(store::Store& s, std::size_t first, std::size_t stride, int count,
+                                                 int batch) {
+  auto appts = s.appointmentsBetween(nowUtc() - hours{1}, nowUtc() + days{2});
+  if (!appts) die("checkins: " + appts.error().message);
+  // In id order, so the practice's two devices split the same list.
+  std::ranges::sort(*appts, {}, [](const Appointment& a) { return a.appointmentId.toString(); });
+  int checkedIn = 0;
+  for (std::size_t i = first; i < appts->size() && checkedIn < count; i += stride)
+    if (s.checkIn((*appts)[i].appointmentId, store::Actor::kiosk(), nowUtc())) ++checkedIn;
+  if (checkedIn < count) die("checkins: the store had " + std::to_string(checkedIn) + " appointments to check in");
+  auto rows = s.pendingOutbox(static_cast<std::size_t>(count));
+  if (!rows) die("checkins: " + rows.error().message);
+  std::vector<sync::PushRequest> pushes;
+  for (const auto& row : *rows) {
+    if (pushes.empty() || pushes.back().mutations.size() == static_cast<std::size_t>(batch)) pushes.emplace_back();
+    auto m = sync::toMutation(row);
+    if (!m) die("checkins: " + m.error().message);
+    pushes.back().mutations.push_back(std::move(*m));
+  }
+  return pushes;
+}
+
+void benchCheckins(Bench& bench, bool quick) {
+  constexpr int kPractices = 8, kDevicesEach = 2, kBatch = 100;
+  const int pushes = quick ? 2 : 16;  // as push_mutations_per_s
+  const int perDevice = pushes * kBatch;
+  std::vector<Device> devices;
+  std::vector<std::vector<sync::PushRequest>> work;
+  std::string providers = "{";
+  const auto setup = SteadyClock::now();
+  for (int p = 0; p < kPractices; ++p) {
+    const std::string tag = "checkin" + std::to_string(p);
+    const BenchPractice bp = bench.practice(tag);
+    for (const auto& id : seedDay(bench, bp, tag, kDevicesEach * perDevice / 20))
+      providers += (providers.size() > 1 ? "," : "") + id;
+    for (int d = 0; d < kDevicesEach; ++d) {
+      // The device's store as its first sync fills it; then its half of the day's check-ins.
+      devices.push_back(bench.enroll(bp.practice));
+      OpenedStore s = newStore(bench.dir(), tag + "-" + std::to_string(d));
+      auto t = bench.transport(devices.back());
+      sync::SyncSession first(*s.store, *t);
+      if (auto r = first.run(); !r) die("checkins: first sync: " + r.error().message);
+      work.push_back(checkInsFromStore(*s.store, static_cast<std::size_t>(d), kDevicesEach, perDevice, kBatch));
+    }
+  }
+  providers += "}";
+  const double setupSeconds = secondsSince(setup);
+
+  NetworkRun run;
+  pushOverNetwork(bench, devices, work, run);
+  const double total = static_cast<double>(devices.size()) * perDevice;
+
+  // Every check-in applied centrally, with one arrival notice each.
+  pqxx::connection c(bench.central().superDsn());
+  pqxx::work tx(c);
+  const auto applied = tx.exec_params1("SELECT count(*) FROM appointment WHERE provider_id = ANY($1::uuid[])"
+                                       " AND status = 'checked_in'", providers)[0].as<long>();
+  const auto notices = tx.exec_params1("SELECT count(*)::text || ' notices for ' ||"
+                                       " count(DISTINCT content -> 'params' ->> 'appointment_id')::text || ' appointments'"
+                                       " FROM notification WHERE recipient_id = ANY($1::uuid[]) AND type = 'patient_arrived'",
+                                       providers)[0].as<std::string>();
+  tx.commit();
+  note("push_checkins: " + std::to_string(static_cast<long>(total)) + " check-ins (appointment status -> checked_in, as the"
+       " kiosk's store writes them; the hub adds each arrival notice) from 16 devices of 8 practices, " +
+       std::to_string(kBatch) + " a push, gzip'd, over mutual TLS through one hub; " + std::to_string(applied) +
+       " checked in centrally, " + notices + ", " + std::to_string(run.notApplied.load()) + " results not applied" +
+       (run.failedPushes > 0 ? ", " + std::to_string(run.failedPushes) + " pushes failed" : "") + " (setup " +
+       std::to_string(static_cast<int>(setupSeconds)) + " s)");
+  noteCpu("push_checkins:", run.cpu, total);
+  metric("push_checkins_per_s", total / run.seconds, "mutations/s");
 }
 
 // [SECTION] wire_bytes_per_checkin
@@ -623,6 +819,7 @@ int main(int argc, char** argv) {
   Bench bench(**central, dir.path());
   bench.startHub();
   benchPush(bench, quick);
+  benchCheckins(bench, quick);
   if (!pushOnly) {
     benchWire(bench);
     benchPropagation(bench, quick);
