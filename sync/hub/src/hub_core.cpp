@@ -74,8 +74,11 @@ class Savepoint {
     if (m_open) {
       try {
         rollback();
-      } catch (const pqxx::failure&) {
-        // The transaction itself is lost; its owner sees that on its next statement.
+      } catch (const std::exception&) {
+        // The transaction itself is lost (a broken connection, or pqxx refusing any statement
+        // on it: a usage_error, which is no pqxx::failure); its owner sees that on its next
+        // statement. Nothing may leave a destructor: the e2e fault test's hub died here, in
+        // std::terminate, when PostgreSQL went away mid-mutation.
       }
     }
   }
