@@ -2,6 +2,7 @@
 #include "anteroom/model/uuid.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace anteroom {
 namespace {
@@ -10,14 +11,18 @@ constexpr char kHex[] = "0123456789abcdef";
 constexpr std::int64_t kMaxUnixMs = (std::int64_t{1} << 48) - 1;
 constexpr std::uint32_t kCounterMax = 0xFFF;
 
-bool isDashPosition(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+// The value of each hex digit, 0xFF for any other character.
+constexpr std::array<std::uint8_t, 256> kHexValue = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(0xFF);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'A' + 10);
+  return t;
+}();
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Where each byte's two digits start in the 8-4-4-4-12 form.
+constexpr std::array<std::uint8_t, 16> kDigitsAt = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
 
 }  // namespace
 
@@ -36,22 +41,19 @@ std::string Uuid::toString() const {
   return out;
 }
 
+// A table lookup a digit and a fixed position a byte: ids are parsed for every row a pull page
+// reads (two a row), where the branchy loop was 7% of the hub's CPU for a page.
 std::optional<Uuid> Uuid::parse(std::string_view text) {
-  if (text.size() != 36) return std::nullopt;
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return std::nullopt;
   Uuid id;
-  std::size_t byte = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (isDashPosition(i)) {
-      if (text[i] != '-') return std::nullopt;
-      ++i;
-      continue;
-    }
-    const int hi = hexValue(text[i]);
-    const int lo = hexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    id.bytes[byte++] = static_cast<std::uint8_t>(hi << 4 | lo);
-    i += 2;
+  unsigned bad = 0;
+  for (std::size_t byte = 0; byte < 16; ++byte) {
+    const std::uint8_t hi = kHexValue[static_cast<unsigned char>(text[kDigitsAt[byte]])];
+    const std::uint8_t lo = kHexValue[static_cast<unsigned char>(text[kDigitsAt[byte] + 1u])];
+    bad |= static_cast<unsigned>(hi | lo);
+    id.bytes[byte] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
+  if (bad & 0xF0u) return std::nullopt;
   return id;
 }
 

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <chrono>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -24,7 +26,21 @@ struct Uuid {
   static std::optional<Uuid> parse(std::string_view text);
   [[nodiscard]] int version() const;
 
-  auto operator<=>(const Uuid&) const = default;
+  // Byte order, as two big-endian words: the defaulted comparison called memcmp for 16 bytes,
+  // a tenth of a pull page's hub CPU in its maps and sorts of ids.
+  [[nodiscard]] std::strong_ordering operator<=>(const Uuid& other) const noexcept {
+    if (const auto c = word(0) <=> other.word(0); c != 0) return c;
+    return word(8) <=> other.word(8);
+  }
+  constexpr bool operator==(const Uuid&) const = default;
+
+ private:
+  [[nodiscard]] std::uint64_t word(std::size_t at) const noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + at, sizeof w);
+    if constexpr (std::endian::native == std::endian::little) w = std::byteswap(w);
+    return w;
+  }
 };
 
 // Not thread-safe: give each thread its own generator (or guard one with a mutex).
