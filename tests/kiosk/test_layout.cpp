@@ -171,6 +171,26 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
     }
   }
 
+  // A short question with up to three answers and no sentences to read first (have you been
+  // here, how would you like your appointments, who is signing in) shows them all with it,
+  // without a drag: at 175-200% the top bar takes short labels and the answers go side by side.
+  // (A question of three lines and more, or with four answers as the consent's channels at 200%
+  // in Spanish, shows its first answers and takes a drag for the rest.)
+  const float titleLine = 1.3f * 46.0f * std::min(kiosk::textScaleFor(c.textStep), 1.5f);
+  const bool shortQuestion = top.contains("screen.title") && top.at("screen.title").h <= 2.0f * titleLine;
+  if (vm.screen.id != "welcome" && !vm.staffMode && vm.screen.tabs.empty() && !vm.screen.field && vm.screen.body.empty() &&
+      vm.screen.notice.empty() && !vm.screen.choices.empty() && vm.screen.choices.size() <= 3 && shortQuestion) {
+    for (const auto& b : vm.screen.choices) {
+      CHECK_MESSAGE(top.contains(b.id), "answer " << b.id << " is out of view");
+      if (top.contains(b.id)) CHECK_MESSAGE(!top.at(b.id).cut, "answer " << b.id << " needs a drag: " << describe(b.id, top.at(b.id)));
+    }
+  }
+  // A staff board's title shows under its tabs without a drag.
+  if (!vm.screen.tabs.empty() && !vm.screen.title.empty()) {
+    REQUIRE_MESSAGE(top.contains("screen.title"), "the board's title is out of view");
+    CHECK_MESSAGE(!top.at("screen.title").cut, "the board's title needs a drag: " << describe("screen.title", top.at("screen.title")));
+  }
+
   // The practice's name is always in the header, and the bottom bar always whole on screen.
   if (!vm.practiceName.empty()) CHECK_MESSAGE(top.contains("chrome.practice"), "the practice's name is missing");
   for (const auto& a : vm.screen.actions) {

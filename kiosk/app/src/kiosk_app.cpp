@@ -705,7 +705,12 @@ const FrameVm& KioskApp::frame() const {
   f.contrastButton = s.tr.tr("chrome.contrast");
   f.staffButton = s.tr.tr("chrome.staff");
   // A pause cannot be skipped: Start over is not offered on it.
-  if (s.screen != Screen::RateLimited) f.homeButton = s.tr.tr("chrome.home");
+  if (s.screen != Screen::RateLimited) {
+    f.homeButton = s.tr.tr("chrome.home");
+    f.homeButtonShort = s.tr.tr("chrome.home_short");
+  }
+  f.textSizeButtonShort = s.tr.tr("chrome.text_size_short", {{"percent", std::to_string(textPercentFor(s.textSizeStep))}});
+  f.contrastButtonShort = s.tr.tr("chrome.contrast_short");
   f.staffMode = isStaffScreen(s.screen);
   f.staffName = s.staff ? s.staff->displayName : std::string();
   f.highContrast = s.highContrast;

@@ -33,22 +33,42 @@ void drawTopBar(DrawContext& ctx, const FrameVm& vm, float width) {
     return;
   }
   // Patients can change language, size and contrast on every screen, and start over. Each
-  // button is as wide as its label; when the four do not fit on a line they share it and
-  // their labels wrap. The practice's name sits beside them or, when there is no room, above.
-  // A screen that cannot be left early (the lookup pause) has no Start over.
-  std::vector<ButtonVm> buttons;
-  if (!vm.homeButton.empty()) buttons.push_back({"chrome.home", vm.homeButton, ButtonStyle::Link, true, false});
-  buttons.push_back({"chrome.language", vm.languageButton, ButtonStyle::Secondary, true, false});
-  buttons.push_back({"chrome.text_size", vm.textSizeButton, ButtonStyle::Secondary, true, false});
-  buttons.push_back({"chrome.contrast", vm.contrastButton, ButtonStyle::Secondary, true, vm.highContrast});
-  const int n = static_cast<int>(buttons.size());
+  // button is as wide as its label; when the four do not fit on a line they take their short
+  // labels ("Text 200%", at the same text size: at 200% in Spanish the bar is one line, not two,
+  // the room a question's last answer needed), and when those do not fit either they share the
+  // line and their labels wrap. The practice's name sits beside them or, when there is no room,
+  // above. A screen that cannot be left early (the lookup pause) has no Start over.
+  const auto buttonsWith = [&](bool compact) {
+    const auto pick = [&](const std::string& full, const std::string& brief) { return compact && !brief.empty() ? brief : full; };
+    std::vector<ButtonVm> b;
+    if (!vm.homeButton.empty())
+      b.push_back({"chrome.home", pick(vm.homeButton, vm.homeButtonShort), ButtonStyle::Link, true, false});
+    b.push_back({"chrome.language", vm.languageButton, ButtonStyle::Secondary, true, false});
+    b.push_back({"chrome.text_size", pick(vm.textSizeButton, vm.textSizeButtonShort), ButtonStyle::Secondary, true, false});
+    b.push_back({"chrome.contrast", pick(vm.contrastButton, vm.contrastButtonShort), ButtonStyle::Secondary, true, vm.highContrast});
+    return b;
+  };
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  std::vector<float> widths(buttons.size());
-  float total = gap * static_cast<float>(n - 1);
-  for (int i = 0; i < n; ++i) {
-    widths[static_cast<std::size_t>(i)] = std::max(150.0f, buttonNaturalWidth(buttons[static_cast<std::size_t>(i)]));
-    total += widths[static_cast<std::size_t>(i)];
+  // Each button as wide as its label (at least 150 px), and the row's width.
+  const auto natural = [&](const std::vector<ButtonVm>& b, std::vector<float>& w) {
+    w.assign(b.size(), 0.0f);
+    float sum = gap * static_cast<float>(b.size() - 1);
+    for (std::size_t i = 0; i < b.size(); ++i) sum += w[i] = std::max(150.0f, buttonNaturalWidth(b[i]));
+    return sum;
+  };
+  std::vector<ButtonVm> buttons = buttonsWith(false);
+  std::vector<float> widths;
+  float total = natural(buttons, widths);
+  if (total > width) {
+    std::vector<ButtonVm> brief = buttonsWith(true);
+    std::vector<float> briefWidths;
+    if (const float briefTotal = natural(brief, briefWidths); briefTotal <= width) {
+      buttons = std::move(brief);
+      widths = std::move(briefWidths);
+      total = briefTotal;
+    }
   }
+  const int n = static_cast<int>(buttons.size());
   if (total > width) {
     for (float& w : widths) w = (width - gap * static_cast<float>(n - 1)) / static_cast<float>(n);
     total = width;

@@ -60,13 +60,10 @@ struct ChoiceGrid {
   float height = 0;  // the whole grid, with the spacing under each row
 };
 
-ChoiceGrid layoutChoices(const ScreenVm& screen, float width, float available) {
+ChoiceGrid layoutChoicesIn(const ScreenVm& screen, float width, float available, std::size_t columns) {
   ChoiceGrid grid;
   const std::size_t n = screen.choices.size();
-  const float scale = ImGui::GetFontSize() / 30.0f;
-  const std::size_t wanted = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
-  // Larger text gets fewer, wider columns.
-  grid.columns = std::max<std::size_t>(1, scale >= 1.5f && wanted > 2 ? wanted - 1 : wanted);
+  grid.columns = columns;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   if (grid.columns == 1) {
     // A single column is 760 px, wider (to the whole width) before a label would wrap.
@@ -87,6 +84,26 @@ ChoiceGrid layoutChoices(const ScreenVm& screen, float width, float available) {
       rowH = std::max(rowH, buttonHeight(screen.choices[r * grid.columns + c], grid.tileW));
     grid.rowHeights.push_back(rowH);
     grid.height += rowH + ImGui::GetStyle().ItemSpacing.y;
+  }
+  return grid;
+}
+
+ChoiceGrid layoutChoices(const ScreenVm& screen, float width, float available) {
+  const std::size_t n = screen.choices.size();
+  const float scale = ImGui::GetFontSize() / 30.0f;
+  const std::size_t wanted = n > 8 ? (width > 1100.0f ? 4 : 3) : n > 3 ? 2 : 1;
+  // Larger text gets fewer, wider columns.
+  const std::size_t columns = std::max<std::size_t>(1, scale >= 1.5f && wanted > 2 ? wanted - 1 : wanted);
+  ChoiceGrid grid = layoutChoicesIn(screen, width, available, columns);
+  // Two to four answers stacked taller than the room under their question (large text) go side
+  // by side, in as many columns as makes them shortest: the question and its answers share the
+  // screen without a drag.
+  // (The welcome's sentence gives way instead: its tiles stay one column.)
+  if (columns == 1 && n >= 2 && n <= 4 && grid.height > available && !screen.bodyGivesWay) {
+    for (std::size_t k = 2; k <= n; ++k) {
+      ChoiceGrid wider = layoutChoicesIn(screen, width, available, k);
+      if (wider.height < grid.height) grid = std::move(wider);
+    }
   }
   return grid;
 }

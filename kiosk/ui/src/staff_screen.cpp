@@ -219,21 +219,54 @@ std::vector<float> tabWidths(const std::vector<ButtonVm>& tabs, float width) {
   return widths;
 }
 
+// Tabs of `widths` flowed onto rows: how many rows, all as tall as the tallest label needs.
+struct TabRows {
+  std::vector<float> widths;
+  float tabH = 0;
+  int rows = 1;
+  float height() const { return static_cast<float>(rows) * tabH + static_cast<float>(rows - 1) * ImGui::GetStyle().ItemSpacing.y; }
+};
+
+TabRows flowTabs(const std::vector<ButtonVm>& tabs, std::vector<float> widths, float width) {
+  TabRows r;
+  r.widths = std::move(widths);
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  float x = 0;
+  for (std::size_t i = 0; i < tabs.size(); ++i) {
+    r.tabH = std::max(r.tabH, buttonHeight(tabs[i], r.widths[i]));
+    if (i > 0 && x + gap + r.widths[i] <= width + 0.5f) {
+      x += gap + r.widths[i];
+    } else {
+      if (i > 0) ++r.rows;
+      x = r.widths[i];
+    }
+  }
+  return r;
+}
+
+// Tabs at one width (tabWidths) while they fit one row; when they do not, whichever is shorter
+// of that flowed and each tab as wide as its label on one line, flowed: at 200% in Spanish the
+// shared widths wrapped "Lista de espera" to three lines and two such rows pushed the board's
+// title below the fold (464 px of tabs); one line each, the same labels take two rows of 90.
 void drawTabs(DrawContext& ctx, const std::vector<ButtonVm>& tabs, float width) {
   if (tabs.empty()) return;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  const std::vector<float> widths = tabWidths(tabs, width);
-  float tabH = 0;
-  for (std::size_t i = 0; i < tabs.size(); ++i) tabH = std::max(tabH, buttonHeight(tabs[i], widths[i]));
+  TabRows layout = flowTabs(tabs, tabWidths(tabs, width), width);
+  if (layout.rows > 1) {
+    std::vector<float> natural;
+    for (const auto& t : tabs) natural.push_back(std::min(width, buttonNaturalWidth(t)));
+    TabRows oneLine = flowTabs(tabs, std::move(natural), width);
+    if (oneLine.height() < layout.height()) layout = std::move(oneLine);
+  }
   float x = 0;
   for (std::size_t i = 0; i < tabs.size(); ++i) {
-    if (i > 0 && x + gap + widths[i] <= width + 0.5f) {
+    if (i > 0 && x + gap + layout.widths[i] <= width + 0.5f) {
       ImGui::SameLine();
-      x += gap + widths[i];
+      x += gap + layout.widths[i];
     } else {
-      x = widths[i];
+      x = layout.widths[i];
     }
-    touchButton(ctx, tabs[i], ImVec2(widths[i], tabH));
+    touchButton(ctx, tabs[i], ImVec2(layout.widths[i], layout.tabH));
   }
 }
 

@@ -97,6 +97,11 @@ struct FrameVm {
   std::string contrastButton;
   std::string staffButton;
   std::string homeButton;
+  // The same three buttons' short labels ("Text 200%"), which the top bar takes at large text
+  // sizes when the full ones would wrap: one row of buttons instead of two lines each.
+  std::string homeButtonShort;
+  std::string textSizeButtonShort;
+  std::string contrastButtonShort;
   bool staffMode = false;
   std::string staffName;       // the unlocked staff member
   bool highContrast = false;
