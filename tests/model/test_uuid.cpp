@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <random>
 #include <unordered_set>
 #include <vector>
 
@@ -65,9 +66,25 @@ TEST_CASE("malformed uuids are refused") {
                            "0192f3a4-5b6c-7d8e-9fa0_b1c2d3e4f506",        // wrong separator
                            "0192f3a-45b6c-7d8e-9fa0-b1c2d3e4f506",        // dash misplaced
                            "0192f3g4-5b6c-7d8e-9fa0-b1c2d3e4f506",        // not hex
-                           " 192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f506"}) {
+                           " 192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f506",
+                           "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f50\xff",    // a byte past ASCII
+                           "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f50G"}) {    // last digit
     CAPTURE(text);
     CHECK_FALSE(Uuid::parse(text));
+  }
+}
+
+TEST_CASE("uuids order by their bytes, first to last") {
+  // The comparison reads two big-endian words; it must agree with the bytes' own order.
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    Uuid a, b;
+    for (auto& x : a.bytes) x = static_cast<std::uint8_t>(rng());
+    b = a;
+    if (i % 2) b.bytes[static_cast<std::size_t>(rng() % 16)] ^= static_cast<std::uint8_t>(1u + rng() % 255);
+    const auto bytes = std::lexicographical_compare_three_way(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end());
+    CHECK((a <=> b) == bytes);
+    CHECK((a == b) == (bytes == 0));
   }
 }
 

@@ -132,11 +132,6 @@ bool isReferenceColumn(const ColumnSpec& c) { return c.kind == ColKind::Uuid; }
 // at half the CPU, without PostgreSQL building JSON text for the hub to parse.
 enum class Form { Canonical, Decodable };
 
-// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse or the
-// model would not decode it. The row has each of the model's columns and no other, so it
-// decodes exactly when each value passes its column's check (ColumnCheck): fromRowJson's
-// answer without its lookups by name and without building a record. Built in key order, so
-// each member goes in at the end without a search.
 // A result row's values, read with one pqxx field for the whole row: r[k] builds a field that
 // holds a copy of the result (a shared pointer's two atomic updates), a column at a time; 5% of
 // a pull page's hub CPU.
@@ -156,6 +151,11 @@ struct RowValues {
   }
 };
 
+// The row JSON from the columns of a selectColumnsSql row; nullopt if one does not parse or the
+// model would not decode it. The row has each of the model's columns and no other, so it
+// decodes exactly when each value passes its column's check (ColumnCheck): fromRowJson's
+// answer without its lookups by name and without building a record. Built in key order, so
+// each member goes in at the end without a search.
 std::optional<Json::Object> rowFromColumns(const RowValues& r, const EntitySpec& spec) {
   Json::Object row;
   for (const std::size_t k : spec.byName) {
