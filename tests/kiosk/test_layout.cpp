@@ -223,6 +223,14 @@ void checkScreen(Headless& h, const kiosk::FrameVm& vm, const Combination& c) {
     const ui::WidgetMap map = h.settled(vm);
     checkMap(map);
     for (const auto& a : vm.screen.actions) CHECK_MESSAGE(map.at(a.id) == top.at(a.id), "the bottom bar moved");
+    // Dragged up to the keys, a patient still sees what they typed: the answer box whole, or
+    // its echo in the bottom bar (whole, its text within it).
+    if (vm.screen.field && !vm.screen.field->value.empty() && vm.screen.actions.size() == 2) {
+      const std::string& id = vm.screen.field->id;
+      const bool boxShown = map.contains(id) && !map.at(id).cut;
+      CHECK_MESSAGE((boxShown || map.contains("field.echo")), "what was typed is out of view after drag " << drag);
+      if (!boxShown && map.contains("field.echo")) CHECK(map.at("field.echo").textW <= map.at("field.echo").w + 1.0f);
+    }
     if (map == last) break;
     last = map;
   }

@@ -145,6 +145,31 @@ ActionBar layoutActions(const std::vector<ButtonVm>& actions, float width) {
   return bar;
 }
 
+// The typed answer in the bottom bar's gap between `left` and `right` (x in the window), its
+// end shown when it is longer, as the answer box shows it; nothing when the gap is too narrow.
+void drawEcho(DrawContext& ctx, const std::string& value, float left, float right, float top, float h) {
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const ImVec2 origin = ImGui::GetWindowPos();
+  const float x0 = origin.x + left + gap, x1 = origin.x + right - gap;
+  if (x1 - x0 < 160.0f) return;
+  ImFont* font = ctx.fonts.body;
+  const float size = font->FontSize;
+  const float inner = x1 - x0 - 40.0f;
+  const char* begin = value.c_str();
+  const char* end = begin + value.size();
+  while (begin < end && font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end).x > inner) {
+    ++begin;
+    while (begin < end && (static_cast<unsigned char>(*begin) & 0xC0) == 0x80) ++begin;
+  }
+  const ImVec2 text = font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end);
+  const ImVec2 min(x0, origin.y + top), max(x1, origin.y + top + h);
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddRectFilled(min, max, ImGui::GetColorU32(ImGuiCol_FrameBg), 12.0f);
+  draw->AddRect(min, max, ImGui::GetColorU32(ImGuiCol_Border), 12.0f, 0, 3.0f);
+  draw->AddText(font, size, ImVec2(x0 + 20.0f, min.y + (h - text.y) / 2.0f), ImGui::GetColorU32(ImGuiCol_Text), begin, end);
+  recordRect(ctx, "field.echo", min, max, text.x + 40.0f, size);
+}
+
 }  // namespace
 
 void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, float height) {
@@ -200,8 +225,14 @@ void drawPatientScreen(DrawContext& ctx, const ScreenVm& screen, float width, fl
     if (!screen.choices.empty()) drawChoices(ctx, screen, layoutChoices(screen, innerW, std::max(available, 120.0f)));
   }
   endScrollArea();
+  // At large sizes the answer box and the keyboard do not fit together: once a patient drags
+  // up to the keys the box is out of view, so what they have typed shows in the bottom bar,
+  // between Back and Continue, while it is.
+  const bool echo = screen.field && !screen.field->value.empty() && screen.actions.size() == 2 &&
+                    (!ctx.widgets.contains(screen.field->id) || ctx.widgets.at(screen.field->id).cut);
 
   if (!screen.actions.empty()) {
+    if (echo) drawEcho(ctx, screen.field->value, bar.widths.front(), width - bar.widths.back(), height - bar.height, bar.height);
     ImGui::PushFont(barFont);
     ImGui::SetCursorPosY(height - bar.height);
     const std::size_t n = screen.actions.size();
