@@ -253,6 +253,57 @@ TEST_CASE("pull: a first sync pages through the practice, then follows the chang
   CHECK(p.hub->pull(p.ctx, bad).error().code == "protocol.cursor");
 }
 
+TEST_CASE("pull: each row once a page with its last change, a leave sent as one while the row is still readable") {
+  HubPractice p;
+  const Uuid other = newId();  // a second appointment of the patient, later today
+  {
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+    tx.exec_params("INSERT INTO appointment (appointment_id, provider_id, patient_id, start_time, end_time, status, type)"
+                   " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::timestamp, $5::timestamp, 'scheduled', 'in_person')",
+                   other.toString(), p.provider.toString(), p.patient.toString(), formatInstant(kNow + hours{3}),
+                   formatInstant(kNow + hours{4}));
+    tx.commit();
+  }
+  PullRequest req;
+  req.limit = 100;
+  std::string cursor;
+  for (int page = 0; page < 20; ++page) {  // the first sync
+    req.after = cursor;
+    auto res = p.hub->pull(p.ctx, req);
+    REQUIRE(res.has_value());
+    cursor = res->cursor;
+    if (!res->more) break;
+  }
+  {
+    // One appointment changes twice; the other once, and then (as another system might write
+    // it) the log says it left this practice, though its row is still readable here.
+    pqxx::connection c(central().superDsn());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.practice_id', $1, true)", p.practice.toString());
+    tx.exec_params("UPDATE appointment SET status = 'checked_in' WHERE appointment_id = $1::uuid", p.appointment.toString());
+    tx.exec_params("UPDATE appointment SET status = 'cancelled' WHERE appointment_id = $1::uuid", p.appointment.toString());
+    tx.exec_params("UPDATE appointment SET status = 'cancelled' WHERE appointment_id = $1::uuid", other.toString());
+    tx.exec_params("INSERT INTO change_log (practice_id, seq, entity, entity_id, op, row_version)"
+                   " SELECT $1::uuid, max(seq) + 1, 'appointment', $2::uuid, 'leave', 3 FROM change_log WHERE practice_id = $1::uuid",
+                   p.practice.toString(), other.toString());
+    tx.commit();
+  }
+  req.after = cursor;
+  auto page = p.hub->pull(p.ctx, req);
+  REQUIRE(page.has_value());
+  std::map<Uuid, std::vector<Change>> byRow;
+  for (const auto& c : page->changes) byRow[c.id].push_back(c);
+  REQUIRE(byRow[p.appointment].size() == 1);
+  CHECK(byRow[p.appointment][0].op == ChangeOp::Upsert);
+  CHECK(byRow[p.appointment][0].row.at("status") == Json("cancelled"));
+  CHECK(byRow[p.appointment][0].rowVersion == 3);
+  REQUIRE(byRow[other].size() == 1);
+  CHECK(byRow[other][0].op == ChangeOp::Leave);
+  CHECK(byRow[other][0].row.empty());
+}
+
 TEST_CASE("another practice's device sees none of this practice's rows") {
   HubPractice a;
   HubPractice b;
