@@ -11,6 +11,25 @@ namespace anteroom::kiosk::ui {
 
 namespace {
 
+// `text` drawn in a box styled as the answer box, from `min` to `max`; a typed value wider than
+// the box shows its end, as a text box scrolls while one types (a hint is sized to fit instead:
+// trimEnd false). Returns the drawn text's width.
+float drawAnswerBox(ImFont* font, float size, ImVec2 min, ImVec2 max, const std::string& text, ImU32 color, bool trimEnd = true) {
+  const float inner = max.x - min.x - 40.0f;
+  const char* begin = text.c_str();
+  const char* end = begin + text.size();
+  while (trimEnd && begin < end && font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end).x > inner) {
+    ++begin;
+    while (begin < end && (static_cast<unsigned char>(*begin) & 0xC0) == 0x80) ++begin;
+  }
+  const ImVec2 textSize = font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end);
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddRectFilled(min, max, ImGui::GetColorU32(ImGuiCol_FrameBg), 12.0f);
+  draw->AddRect(min, max, ImGui::GetColorU32(ImGuiCol_Border), 12.0f, 0, 3.0f);
+  draw->AddText(font, size, ImVec2(min.x + 20.0f, min.y + (max.y - min.y - textSize.y) / 2.0f), color, begin, end);
+  return textSize.x;
+}
+
 // The question in large type, then the answer box (the hint shows inside it while empty).
 // A value wider than the box shows its end, as a text box scrolls while one types.
 void drawField(DrawContext& ctx, const FieldVm& field, float width) {
@@ -23,32 +42,19 @@ void drawField(DrawContext& ctx, const FieldVm& field, float width) {
   const float boxW = std::min(width, 900.0f);
   const float inner = boxW - 40.0f;
   const std::string shown = empty ? field.hint : field.value + (field.keyboard == KeyboardKind::Digits ? "" : "|");
-  ImFont* font = ImGui::GetFont();
   float size = ImGui::GetFontSize();
-  const char* begin = shown.c_str();
-  const char* end = begin + shown.size();
   if (empty) {
     // A hint too long for the box is drawn smaller, never cut.
-    const float w = ImGui::CalcTextSize(begin, end).x;
+    const float w = ImGui::CalcTextSize(shown.c_str()).x;
     if (w > inner) size *= inner / w;
-  } else {
-    while (begin < end && font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end).x > inner) {
-      ++begin;
-      while (begin < end && (static_cast<unsigned char>(*begin) & 0xC0) == 0x80) ++begin;
-    }
   }
-  const ImVec2 textSize = font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end);
   const float boxH = std::max(kMinTarget, ImGui::GetFontSize() * 1.9f);
   const ImVec2 min = ImGui::GetCursorScreenPos();
-  const ImVec2 max(min.x + boxW, min.y + boxH);
-  ImDrawList* draw = ImGui::GetWindowDrawList();
-  draw->AddRectFilled(min, max, ImGui::GetColorU32(ImGuiCol_FrameBg), 12.0f);
-  draw->AddRect(min, max, ImGui::GetColorU32(ImGuiCol_Border), 12.0f, 0, 3.0f);
-  draw->AddText(font, size, ImVec2(min.x + 20.0f, min.y + (boxH - textSize.y) / 2.0f),
-                ImGui::GetColorU32(empty ? ImGuiCol_TextDisabled : ImGuiCol_Text), begin, end);
+  const float textW = drawAnswerBox(ImGui::GetFont(), size, min, ImVec2(min.x + boxW, min.y + boxH), shown,
+                                    ImGui::GetColorU32(empty ? ImGuiCol_TextDisabled : ImGuiCol_Text), !empty);
   ImGui::PopFont();
   ImGui::Dummy(ImVec2(boxW, boxH));
-  record(ctx, field.id, textSize.x + 40.0f);
+  record(ctx, field.id, textW + 40.0f);
 }
 
 // Tiles in a grid: one column for a few, more for many. Each row is as tall as its tallest
@@ -150,24 +156,10 @@ ActionBar layoutActions(const std::vector<ButtonVm>& actions, float width) {
 void drawEcho(DrawContext& ctx, const std::string& value, float left, float right, float top, float h) {
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const ImVec2 origin = ImGui::GetWindowPos();
-  const float x0 = origin.x + left + gap, x1 = origin.x + right - gap;
-  if (x1 - x0 < 160.0f) return;
-  ImFont* font = ctx.fonts.body;
-  const float size = font->FontSize;
-  const float inner = x1 - x0 - 40.0f;
-  const char* begin = value.c_str();
-  const char* end = begin + value.size();
-  while (begin < end && font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end).x > inner) {
-    ++begin;
-    while (begin < end && (static_cast<unsigned char>(*begin) & 0xC0) == 0x80) ++begin;
-  }
-  const ImVec2 text = font->CalcTextSizeA(size, FLT_MAX, 0.0f, begin, end);
-  const ImVec2 min(x0, origin.y + top), max(x1, origin.y + top + h);
-  ImDrawList* draw = ImGui::GetWindowDrawList();
-  draw->AddRectFilled(min, max, ImGui::GetColorU32(ImGuiCol_FrameBg), 12.0f);
-  draw->AddRect(min, max, ImGui::GetColorU32(ImGuiCol_Border), 12.0f, 0, 3.0f);
-  draw->AddText(font, size, ImVec2(x0 + 20.0f, min.y + (h - text.y) / 2.0f), ImGui::GetColorU32(ImGuiCol_Text), begin, end);
-  recordRect(ctx, "field.echo", min, max, text.x + 40.0f, size);
+  const ImVec2 min(origin.x + left + gap, origin.y + top), max(origin.x + right - gap, origin.y + top + h);
+  if (max.x - min.x < 160.0f) return;
+  const float textW = drawAnswerBox(ctx.fonts.body, ctx.fonts.body->FontSize, min, max, value, ImGui::GetColorU32(ImGuiCol_Text));
+  recordRect(ctx, "field.echo", min, max, textW + 40.0f, ctx.fonts.body->FontSize);
 }
 
 }  // namespace

@@ -219,9 +219,10 @@ std::vector<float> tabWidths(const std::vector<ButtonVm>& tabs, float width) {
   return widths;
 }
 
-// Tabs of `widths` flowed onto rows: how many rows, all as tall as the tallest label needs.
+// Tabs of `widths` flowed onto rows: where each row starts, all as tall as the tallest label.
 struct TabRows {
   std::vector<float> widths;
+  std::vector<bool> startsRow;
   float tabH = 0;
   int rows = 1;
   float height() const { return static_cast<float>(rows) * tabH + static_cast<float>(rows - 1) * ImGui::GetStyle().ItemSpacing.y; }
@@ -234,7 +235,9 @@ TabRows flowTabs(const std::vector<ButtonVm>& tabs, std::vector<float> widths, f
   float x = 0;
   for (std::size_t i = 0; i < tabs.size(); ++i) {
     r.tabH = std::max(r.tabH, buttonHeight(tabs[i], r.widths[i]));
-    if (i > 0 && x + gap + r.widths[i] <= width + 0.5f) {
+    const bool sameRow = i > 0 && x + gap + r.widths[i] <= width + 0.5f;
+    r.startsRow.push_back(!sameRow);
+    if (sameRow) {
       x += gap + r.widths[i];
     } else {
       if (i > 0) ++r.rows;
@@ -250,7 +253,6 @@ TabRows flowTabs(const std::vector<ButtonVm>& tabs, std::vector<float> widths, f
 // title below the fold (464 px of tabs); one line each, the same labels take two rows of 90.
 void drawTabs(DrawContext& ctx, const std::vector<ButtonVm>& tabs, float width) {
   if (tabs.empty()) return;
-  const float gap = ImGui::GetStyle().ItemSpacing.x;
   TabRows layout = flowTabs(tabs, tabWidths(tabs, width), width);
   if (layout.rows > 1) {
     std::vector<float> natural;
@@ -258,14 +260,8 @@ void drawTabs(DrawContext& ctx, const std::vector<ButtonVm>& tabs, float width) 
     TabRows oneLine = flowTabs(tabs, std::move(natural), width);
     if (oneLine.height() < layout.height()) layout = std::move(oneLine);
   }
-  float x = 0;
   for (std::size_t i = 0; i < tabs.size(); ++i) {
-    if (i > 0 && x + gap + layout.widths[i] <= width + 0.5f) {
-      ImGui::SameLine();
-      x += gap + layout.widths[i];
-    } else {
-      x = layout.widths[i];
-    }
+    if (!layout.startsRow[i]) ImGui::SameLine();
     touchButton(ctx, tabs[i], ImVec2(layout.widths[i], layout.tabH));
   }
 }

@@ -1346,9 +1346,9 @@ std::string windowCondition(std::string_view entity) {
 }
 
 // A pull page's transaction: one snapshot (REPEATABLE READ, READ ONLY), begun in the same round
-// trip as the statements that scope it (`first`, a simple query whose last result is kept in
-// `started`). pqxx's own transaction sends its BEGIN alone, a round trip of a 500-change page's
-// six; a page is now four (this, the settings with the change log, the rows, COMMIT).
+// trip as the statements that scope it (`first`, a simple query). pqxx's own transaction sends
+// its BEGIN alone, a round trip of a 500-change page's six; a page is now four (this, the
+// settings with the change log, the rows, COMMIT).
 class PullTransaction final : public pqxx::dbtransaction {
  public:
   PullTransaction(pqxx::connection_base& c, std::string first)
@@ -1357,11 +1357,9 @@ class PullTransaction final : public pqxx::dbtransaction {
   }
   ~PullTransaction() noexcept override { End(); }
 
-  pqxx::result started;
-
  private:
   // Two retries, as pqxx's own BEGIN (the hub's connection has nothing that forbids reconnecting).
-  void do_begin() override { started = direct_exec(("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " + m_first).c_str(), 2); }
+  void do_begin() override { direct_exec(("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " + m_first).c_str(), 2); }
   void do_commit() override { direct_exec("COMMIT"); }
 
   std::string m_first;
